@@ -1,0 +1,419 @@
+//! Envelope v1: the wire format. Nothing here knows serde.
+//!
+//! ```text
+//! value     = base64url-nopad(envelope)
+//! envelope  = version(0x01) || key_id(LEB128 u32) || nonce || ciphertext || tag(16)
+//! plaintext = issued_at(LEB128 u64) || lifetime(LEB128 u64) || payload
+//! aad       = version || key_id (the bytes as sent)
+//!             || LEB128(len(name)) || name || LEB128(len(purpose)) || purpose
+//! ```
+//! SECURITY.md describes it in full, with test vectors.
+
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::{Aes256Gcm, KeyInit as _};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chacha20poly1305::XChaCha20Poly1305;
+use core::cell::RefCell;
+use rand::RngCore as _;
+use zeroize::Zeroize;
+
+use crate::error::{Error, Result};
+use crate::key::{Algorithm, Key, KeyId};
+
+/// The only envelope version this release writes and opens.
+pub(crate) const VERSION: u8 = 1;
+/// Length of the authentication tag of both algorithms.
+pub(crate) const TAG_LEN: usize = 16;
+/// The longest LEB128 encoding of a `u32` / `u64`.
+const MAX_U32_LEN: usize = 5;
+const MAX_U64_LEN: usize = 10;
+
+/// A key made ready for one algorithm (key schedule computed once).
+pub(crate) enum Cipher {
+    XChaCha(XChaCha20Poly1305),
+    Aes(Box<Aes256Gcm>),
+}
+
+impl Cipher {
+    pub(crate) fn new(algorithm: Algorithm, key: &Key) -> Self {
+        let bytes = key.bytes();
+        match algorithm {
+            Algorithm::XChaCha20Poly1305 => Cipher::XChaCha(XChaCha20Poly1305::new(bytes.into())),
+            Algorithm::Aes256Gcm => Cipher::Aes(Box::new(Aes256Gcm::new(bytes.into()))),
+        }
+    }
+
+    fn algorithm(&self) -> Algorithm {
+        match self {
+            Cipher::XChaCha(_) => Algorithm::XChaCha20Poly1305,
+            Cipher::Aes(_) => Algorithm::Aes256Gcm,
+        }
+    }
+
+    fn encrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        let tag = match self {
+            Cipher::XChaCha(c) => c.encrypt_in_place_detached(nonce.into(), aad, buf),
+            Cipher::Aes(c) => c.encrypt_in_place_detached(nonce.into(), aad, buf),
+        };
+        // Only fails for messages beyond the algorithms' length limits.
+        tag.map(Into::into).map_err(|_| Error::TooLarge {
+            len: buf.len(),
+            max: usize::MAX,
+        })
+    }
+
+    fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
+        let result = match self {
+            Cipher::XChaCha(c) => c.decrypt_in_place_detached(nonce.into(), aad, buf, tag.into()),
+            Cipher::Aes(c) => c.decrypt_in_place_detached(nonce.into(), aad, buf, tag.into()),
+        };
+        result.map_err(|_| Error::Authentication)
+    }
+}
+
+/// The cookie name and purpose, encoded once as the tail of the associated
+/// data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Context(Vec<u8>);
+
+impl Context {
+    pub(crate) fn new(name: &str, purpose: &str) -> Self {
+        let mut out = Vec::with_capacity(name.len() + purpose.len() + 2 * MAX_U64_LEN);
+        for part in [name, purpose] {
+            put_varint(&mut out, part.len() as u64);
+            out.extend_from_slice(part.as_bytes());
+        }
+        Context(out)
+    }
+}
+
+/// Times carried inside the ciphertext, in unix seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Times {
+    pub(crate) issued_at: u64,
+    pub(crate) expires_at: u64,
+}
+
+/// Appends the canonical LEB128 encoding of `n`.
+fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads a canonical LEB128 value of at most `max_len` bytes and at most
+/// `limit`; returns it and the number of bytes read.
+fn get_varint(input: &[u8], max_len: usize, limit: u64) -> Option<(u64, usize)> {
+    let mut n: u64 = 0;
+    for (i, &byte) in input.iter().enumerate().take(max_len) {
+        let bits = u64::from(byte & 0x7f);
+        let shifted = bits.checked_shl(7 * i as u32)?;
+        if shifted >> (7 * i as u32) != bits {
+            return None; // bits beyond 64
+        }
+        n |= shifted;
+        if byte & 0x80 == 0 {
+            // Canonical: no trailing zero group (except the value 0 itself).
+            if i > 0 && byte == 0 {
+                return None;
+            }
+            return (n <= limit).then_some((n, i + 1));
+        }
+    }
+    None
+}
+
+thread_local! {
+    /// Per-thread working buffer: no allocation per seal or open once warm.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on an empty buffer with at least `capacity` bytes reserved (so it
+/// never reallocates while holding plaintext, if `f` stays within
+/// `capacity`), then zeroizes what `f` left in it.
+fn with_scratch<R>(capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    fn run<R>(buf: &mut Vec<u8>, capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        buf.clear();
+        buf.reserve(capacity);
+        let result = f(buf);
+        buf.as_mut_slice().zeroize();
+        buf.clear();
+        result
+    }
+    let mut slot = Some(f);
+    let done = SCRATCH
+        .try_with(|cell| match (cell.try_borrow_mut(), slot.take()) {
+            (Ok(mut buf), Some(f)) => Some(run(&mut buf, capacity, f)),
+            (_, f) => {
+                slot = f;
+                None
+            }
+        })
+        .ok()
+        .flatten();
+    match (done, slot) {
+        (Some(result), _) => result,
+        // Re-entered (a `Serialize` impl that seals) or thread exiting.
+        (None, Some(f)) => run(&mut Vec::new(), capacity, f),
+        (None, None) => unreachable!("the closure either ran `f` or put it back"),
+    }
+}
+
+/// A postcard output that refuses to grow past a fixed capacity, so a too
+/// large payload fails fast and plaintext is never copied by a reallocation.
+pub(crate) struct Capped<'a> {
+    buf: &'a mut Vec<u8>,
+    cap: usize,
+}
+
+impl Capped<'_> {
+    /// A shorter-lived handle on the same buffer (postcard takes its output
+    /// by value).
+    pub(crate) fn reborrow(&mut self) -> Capped<'_> {
+        Capped {
+            buf: self.buf,
+            cap: self.cap,
+        }
+    }
+
+    /// Appends `data`, or fails with [`Error::TooLarge`] past the capacity.
+    pub(crate) fn write(&mut self, data: &[u8]) -> Result<()> {
+        if self.buf.len() + data.len() > self.cap {
+            return Err(Error::TooLarge {
+                len: self.buf.len() + data.len(),
+                max: self.cap,
+            });
+        }
+        self.buf.extend_from_slice(data);
+        Ok(())
+    }
+}
+
+impl postcard::ser_flavors::Flavor for Capped<'_> {
+    type Output = ();
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.try_extend(&[data])
+    }
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.write(data)
+            .map_err(|_| postcard::Error::SerializeBufferFull)
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+/// Largest binary envelope whose base64url form fits in `max_len` characters.
+const fn max_binary_len(max_len: usize) -> usize {
+    max_len / 4 * 3 + (max_len % 4).saturating_sub(1)
+}
+
+/// Length of the base64url (unpadded) form of `n` bytes.
+pub(crate) const fn encoded_len(n: usize) -> usize {
+    n / 3 * 4 + (n % 3 * 4).div_ceil(3)
+}
+
+/// Seals a payload written by `payload` into a value of at most `max_len`
+/// characters. `nonce` is `None` in production (fresh random nonce).
+pub(crate) fn seal(
+    key_id: KeyId,
+    cipher: &Cipher,
+    context: &Context,
+    times: Times,
+    max_len: usize,
+    fixed_nonce: Option<&[u8]>,
+    payload: impl FnOnce(&mut Capped<'_>) -> Result<()>,
+) -> Result<String> {
+    let lifetime = times
+        .expires_at
+        .checked_sub(times.issued_at)
+        .ok_or(Error::TimeRange)?;
+    let nonce_len = cipher.algorithm().nonce_len();
+    let max_bin = max_binary_len(max_len);
+    // Room for the associated data appended after the envelope while sealing.
+    let capacity = max_bin + 1 + MAX_U32_LEN + context.0.len();
+    with_scratch(capacity, |buf| {
+        buf.push(VERSION);
+        put_varint(buf, u64::from(key_id.0));
+        let header_len = buf.len();
+        let nonce_at = buf.len();
+        buf.resize(nonce_at + nonce_len, 0);
+        match fixed_nonce {
+            Some(n) => buf[nonce_at..].copy_from_slice(n),
+            None => rand::rng().fill_bytes(&mut buf[nonce_at..]),
+        }
+        let body_at = buf.len();
+        put_varint(buf, times.issued_at);
+        put_varint(buf, lifetime);
+        let cap = max_bin.saturating_sub(TAG_LEN);
+        if buf.len() > cap {
+            return Err(Error::TooLarge {
+                len: encoded_len(buf.len() + TAG_LEN),
+                max: max_len,
+            });
+        }
+        payload(&mut Capped { buf, cap }).map_err(|e| match e {
+            Error::TooLarge { .. } => Error::TooLarge {
+                len: encoded_len(max_bin + 1),
+                max: max_len,
+            },
+            other => other,
+        })?;
+        let body_end = buf.len();
+        // Associated data: the header as sent, then name and purpose.
+        buf.extend_from_within(..header_len);
+        buf.extend_from_slice(&context.0);
+        let (envelope, aad) = buf.split_at_mut(body_end);
+        let (head, body) = envelope.split_at_mut(body_at);
+        let tag = cipher.encrypt(&head[nonce_at..], aad, body)?;
+        buf.truncate(body_end);
+        buf.extend_from_slice(&tag);
+        Ok(URL_SAFE_NO_PAD.encode(&buf[..]))
+    })
+}
+
+/// What an opened envelope says about itself.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Header {
+    pub(crate) key_id: KeyId,
+    pub(crate) times: Times,
+}
+
+/// Reads the key id of a decoded envelope (after the version byte).
+fn parse_header(bin: &[u8]) -> Result<(KeyId, usize)> {
+    match bin.first() {
+        None => return Err(Error::Malformed),
+        Some(&VERSION) => {}
+        Some(&other) => return Err(Error::UnsupportedVersion(other)),
+    }
+    let (id, n) =
+        get_varint(&bin[1..], MAX_U32_LEN, u64::from(u32::MAX)).ok_or(Error::Malformed)?;
+    let id = u32::try_from(id).map_err(|_| Error::Malformed)?;
+    Ok((KeyId(id), 1 + n))
+}
+
+/// Opens `value`: bounds its length, decodes, finds the key with `lookup`,
+/// authenticates and decrypts, then hands the header and payload to `f`.
+/// The plaintext is zeroized before this returns.
+pub(crate) fn open<'k, R>(
+    value: &str,
+    max_len: usize,
+    context: &Context,
+    lookup: impl FnOnce(KeyId) -> Option<&'k Cipher>,
+    f: impl FnOnce(Header, &[u8]) -> Result<R>,
+) -> Result<R> {
+    // Bounded work: nothing is decoded past the maximum.
+    if value.len() > max_len {
+        return Err(Error::TooLarge {
+            len: value.len(),
+            max: max_len,
+        });
+    }
+    // The decoder's own (conservative) estimate of the decoded length.
+    let bin_len = value.len().div_ceil(4) * 3;
+    let capacity = bin_len + 1 + MAX_U32_LEN + context.0.len();
+    with_scratch(capacity, |buf| {
+        buf.resize(bin_len, 0);
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(value.as_bytes(), &mut buf[..])
+            .map_err(|_| Error::Malformed)?;
+        buf.truncate(n);
+        let (key_id, header_len) = parse_header(buf)?;
+        let cipher = lookup(key_id).ok_or(Error::UnknownKey(key_id))?;
+        let nonce_len = cipher.algorithm().nonce_len();
+        if buf.len() < header_len + nonce_len + TAG_LEN {
+            return Err(Error::Malformed);
+        }
+        let tag_at = buf.len() - TAG_LEN;
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&buf[tag_at..]);
+        buf.truncate(tag_at);
+        buf.extend_from_within(..header_len);
+        buf.extend_from_slice(&context.0);
+        let (envelope, aad) = buf.split_at_mut(tag_at);
+        let (head, body) = envelope.split_at_mut(header_len + nonce_len);
+        cipher.decrypt(&head[header_len..], aad, body, &tag)?;
+        let (issued_at, a) = get_varint(body, MAX_U64_LEN, u64::MAX).ok_or(Error::Malformed)?;
+        let (lifetime, b) =
+            get_varint(&body[a..], MAX_U64_LEN, u64::MAX).ok_or(Error::Malformed)?;
+        let expires_at = issued_at.checked_add(lifetime).ok_or(Error::Malformed)?;
+        let header = Header {
+            key_id,
+            times: Times {
+                issued_at,
+                expires_at,
+            },
+        };
+        f(header, &body[a + b..])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_are_canonical() {
+        for n in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut out = Vec::new();
+            put_varint(&mut out, n);
+            assert_eq!(
+                get_varint(&out, MAX_U64_LEN, u64::MAX),
+                Some((n, out.len()))
+            );
+        }
+        // Zero written in two bytes, and trailing zero groups, are refused.
+        assert_eq!(get_varint(&[0x80, 0x00], MAX_U64_LEN, u64::MAX), None);
+        assert_eq!(get_varint(&[0x81, 0x00], MAX_U64_LEN, u64::MAX), None);
+        // Too long, or over the limit.
+        assert_eq!(get_varint(&[0xff; 6], MAX_U32_LEN, u64::MAX), None);
+        assert_eq!(
+            get_varint(
+                &[0xff, 0xff, 0xff, 0xff, 0x1f],
+                MAX_U32_LEN,
+                u64::from(u32::MAX)
+            ),
+            None
+        );
+        assert_eq!(
+            get_varint(
+                &[0xff, 0xff, 0xff, 0xff, 0x0f],
+                MAX_U32_LEN,
+                u64::from(u32::MAX)
+            ),
+            Some((u64::from(u32::MAX), 5))
+        );
+        // Bits past 64.
+        let mut big = [0xffu8; 10];
+        big[9] = 0x02;
+        assert_eq!(get_varint(&big, MAX_U64_LEN, u64::MAX), None);
+        assert_eq!(get_varint(&[], MAX_U64_LEN, u64::MAX), None);
+        assert_eq!(get_varint(&[0x80], MAX_U64_LEN, u64::MAX), None);
+    }
+
+    #[test]
+    fn length_arithmetic_matches_the_encoder() {
+        for n in 0..200 {
+            let encoded = URL_SAFE_NO_PAD.encode(vec![0u8; n]);
+            assert_eq!(encoded_len(n), encoded.len());
+            assert!(max_binary_len(encoded.len()) >= n);
+            assert!(encoded_len(max_binary_len(encoded.len())) <= encoded.len());
+        }
+    }
+}

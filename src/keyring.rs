@@ -1,0 +1,375 @@
+//! The keyring: every key opens, exactly one seals.
+
+use core::fmt;
+use core::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::envelope::Cipher;
+use crate::error::{EntryProblem, Error, Result};
+use crate::key::{Algorithm, Key, KeyId};
+
+/// One key of a [`Keyring`]: an id, an algorithm, the secret, and an optional
+/// activation time before which it opens but does not seal.
+///
+/// ```
+/// use sealed_session::{Algorithm, Key, KeyEntry};
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let entry = KeyEntry::new(2, Key::try_generate()?)
+///     .algorithm(Algorithm::Aes256Gcm)
+///     .activate_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct KeyEntry {
+    id: KeyId,
+    algorithm: Algorithm,
+    key: Key,
+    activation: Option<u64>,
+}
+
+impl KeyEntry {
+    /// A key with id `id`, sealing with XChaCha20-Poly1305 from now on.
+    pub fn new(id: impl Into<KeyId>, key: Key) -> Self {
+        KeyEntry {
+            id: id.into(),
+            algorithm: Algorithm::default(),
+            key,
+            activation: None,
+        }
+    }
+
+    /// Sets the algorithm this key is used with.
+    #[must_use]
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// The key opens at once but seals only from `at` on (if it then has the
+    /// highest id among keys that may seal). Times before 1970 count as 1970;
+    /// sub-second parts are dropped.
+    #[must_use]
+    pub fn activate_at(mut self, at: SystemTime) -> Self {
+        self.activation = Some(unix_secs_saturating(at));
+        self
+    }
+
+    /// The key's id.
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+}
+
+impl fmt::Debug for KeyEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyEntry")
+            .field("id", &self.id)
+            .field("algorithm", &self.algorithm)
+            .field("activation", &self.activation)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Slot {
+    pub(crate) id: KeyId,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) activation: Option<u64>,
+    pub(crate) cipher: Cipher,
+}
+
+/// A set of keys. Every key opens values sealed with it; exactly one key
+/// seals, chosen by one rule that does not depend on the order keys are
+/// listed in:
+///
+/// > **The key that seals at time *t* is the key with the highest id among
+/// > those with no activation time or an activation time at or before *t*.**
+///
+/// So every server holding the same keys picks the same sealing key, and a
+/// rotation can be shipped ahead of time: add a key with a higher id and an
+/// activation time after the deploy is everywhere, and every server switches
+/// at that second. Removing a key revokes every value sealed with it.
+///
+/// ```
+/// use sealed_session::Keyring;
+/// // What `cargo run --example keygen` prints, usually read from SESSION_KEYS.
+/// let spec = "1:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ \
+///             2:xchacha20poly1305:Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw@2030-01-01T00:00:00Z";
+/// let keyring: Keyring = spec.parse()?;
+/// assert_eq!(keyring.len(), 2);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+pub struct Keyring {
+    /// Sorted by id, ids unique.
+    slots: Vec<Slot>,
+}
+
+impl Keyring {
+    /// A keyring of the given keys.
+    ///
+    /// # Errors
+    /// [`Error::EmptyKeyring`] for no keys, [`Error::DuplicateKeyId`] if two
+    /// keys share an id.
+    pub fn new(entries: impl IntoIterator<Item = KeyEntry>) -> Result<Self> {
+        let mut slots: Vec<Slot> = entries
+            .into_iter()
+            .map(|e| Slot {
+                id: e.id,
+                algorithm: e.algorithm,
+                activation: e.activation,
+                cipher: Cipher::new(e.algorithm, &e.key),
+            })
+            .collect();
+        if slots.is_empty() {
+            return Err(Error::EmptyKeyring);
+        }
+        slots.sort_by_key(|s| s.id);
+        if let Some(pair) = slots.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(Error::DuplicateKeyId(pair[0].id));
+        }
+        Ok(Keyring { slots })
+    }
+
+    /// A keyring of one freshly generated key that exists only in this
+    /// process. Every value it seals stops opening when the process exits,
+    /// and other processes (workers, servers) cannot open them: for tests and
+    /// local development only.
+    ///
+    /// # Errors
+    /// [`Error::Rng`] if the operating system cannot provide randomness.
+    pub fn ephemeral() -> Result<Self> {
+        Keyring::new([KeyEntry::new(1, Key::try_generate()?)])
+    }
+
+    /// Parses the keyring from the environment variable `var` (see the
+    /// [`FromStr`] impl for the format), and checks that a key may seal now.
+    ///
+    /// # Errors
+    /// [`Error::Env`] if the variable is missing or not Unicode; otherwise as
+    /// [`Keyring::from_str`].
+    pub fn from_env(var: &str) -> Result<Self> {
+        let spec = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| Error::Env)?);
+        spec.parse()
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Always false: a keyring holds at least one key.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The ids of the keys, in increasing order.
+    pub fn ids(&self) -> impl Iterator<Item = KeyId> + '_ {
+        self.slots.iter().map(|s| s.id)
+    }
+
+    /// The algorithm of key `id`, if the keyring holds it.
+    pub fn algorithm(&self, id: KeyId) -> Option<Algorithm> {
+        self.slot(id).map(|s| s.algorithm)
+    }
+
+    /// The id of the key that seals at `now` (see the rule above).
+    ///
+    /// # Errors
+    /// [`Error::NoSealingKey`] if every key's activation time is after `now`.
+    pub fn sealing_key_id(&self, now: SystemTime) -> Result<KeyId> {
+        self.sealing_slot(unix_secs_saturating(now)).map(|s| s.id)
+    }
+
+    pub(crate) fn sealing_slot(&self, now: u64) -> Result<&Slot> {
+        self.slots
+            .iter()
+            .rev()
+            .find(|s| s.activation.is_none_or(|at| at <= now))
+            .ok_or(Error::NoSealingKey)
+    }
+
+    pub(crate) fn slot(&self, id: KeyId) -> Option<&Slot> {
+        self.slots
+            .binary_search_by_key(&id, |s| s.id)
+            .ok()
+            .map(|i| &self.slots[i])
+    }
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Entry<'a>(&'a Slot);
+        impl fmt::Debug for Entry<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct("Key")
+                    .field("id", &self.0.id)
+                    .field("algorithm", &self.0.algorithm)
+                    .field("activation", &self.0.activation)
+                    .finish_non_exhaustive()
+            }
+        }
+        f.debug_list()
+            .entries(self.slots.iter().map(Entry))
+            .finish()
+    }
+}
+
+impl FromStr for Keyring {
+    type Err = Error;
+
+    /// Parses a keyring spec: entries separated by commas and/or whitespace,
+    /// each `ID:ALGORITHM:KEY` or `ID:ALGORITHM:KEY@ACTIVATION`, where
+    ///
+    /// - `ID` is a whole number from 0 to 4294967295,
+    /// - `ALGORITHM` is `xchacha20poly1305` or `aes256gcm`,
+    /// - `KEY` is 32 bytes in base64 (url-safe or standard, padded or not),
+    /// - `ACTIVATION` is unix seconds or `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+    ///
+    /// At least one key must be able to seal now (by the system clock), so a
+    /// misconfigured server fails at start-up rather than at its first
+    /// request.
+    ///
+    /// # Errors
+    /// [`Error::KeyringEntry`] naming the entry (from 1) and the problem,
+    /// never its text; [`Error::EmptyKeyring`], [`Error::DuplicateKeyId`],
+    /// [`Error::NoSealingKey`].
+    fn from_str(spec: &str) -> Result<Self> {
+        let entries = spec
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|e| !e.is_empty())
+            .enumerate()
+            .map(|(i, text)| {
+                parse_entry(text).map_err(|problem| Error::KeyringEntry {
+                    entry: i + 1,
+                    problem,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let keyring = Keyring::new(entries)?;
+        keyring.sealing_key_id(SystemTime::now())?;
+        Ok(keyring)
+    }
+}
+
+fn parse_entry(text: &str) -> core::result::Result<KeyEntry, EntryProblem> {
+    let (main, activation) = match text.split_once('@') {
+        Some((main, at)) => (main, Some(parse_time(at).ok_or(EntryProblem::Activation)?)),
+        None => (text, None),
+    };
+    let mut fields = main.split(':');
+    let (Some(id), Some(alg), Some(key), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(EntryProblem::Shape);
+    };
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(EntryProblem::Id);
+    }
+    let id: u32 = id.parse().map_err(|_| EntryProblem::Id)?;
+    let algorithm: Algorithm = alg.parse().map_err(|_| EntryProblem::Algorithm)?;
+    let key = Key::from_base64(key).map_err(|e| match e {
+        Error::KeyLength(n) => EntryProblem::KeyLength(n),
+        _ => EntryProblem::KeyEncoding,
+    })?;
+    let mut entry = KeyEntry::new(id, key).algorithm(algorithm);
+    entry.activation = activation;
+    Ok(entry)
+}
+
+/// Unix seconds, or `YYYY-MM-DDTHH:MM:SSZ`.
+fn parse_time(text: &str) -> Option<u64> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    let b = text.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: core::ops::Range<usize>| -> Option<u64> {
+        let s = &text[r];
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if y < 1970
+        || !(1..=12).contains(&mo)
+        || d < 1
+        || d > days_in_month(y, mo)
+        || h > 23
+        || mi > 59
+        || s > 59
+    {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
+}
+
+fn days_in_month(y: u64, m: u64) -> u64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the date (proleptic Gregorian, y >= 1970).
+fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds of `t`; times before 1970 count as 0.
+pub(crate) fn unix_secs_saturating(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The `SystemTime` of unix seconds `secs`.
+pub(crate) fn system_time(secs: u64) -> SystemTime {
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(secs))
+        .unwrap_or(UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_time("2000-03-01T00:00:00Z"), Some(951_868_800));
+        assert_eq!(parse_time("2026-11-26T17:32:27Z"), Some(1_795_714_347));
+        assert_eq!(parse_time("2024-02-29T23:59:59Z"), Some(1_709_251_199));
+        assert_eq!(parse_time("1800000000"), Some(1_800_000_000));
+        for bad in [
+            "",
+            "2023-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-26 17:32:27Z",
+            "2026-11-26T24:00:00Z",
+            "2026-11-26T17:32:27",
+            "1969-12-31T23:59:59Z",
+            "+026-11-26T17:32:27Z",
+            "2026-1-026T17:32:27Z",
+            "-5",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+}

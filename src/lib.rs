@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod envelope;
+mod error;
+mod key;
+mod keyring;
+mod sealer;
+
+pub use error::{EntryProblem, Error, Result};
+pub use key::{Algorithm, Key, KeyId, KEY_LEN};
+pub use keyring::{KeyEntry, Keyring};
+pub use sealer::{
+    Clock, Opened, Sealer, SystemClock, DEFAULT_LEEWAY, DEFAULT_MAX_LEN, DEFAULT_TTL,
+};

@@ -1,0 +1,376 @@
+//! The sealer: cookie name, purpose, lifetime and clock around the envelope.
+
+use core::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::envelope::{self, Context, Times};
+use crate::error::{Error, Result};
+use crate::key::KeyId;
+use crate::keyring::{system_time, unix_secs_saturating, Keyring};
+
+/// Default lifetime of a sealed value: one day.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// Default tolerated clock difference between servers: one minute.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+/// Default longest value accepted or produced, in characters. A browser keeps
+/// at most 4096 bytes for a cookie's name, value and attributes together.
+pub const DEFAULT_MAX_LEN: usize = 4096;
+
+/// Where a [`Sealer`] reads the time. [`SystemClock`] unless replaced with
+/// [`Sealer::clock`]; any `Fn() -> SystemTime + Send + Sync` is a clock.
+pub trait Clock: Send + Sync + 'static {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+impl<F: Fn() -> SystemTime + Send + Sync + 'static> Clock for F {
+    fn now(&self) -> SystemTime {
+        self()
+    }
+}
+
+/// Seals values into cookie-safe strings and opens them again.
+///
+/// A sealer binds every value to its cookie `name` and `purpose` (your
+/// application's name and session schema version): a value sealed for one
+/// does not open for another, so a changed session struct never decodes
+/// stale bytes when the purpose changes with it. Cheap to clone; share one
+/// per cookie.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use sealed_session::{Keyring, Sealer};
+/// use std::time::Duration;
+///
+/// #[derive(Serialize, Deserialize, PartialEq, Debug)]
+/// struct Session { user_id: u64, name: String }
+///
+/// let sealer = Sealer::new(Keyring::ephemeral()?)
+///     .name("session")
+///     .purpose("my-app/session/v1")
+///     .ttl(Duration::from_secs(14 * 86_400));
+/// let value = sealer.seal(&Session { user_id: 7, name: "ada".into() })?;
+/// let opened = sealer.open::<Session>(&value)?;
+/// assert_eq!(opened.value.name, "ada");
+/// assert!(!opened.needs_reseal);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Sealer {
+    keyring: Arc<Keyring>,
+    name: Arc<str>,
+    purpose: Arc<str>,
+    context: Arc<Context>,
+    ttl: u64,
+    leeway: u64,
+    max_len: usize,
+    clock: Arc<dyn Clock>,
+}
+
+/// An opened value and what the envelope said about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Opened<T> {
+    /// The value.
+    pub value: T,
+    /// When it was sealed (for a re-sealed value: when it was first sealed).
+    pub issued_at: SystemTime,
+    /// When it stops opening (plus the sealer's leeway).
+    pub expires_at: SystemTime,
+    /// The key that sealed it.
+    pub key_id: KeyId,
+    /// True when that key no longer seals: seal it again with
+    /// [`Sealer::reseal`] (the adapters do this on their own).
+    pub needs_reseal: bool,
+}
+
+impl<T> Opened<T> {
+    /// Applies `f` to the value, keeping the rest.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Opened<U> {
+        Opened {
+            value: f(self.value),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            key_id: self.key_id,
+            needs_reseal: self.needs_reseal,
+        }
+    }
+}
+
+impl Sealer {
+    /// A sealer over `keyring`, for a cookie named `session`, with an empty
+    /// purpose, [`DEFAULT_TTL`], [`DEFAULT_LEEWAY`], [`DEFAULT_MAX_LEN`] and
+    /// the system clock.
+    pub fn new(keyring: Keyring) -> Self {
+        Sealer::from_shared(Arc::new(keyring))
+    }
+
+    /// As [`Sealer::new`], sharing a keyring with other sealers.
+    pub fn from_shared(keyring: Arc<Keyring>) -> Self {
+        Sealer {
+            keyring,
+            name: Arc::from("session"),
+            purpose: Arc::from(""),
+            context: Arc::new(Context::new("session", "")),
+            ttl: DEFAULT_TTL.as_secs(),
+            leeway: DEFAULT_LEEWAY.as_secs(),
+            max_len: DEFAULT_MAX_LEN,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The cookie name values are bound to (authenticated, not sent inside
+    /// the value).
+    #[must_use]
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Arc::from(name);
+        self.context = Arc::new(Context::new(&self.name, &self.purpose));
+        self
+    }
+
+    /// The purpose values are bound to: your application and the version of
+    /// your session schema, for example `"shop/session/v3"`. Change it when
+    /// the session struct changes incompatibly: old values then fail to open
+    /// (as [`Error::Authentication`]) instead of decoding into wrong fields.
+    #[must_use]
+    pub fn purpose(mut self, purpose: &str) -> Self {
+        self.purpose = Arc::from(purpose);
+        self.context = Arc::new(Context::new(&self.name, &self.purpose));
+        self
+    }
+
+    /// How long a sealed value opens, counted in whole seconds from sealing.
+    #[must_use]
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl.as_secs();
+        self
+    }
+
+    /// How far the clocks of the servers sharing the keyring may disagree:
+    /// a value opens from `issued_at - leeway` until `expires_at + leeway`.
+    #[must_use]
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway.as_secs();
+        self
+    }
+
+    /// The longest value sealed or opened, in characters. Longer values are
+    /// refused before any decoding.
+    #[must_use]
+    pub fn max_len(mut self, max_len: usize) -> Self {
+        self.max_len = max_len;
+        self
+    }
+
+    /// Replaces the clock (for tests: any `Fn() -> SystemTime`).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The cookie name.
+    pub fn cookie_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The configured lifetime.
+    pub fn ttl_duration(&self) -> Duration {
+        Duration::from_secs(self.ttl)
+    }
+
+    /// The configured maximum length.
+    pub fn max_len_chars(&self) -> usize {
+        self.max_len
+    }
+
+    /// The keyring.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// The current time by the sealer's clock.
+    pub fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// Seals `value` (postcard-encoded) for [`Sealer::ttl`] from now, under
+    /// the key that seals now.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if the sealed value would be longer than
+    /// [`Sealer::max_len`], [`Error::Encode`] if `value` does not serialize,
+    /// [`Error::NoSealingKey`], [`Error::TimeRange`].
+    pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
+        let times = self.fresh_times()?;
+        self.seal_with(times, None, |out| postcard_into(value, out))
+    }
+
+    /// Seals raw bytes, for callers with their own encoding.
+    ///
+    /// # Errors
+    /// As [`Sealer::seal`].
+    pub fn seal_bytes(&self, payload: &[u8]) -> Result<String> {
+        let times = self.fresh_times()?;
+        self.seal_with(times, None, |out| out.write(payload))
+    }
+
+    /// Seals `opened.value` again under the key that seals now, keeping its
+    /// issue and expiry times: a key rotation never extends a session.
+    ///
+    /// # Errors
+    /// As [`Sealer::seal`]; [`Error::Expired`] if it has expired meanwhile.
+    pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String> {
+        let times = self.kept_times(opened)?;
+        self.seal_with(times, None, |out| postcard_into(&opened.value, out))
+    }
+
+    /// [`Sealer::reseal`] for values opened with [`Sealer::open_bytes`].
+    ///
+    /// # Errors
+    /// As [`Sealer::reseal`].
+    pub fn reseal_bytes(&self, opened: &Opened<Vec<u8>>) -> Result<String> {
+        let times = self.kept_times(opened)?;
+        self.seal_with(times, None, |out| out.write(&opened.value))
+    }
+
+    /// Opens a value sealed by [`Sealer::seal`] with the same name and
+    /// purpose under a key of this keyring.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] (checked before decoding), [`Error::Malformed`],
+    /// [`Error::UnsupportedVersion`], [`Error::UnknownKey`],
+    /// [`Error::Authentication`], [`Error::Expired`], [`Error::NotYetValid`],
+    /// [`Error::Decode`] (authentic, but not a `T`).
+    pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
+        self.open_with(value, |payload| match postcard::take_from_bytes(payload) {
+            Ok((value, [])) => Ok(value),
+            _ => Err(Error::Decode),
+        })
+    }
+
+    /// Opens a value sealed by [`Sealer::seal_bytes`].
+    ///
+    /// # Errors
+    /// As [`Sealer::open`], but never [`Error::Decode`].
+    pub fn open_bytes(&self, value: &str) -> Result<Opened<Vec<u8>>> {
+        self.open_with(value, |payload| Ok(payload.to_vec()))
+    }
+
+    fn fresh_times(&self) -> Result<Times> {
+        let issued_at = unix_secs_saturating(self.clock.now());
+        let expires_at = issued_at.checked_add(self.ttl).ok_or(Error::TimeRange)?;
+        Ok(Times {
+            issued_at,
+            expires_at,
+        })
+    }
+
+    fn kept_times<T>(&self, opened: &Opened<T>) -> Result<Times> {
+        let times = Times {
+            issued_at: unix_secs_saturating(opened.issued_at),
+            expires_at: unix_secs_saturating(opened.expires_at),
+        };
+        self.check_times(times)?;
+        Ok(times)
+    }
+
+    pub(crate) fn seal_with(
+        &self,
+        times: Times,
+        fixed_nonce: Option<&[u8]>,
+        payload: impl FnOnce(&mut envelope::Capped<'_>) -> Result<()>,
+    ) -> Result<String> {
+        let now = unix_secs_saturating(self.clock.now());
+        let slot = self.keyring.sealing_slot(now)?;
+        envelope::seal(
+            slot.id,
+            &slot.cipher,
+            &self.context,
+            times,
+            self.max_len,
+            fixed_nonce,
+            payload,
+        )
+    }
+
+    fn open_with<T>(
+        &self,
+        value: &str,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Opened<T>> {
+        let now = unix_secs_saturating(self.clock.now());
+        let keyring = &self.keyring;
+        let (header, value) = envelope::open(
+            value,
+            self.max_len,
+            &self.context,
+            |id| keyring.slot(id).map(|s| &s.cipher),
+            |header, payload| {
+                // Times are checked only now, after authentication.
+                self.check_times_at(header.times, now)?;
+                Ok((header, decode(payload)?))
+            },
+        )?;
+        let needs_reseal = keyring
+            .sealing_slot(now)
+            .map_or(true, |s| s.id != header.key_id);
+        Ok(Opened {
+            value,
+            issued_at: system_time(header.times.issued_at),
+            expires_at: system_time(header.times.expires_at),
+            key_id: header.key_id,
+            needs_reseal,
+        })
+    }
+
+    fn check_times(&self, times: Times) -> Result<()> {
+        self.check_times_at(times, unix_secs_saturating(self.clock.now()))
+    }
+
+    fn check_times_at(&self, times: Times, now: u64) -> Result<()> {
+        if times.issued_at > now.saturating_add(self.leeway) {
+            return Err(Error::NotYetValid);
+        }
+        if now >= times.expires_at.saturating_add(self.leeway) {
+            return Err(Error::Expired);
+        }
+        Ok(())
+    }
+}
+
+/// Serializes `value` with postcard into the capped output.
+fn postcard_into<T: Serialize + ?Sized>(value: &T, out: &mut envelope::Capped<'_>) -> Result<()> {
+    postcard::serialize_with_flavor(value, out.reborrow()).map_err(|e| match e {
+        // The envelope reports the real lengths.
+        postcard::Error::SerializeBufferFull => Error::TooLarge { len: 0, max: 0 },
+        _ => Error::Encode,
+    })
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sealer")
+            .field("name", &self.name)
+            .field("purpose", &self.purpose)
+            .field("ttl", &self.ttl)
+            .field("leeway", &self.leeway)
+            .field("max_len", &self.max_len)
+            .field("keyring", &self.keyring)
+            .finish_non_exhaustive()
+    }
+}

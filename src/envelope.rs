@@ -75,7 +75,7 @@ impl Cipher {
 /// The cookie name and purpose, encoded once as the tail of the associated
 /// data.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Context(Vec<u8>);
+pub(crate) struct Context(pub(crate) Vec<u8>);
 
 impl Context {
     pub(crate) fn new(name: &str, purpose: &str) -> Self {

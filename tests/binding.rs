@@ -1,0 +1,57 @@
+//! A value sealed for one cookie name or purpose opens for no other.
+
+use sealed_session::{Error, Key, KeyEntry, Keyring, Sealer};
+use std::sync::Arc;
+
+fn ring() -> Arc<Keyring> {
+    let key = Key::try_generate().expect("os rng");
+    Arc::new(Keyring::new([KeyEntry::new(1, key)]).expect("ring"))
+}
+
+#[test]
+fn another_cookie_name_does_not_open() {
+    let ring = ring();
+    let session = Sealer::from_shared(ring.clone()).name("session");
+    let value = session.seal_bytes(b"user=1").expect("seals");
+    for other in ["Session", "session ", "csrf", "__Host-session", ""] {
+        let sealer = Sealer::from_shared(ring.clone()).name(other);
+        assert_eq!(
+            sealer.open_bytes(&value).err(),
+            Some(Error::Authentication),
+            "{other:?}"
+        );
+    }
+    assert!(session.open_bytes(&value).is_ok());
+}
+
+#[test]
+fn another_purpose_does_not_open() {
+    let ring = ring();
+    let v1 = Sealer::from_shared(ring.clone()).purpose("app/session/v1");
+    let value = v1.seal_bytes(b"user=1").expect("seals");
+    let v2 = Sealer::from_shared(ring.clone()).purpose("app/session/v2");
+    assert_eq!(v2.open_bytes(&value).err(), Some(Error::Authentication));
+    assert!(v1.open_bytes(&value).is_ok());
+}
+
+#[test]
+fn name_and_purpose_cannot_trade_bytes() {
+    // Length prefixes keep ("ab", "c") and ("a", "bc") apart.
+    let ring = ring();
+    let a = Sealer::from_shared(ring.clone()).name("ab").purpose("c");
+    let b = Sealer::from_shared(ring.clone()).name("a").purpose("bc");
+    let value = a.seal_bytes(b"x").expect("seals");
+    assert_eq!(b.open_bytes(&value).err(), Some(Error::Authentication));
+}
+
+#[test]
+fn the_same_key_id_with_another_secret_does_not_open() {
+    let a = Sealer::new(
+        Keyring::new([KeyEntry::new(1, Key::try_generate().expect("rng"))]).expect("ring"),
+    );
+    let b = Sealer::new(
+        Keyring::new([KeyEntry::new(1, Key::try_generate().expect("rng"))]).expect("ring"),
+    );
+    let value = a.seal_bytes(b"x").expect("seals");
+    assert_eq!(b.open_bytes(&value).err(), Some(Error::Authentication));
+}

@@ -1,0 +1,115 @@
+//! Issued-at and expiry are enforced at the exact second, with the leeway.
+
+use sealed_session::{Error, Key, KeyEntry, Keyring, Sealer};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const T0: u64 = 1_800_000_000;
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+struct Manual(Arc<AtomicU64>);
+
+impl Manual {
+    fn at(secs: u64) -> Self {
+        Manual(Arc::new(AtomicU64::new(secs)))
+    }
+    fn set(&self, secs: u64) {
+        self.0.store(secs, Ordering::SeqCst);
+    }
+    fn clock(&self) -> impl Fn() -> SystemTime + Send + Sync + 'static {
+        let now = self.0.clone();
+        move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))
+    }
+}
+
+fn sealer(clock: &Manual, ttl: u64, leeway: u64) -> Sealer {
+    let key = Key::try_from(&[9u8; 32][..]).expect("32 bytes");
+    Sealer::new(Keyring::new([KeyEntry::new(1, key)]).expect("ring"))
+        .ttl(Duration::from_secs(ttl))
+        .leeway(Duration::from_secs(leeway))
+        .clock(clock.clock())
+}
+
+#[test]
+fn a_value_opens_until_its_expiry_and_not_at_it() {
+    let clock = Manual::at(T0);
+    let sealer = sealer(&clock, 3600, 0);
+    let value = sealer.seal_bytes(b"s").expect("seals");
+    let opened = sealer.open_bytes(&value).expect("opens");
+    assert_eq!(opened.issued_at, UNIX_EPOCH + Duration::from_secs(T0));
+    assert_eq!(
+        opened.expires_at,
+        UNIX_EPOCH + Duration::from_secs(T0 + 3600)
+    );
+    clock.set(T0 + 3599);
+    assert!(sealer.open_bytes(&value).is_ok());
+    clock.set(T0 + 3600);
+    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::Expired));
+    clock.set(u64::MAX / 2);
+    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::Expired));
+}
+
+#[test]
+fn leeway_extends_both_ends_by_exactly_its_length() {
+    let clock = Manual::at(T0);
+    let sealer = sealer(&clock, 3600, 60);
+    let value = sealer.seal_bytes(b"s").expect("seals");
+    clock.set(T0 + 3600 + 59);
+    assert!(sealer.open_bytes(&value).is_ok());
+    clock.set(T0 + 3600 + 60);
+    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::Expired));
+    // Another server whose clock is behind.
+    clock.set(T0 - 60);
+    assert!(sealer.open_bytes(&value).is_ok());
+    clock.set(T0 - 61);
+    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::NotYetValid));
+}
+
+#[test]
+fn a_value_from_the_future_is_not_yet_valid_without_leeway() {
+    let clock = Manual::at(T0);
+    let sealer = sealer(&clock, 3600, 0);
+    let value = sealer.seal_bytes(b"s").expect("seals");
+    clock.set(T0 - 1);
+    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::NotYetValid));
+    clock.set(0);
+    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::NotYetValid));
+    clock.set(T0);
+    assert!(sealer.open_bytes(&value).is_ok());
+}
+
+#[test]
+fn the_opener_enforces_the_sealed_expiry_not_its_own_ttl() {
+    let clock = Manual::at(T0);
+    let short = sealer(&clock, 60, 0);
+    let long = sealer(&clock, 86_400, 0);
+    let value = short.seal_bytes(b"s").expect("seals");
+    clock.set(T0 + 60);
+    assert_eq!(long.open_bytes(&value).err(), Some(Error::Expired));
+}
+
+#[test]
+fn a_zero_ttl_value_is_already_expired() {
+    let clock = Manual::at(T0);
+    let sealer = sealer(&clock, 0, 0);
+    let value = sealer.seal_bytes(b"s").expect("seals");
+    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::Expired));
+}
+
+#[test]
+fn extreme_clocks_do_not_panic() {
+    for now in [0, 1, u64::from(u32::MAX), u64::MAX / 4] {
+        let clock = Manual::at(now);
+        let s = sealer(&clock, u64::MAX / 8, u64::MAX / 8);
+        if let Ok(value) = s.seal_bytes(b"s") {
+            assert!(s.open_bytes(&value).is_ok());
+        }
+        let s = sealer(&clock, u64::MAX, u64::MAX).ttl(Duration::MAX);
+        match s.seal_bytes(b"s") {
+            Ok(value) => assert!(matches!(s.open_bytes(&value), Ok(_) | Err(Error::Expired))),
+            Err(e) => assert_eq!(e, Error::TimeRange),
+        }
+    }
+}

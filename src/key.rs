@@ -69,11 +69,23 @@ impl Key {
             return Err(Error::KeyLength(text.len() / 4 * 3));
         }
         let engines = [&URL_SAFE_NO_PAD, &URL_SAFE, &STANDARD, &STANDARD_NO_PAD];
-        let len = engines
+        match engines
             .iter()
             .find_map(|engine| engine.decode_slice(text, &mut buf[..]).ok())
-            .ok_or(Error::KeyEncoding)?;
-        Key::try_from(&buf[..len])
+        {
+            Some(len) => Key::try_from(&buf[..len]),
+            None => {
+                // Base64 characters of the wrong count: say how many bytes
+                // they would be, which is more useful than "not base64".
+                let digits = text.trim_end_matches('=');
+                let alphabet = |b: u8| b.is_ascii_alphanumeric() || b"-_+/".contains(&b);
+                if !digits.is_empty() && digits.bytes().all(alphabet) {
+                    Err(Error::KeyLength(digits.len() * 6 / 8))
+                } else {
+                    Err(Error::KeyEncoding)
+                }
+            }
+        }
     }
 
     /// The key encoded as unpadded base64url, the form keyring spec strings

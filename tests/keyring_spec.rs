@@ -1,0 +1,121 @@
+//! Keyring spec strings: every error names the entry and the problem and
+//! never repeats secret material; Debug shows no keys.
+
+use sealed_session::{Algorithm, EntryProblem, Error, Key, KeyEntry, KeyId, Keyring, Sealer};
+
+const K1: &str = "9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
+const K2: &str = "Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw";
+
+fn entry_error(spec: &str) -> (usize, EntryProblem) {
+    match spec.parse::<Keyring>() {
+        Err(Error::KeyringEntry { entry, problem }) => (entry, problem),
+        other => panic!("{spec:?}: expected an entry error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_valid_spec_parses_in_any_separator_style() {
+    for spec in [
+        format!("1:xchacha20poly1305:{K1},2:aes256gcm:{K2}"),
+        format!("  1:xchacha20poly1305:{K1}\n\t2:AES-256-GCM:{K2}\n"),
+        format!("1:xchacha20poly1305:{K1}, 2:aes256gcm:{K2}@1"),
+        format!("2:aes256gcm:{K2}@2030-01-01T00:00:00Z 1:xchacha20poly1305:{K1}"),
+    ] {
+        let ring: Keyring = spec.parse().expect("parses");
+        assert_eq!(ring.len(), 2);
+        assert_eq!(ring.algorithm(KeyId(2)), Some(Algorithm::Aes256Gcm));
+        assert_eq!(ring.algorithm(KeyId(1)), Some(Algorithm::XChaCha20Poly1305));
+    }
+}
+
+#[test]
+fn standard_base64_and_padding_are_accepted_for_keys() {
+    // What `openssl rand -base64 32` prints.
+    let spec = "4:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ=";
+    assert!(spec.parse::<Keyring>().is_ok());
+    let spec = "4:xchacha20poly1305:Fw6w2bqeiVI8y5/RoS3lXRkGIxEXeVHC2C7uF93r0Zw=";
+    assert!(spec.parse::<Keyring>().is_ok());
+}
+
+#[test]
+fn each_bad_entry_is_named_with_its_problem() {
+    let ok = format!("1:xchacha20poly1305:{K1}");
+    let cases: Vec<(String, EntryProblem)> = vec![
+        (format!("{ok},x:xchacha20poly1305:{K2}"), EntryProblem::Id),
+        (format!("{ok},-2:xchacha20poly1305:{K2}"), EntryProblem::Id),
+        (format!("{ok},4294967296:xchacha20poly1305:{K2}"), EntryProblem::Id),
+        (format!("{ok},:xchacha20poly1305:{K2}"), EntryProblem::Id),
+        (format!("{ok},2:aes128gcm:{K2}"), EntryProblem::Algorithm),
+        (format!("{ok},2:{K2}"), EntryProblem::Shape),
+        (format!("{ok},2:aes256gcm:{K2}:extra"), EntryProblem::Shape),
+        (format!("{ok},2:aes256gcm:{}", &K2[..42]), EntryProblem::KeyLength(31)),
+        (format!("{ok},2:aes256gcm:{K2}AA"), EntryProblem::KeyLength(33)),
+        (format!("{ok},2:aes256gcm:{K1}{K2}"), EntryProblem::KeyLength(64)),
+        (format!("{ok},2:aes256gcm:not*base64*at*all*but*long*enough*to*be*a*key"), EntryProblem::KeyEncoding),
+        (format!("{ok},2:aes256gcm:{K2}@tomorrow"), EntryProblem::Activation),
+        (format!("{ok},2:aes256gcm:{K2}@2030-02-30T00:00:00Z"), EntryProblem::Activation),
+        (format!("{ok},2:aes256gcm:{K2}@"), EntryProblem::Activation),
+    ];
+    for (spec, problem) in cases {
+        assert_eq!(entry_error(&spec), (2, problem), "{spec}");
+    }
+    assert_eq!(entry_error(&format!("junk {ok}")), (1, EntryProblem::Shape));
+}
+
+#[test]
+fn ring_level_problems_are_clear_errors() {
+    assert_eq!("".parse::<Keyring>().err(), Some(Error::EmptyKeyring));
+    assert_eq!(" , \n".parse::<Keyring>().err(), Some(Error::EmptyKeyring));
+    assert_eq!(
+        format!("3:xchacha20poly1305:{K1} 3:aes256gcm:{K2}").parse::<Keyring>().err(),
+        Some(Error::DuplicateKeyId(KeyId(3)))
+    );
+    assert_eq!(
+        format!("3:xchacha20poly1305:{K1}@2999-01-01T00:00:00Z").parse::<Keyring>().err(),
+        Some(Error::NoSealingKey)
+    );
+    assert_eq!(Keyring::new([]).err(), Some(Error::EmptyKeyring));
+}
+
+#[test]
+fn from_env_reads_the_variable_and_reports_a_missing_one() {
+    std::env::set_var("SEALED_SESSION_TEST_KEYS", format!("1:xchacha20poly1305:{K1}"));
+    assert_eq!(Keyring::from_env("SEALED_SESSION_TEST_KEYS").expect("parses").len(), 1);
+    assert_eq!(Keyring::from_env("SEALED_SESSION_TEST_NOT_SET").err(), Some(Error::Env));
+}
+
+/// Every rendering of every error, and of every Debug, is free of the keys.
+#[test]
+fn no_secret_material_in_errors_or_debug() {
+    let k1 = Key::from_base64(K1).expect("key");
+    let fragments = [K1, &K1[..20], &K1[20..], K2, &K2[..20], &K2[20..]];
+    let mut rendered = vec![format!("{k1:?}"), format!("{k1:#?}")];
+    let specs = [
+        format!("1:xchacha20poly1305:{K1}x"),
+        format!("1:xchacha20poly1305:{K1}{K2}"),
+        format!("{K1}:xchacha20poly1305:{K2}"),
+        format!("1:{K1}:{K2}"),
+        format!("1:xchacha20poly1305:{K1}@{K2}"),
+        format!("{K1}"),
+        format!("{K1}:{K2}"),
+        format!("1:xchacha20poly1305:{K1},1:xchacha20poly1305:{K2}"),
+    ];
+    for spec in &specs {
+        let err = spec.parse::<Keyring>().expect_err("bad spec");
+        rendered.push(err.to_string());
+        rendered.push(format!("{err:?}"));
+    }
+    let ring: Keyring = format!("1:xchacha20poly1305:{K1} 2:aes256gcm:{K2}@1").parse().expect("ok");
+    rendered.push(format!("{ring:?} {ring:#?}"));
+    let sealer = Sealer::new(ring);
+    rendered.push(format!("{sealer:?} {sealer:#?}"));
+    let entry = KeyEntry::new(1, Key::from_base64(K2).expect("key"));
+    rendered.push(format!("{entry:?}"));
+    for text in &rendered {
+        for fragment in fragments {
+            assert!(!text.contains(fragment), "{text:?} contains key material");
+        }
+        // Nor the raw bytes as a Debug list of numbers.
+        assert!(!text.contains("245, 173"), "{text:?}");
+    }
+}

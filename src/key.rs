@@ -66,7 +66,7 @@ impl Key {
         // Room for one byte too many, so a too-long key is reported as such.
         let mut buf = zeroize::Zeroizing::new([0u8; KEY_LEN + 4]);
         if text.len() > 48 {
-            return Err(Error::KeyLength(text.len() / 4 * 3));
+            return Err(not_a_key(text));
         }
         let engines = [&URL_SAFE_NO_PAD, &URL_SAFE, &STANDARD, &STANDARD_NO_PAD];
         match engines
@@ -74,17 +74,7 @@ impl Key {
             .find_map(|engine| engine.decode_slice(text, &mut buf[..]).ok())
         {
             Some(len) => Key::try_from(&buf[..len]),
-            None => {
-                // Base64 characters of the wrong count: say how many bytes
-                // they would be, which is more useful than "not base64".
-                let digits = text.trim_end_matches('=');
-                let alphabet = |b: u8| b.is_ascii_alphanumeric() || b"-_+/".contains(&b);
-                if !digits.is_empty() && digits.bytes().all(alphabet) {
-                    Err(Error::KeyLength(digits.len() * 6 / 8))
-                } else {
-                    Err(Error::KeyEncoding)
-                }
-            }
+            None => Err(not_a_key(text)),
         }
     }
 
@@ -96,6 +86,19 @@ impl Key {
 
     pub(crate) fn bytes(&self) -> &[u8; KEY_LEN] {
         &self.0
+    }
+}
+
+/// Why `text` is not a base64 key. Base64 characters of the wrong count
+/// are reported as the number of bytes they would be, which tells an operator
+/// more than "not base64".
+fn not_a_key(text: &str) -> Error {
+    let digits = text.trim_end_matches('=');
+    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b"-_+/".contains(&b);
+    if !digits.is_empty() && digits.bytes().all(alphabet) {
+        Error::KeyLength(digits.len() * 6 / 8)
+    } else {
+        Error::KeyEncoding
     }
 }
 

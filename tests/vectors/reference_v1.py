@@ -112,11 +112,11 @@ VECTORS = [
          name="session", purpose="bench/v1", nonce=bytes([0xA5] * 24),
          issued_at=1_764_000_000, expires_at=1_765_209_600,
          payload=bytes.fromhex(
-             "89c5818002"  # user_id 4_211_337 (varint)
+             "89858102"  # user_id 4_211_337 (LEB128)
              + "11" + b"alice@example.com".hex()
              + "02" + "05" + b"admin".hex() + "06" + b"editor".hex()
              + "07" * 32
-             + "80e48fc906"  # issued_at 1_764_000_000 (varint)
+             + "808292c906"  # issued_at 1_764_000_000 (LEB128)
              + "01" + "0d" + b"Welcome back!".hex())),
 ]
 

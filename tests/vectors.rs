@@ -1,0 +1,130 @@
+//! Known-answer vectors (`tests/vectors/v1.txt`, written by an independent
+//! implementation) and values frozen from released versions
+//! (`tests/vectors/frozen.txt`) open through the public API, forever.
+
+use sealed_session::{Algorithm, Key, KeyEntry, KeyId, Keyring, Sealer};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+fn blocks(text: &str) -> Vec<HashMap<&str, &str>> {
+    text.split("\n\n")
+        .map(|block| {
+            block
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .collect::<HashMap<_, _>>()
+        })
+        .filter(|b| !b.is_empty())
+        .collect()
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn number(block: &HashMap<&str, &str>, field: &str) -> u64 {
+    block[field].parse().expect("number")
+}
+
+#[test]
+fn known_answer_vectors_open() {
+    let all = blocks(include_str!("vectors/v1.txt"));
+    assert_eq!(all.len(), 5);
+    for v in all {
+        let algorithm: Algorithm = v["algorithm"].parse().expect("algorithm");
+        let id = number(&v, "key_id") as u32;
+        let key = Key::from_base64(v["key"]).expect("key");
+        let ring = Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring");
+        let issued_at = number(&v, "issued_at");
+        let expires_at = number(&v, "expires_at");
+        let sealer = Sealer::new(ring)
+            .name(v["name"])
+            .purpose(v["purpose"])
+            .leeway(Duration::ZERO)
+            .clock(move || at(issued_at));
+        let opened = sealer.open_bytes(v["value"]).expect(v["comment"]);
+        assert_eq!(opened.value, hex(v["payload"]), "{}", v["comment"]);
+        assert_eq!(opened.key_id, KeyId(id));
+        assert_eq!(
+            (opened.issued_at, opened.expires_at),
+            (at(issued_at), at(expires_at))
+        );
+        // And at the expiry second it no longer opens.
+        let late = sealer.clock(move || at(expires_at));
+        assert!(late.open_bytes(v["value"]).is_err());
+    }
+}
+
+/// The session every benchmark uses (see benches/common).
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Session {
+    user_id: u64,
+    username: String,
+    roles: Vec<String>,
+    csrf_token: [u8; 32],
+    issued_at: u64,
+    flash: Option<String>,
+}
+
+fn small_session() -> Session {
+    Session {
+        user_id: 4_211_337,
+        username: "alice@example.com".into(),
+        roles: vec!["admin".into(), "editor".into()],
+        csrf_token: [7; 32],
+        issued_at: 1_764_000_000,
+        flash: Some("Welcome back!".into()),
+    }
+}
+
+#[test]
+fn frozen_values_from_released_versions_still_open() {
+    let all = blocks(include_str!("vectors/frozen.txt"));
+    assert!(all.len() >= 4);
+    for v in all {
+        let ring: Keyring = v["keyring"].parse().expect("keyring");
+        let issued_at = number(&v, "issued_at");
+        let sealer = Sealer::new(ring)
+            .name(v["name"])
+            .purpose(v["purpose"])
+            .clock(move || at(issued_at + 1));
+        let opened = sealer.open_bytes(v["value"]).expect(v["comment"]);
+        assert_eq!(opened.value, hex(v["payload"]), "{}", v["comment"]);
+        assert_eq!(opened.expires_at, at(number(&v, "expires_at")));
+        if v["comment"].contains("typed") {
+            let typed = sealer.open::<Session>(v["value"]).expect("typed");
+            assert_eq!(typed.value, small_session());
+        }
+    }
+}
+
+#[test]
+fn the_benchmark_vector_is_the_small_session_in_postcard() {
+    let v = blocks(include_str!("vectors/v1.txt"))
+        .into_iter()
+        .find(|v| v["comment"].contains("benchmark"))
+        .expect("benchmark vector");
+    let sealer = Sealer::new(
+        Keyring::new([KeyEntry::new(7, Key::from_base64(v["key"]).expect("key"))]).expect("ring"),
+    )
+    .name(v["name"])
+    .purpose(v["purpose"])
+    .clock(move || at(1_764_000_000));
+    let opened = sealer
+        .open::<Session>(v["value"])
+        .expect("opens as the session");
+    assert_eq!(opened.value, small_session());
+    // 88 bytes of postcard make a 184-character value with XChaCha20-Poly1305.
+    assert_eq!(hex(v["payload"]).len(), 88);
+    assert_eq!(v["value"].len(), 184);
+}

@@ -45,7 +45,11 @@ fn main() -> ExitCode {
     }
     // Check the entry parses exactly as a server will parse it (next to a
     // stand-in key that may seal now, in case the activation is in the future).
-    let stand_in = format!("{}:xchacha20poly1305:{}", u32::from(id == 0), "A".repeat(43));
+    let stand_in = format!(
+        "{}:xchacha20poly1305:{}",
+        u32::from(id == 0),
+        "A".repeat(43)
+    );
     match format!("{entry} {stand_in}").parse::<Keyring>() {
         Ok(_) => {}
         Err(Error::KeyringEntry { problem, .. }) => return usage(&problem.to_string()),

@@ -43,17 +43,38 @@ fn each_bad_entry_is_named_with_its_problem() {
     let cases: Vec<(String, EntryProblem)> = vec![
         (format!("{ok},x:xchacha20poly1305:{K2}"), EntryProblem::Id),
         (format!("{ok},-2:xchacha20poly1305:{K2}"), EntryProblem::Id),
-        (format!("{ok},4294967296:xchacha20poly1305:{K2}"), EntryProblem::Id),
+        (
+            format!("{ok},4294967296:xchacha20poly1305:{K2}"),
+            EntryProblem::Id,
+        ),
         (format!("{ok},:xchacha20poly1305:{K2}"), EntryProblem::Id),
         (format!("{ok},2:aes128gcm:{K2}"), EntryProblem::Algorithm),
         (format!("{ok},2:{K2}"), EntryProblem::Shape),
         (format!("{ok},2:aes256gcm:{K2}:extra"), EntryProblem::Shape),
-        (format!("{ok},2:aes256gcm:{}", &K2[..42]), EntryProblem::KeyLength(31)),
-        (format!("{ok},2:aes256gcm:{K2}AA"), EntryProblem::KeyLength(33)),
-        (format!("{ok},2:aes256gcm:{K1}{K2}"), EntryProblem::KeyLength(64)),
-        (format!("{ok},2:aes256gcm:not*base64*at*all*but*long*enough*to*be*a*key"), EntryProblem::KeyEncoding),
-        (format!("{ok},2:aes256gcm:{K2}@tomorrow"), EntryProblem::Activation),
-        (format!("{ok},2:aes256gcm:{K2}@2030-02-30T00:00:00Z"), EntryProblem::Activation),
+        (
+            format!("{ok},2:aes256gcm:{}", &K2[..42]),
+            EntryProblem::KeyLength(31),
+        ),
+        (
+            format!("{ok},2:aes256gcm:{K2}AA"),
+            EntryProblem::KeyLength(33),
+        ),
+        (
+            format!("{ok},2:aes256gcm:{K1}{K2}"),
+            EntryProblem::KeyLength(64),
+        ),
+        (
+            format!("{ok},2:aes256gcm:not*base64*at*all*but*long*enough*to*be*a*key"),
+            EntryProblem::KeyEncoding,
+        ),
+        (
+            format!("{ok},2:aes256gcm:{K2}@tomorrow"),
+            EntryProblem::Activation,
+        ),
+        (
+            format!("{ok},2:aes256gcm:{K2}@2030-02-30T00:00:00Z"),
+            EntryProblem::Activation,
+        ),
         (format!("{ok},2:aes256gcm:{K2}@"), EntryProblem::Activation),
     ];
     for (spec, problem) in cases {
@@ -67,11 +88,15 @@ fn ring_level_problems_are_clear_errors() {
     assert_eq!("".parse::<Keyring>().err(), Some(Error::EmptyKeyring));
     assert_eq!(" , \n".parse::<Keyring>().err(), Some(Error::EmptyKeyring));
     assert_eq!(
-        format!("3:xchacha20poly1305:{K1} 3:aes256gcm:{K2}").parse::<Keyring>().err(),
+        format!("3:xchacha20poly1305:{K1} 3:aes256gcm:{K2}")
+            .parse::<Keyring>()
+            .err(),
         Some(Error::DuplicateKeyId(KeyId(3)))
     );
     assert_eq!(
-        format!("3:xchacha20poly1305:{K1}@2999-01-01T00:00:00Z").parse::<Keyring>().err(),
+        format!("3:xchacha20poly1305:{K1}@2999-01-01T00:00:00Z")
+            .parse::<Keyring>()
+            .err(),
         Some(Error::NoSealingKey)
     );
     assert_eq!(Keyring::new([]).err(), Some(Error::EmptyKeyring));
@@ -79,9 +104,20 @@ fn ring_level_problems_are_clear_errors() {
 
 #[test]
 fn from_env_reads_the_variable_and_reports_a_missing_one() {
-    std::env::set_var("SEALED_SESSION_TEST_KEYS", format!("1:xchacha20poly1305:{K1}"));
-    assert_eq!(Keyring::from_env("SEALED_SESSION_TEST_KEYS").expect("parses").len(), 1);
-    assert_eq!(Keyring::from_env("SEALED_SESSION_TEST_NOT_SET").err(), Some(Error::Env));
+    std::env::set_var(
+        "SEALED_SESSION_TEST_KEYS",
+        format!("1:xchacha20poly1305:{K1}"),
+    );
+    assert_eq!(
+        Keyring::from_env("SEALED_SESSION_TEST_KEYS")
+            .expect("parses")
+            .len(),
+        1
+    );
+    assert_eq!(
+        Keyring::from_env("SEALED_SESSION_TEST_NOT_SET").err(),
+        Some(Error::Env)
+    );
 }
 
 /// Every rendering of every error, and of every Debug, is free of the keys.
@@ -105,7 +141,9 @@ fn no_secret_material_in_errors_or_debug() {
         rendered.push(err.to_string());
         rendered.push(format!("{err:?}"));
     }
-    let ring: Keyring = format!("1:xchacha20poly1305:{K1} 2:aes256gcm:{K2}@1").parse().expect("ok");
+    let ring: Keyring = format!("1:xchacha20poly1305:{K1} 2:aes256gcm:{K2}@1")
+        .parse()
+        .expect("ok");
     rendered.push(format!("{ring:?} {ring:#?}"));
     let sealer = Sealer::new(ring);
     rendered.push(format!("{sealer:?} {sealer:#?}"));

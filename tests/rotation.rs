@@ -16,7 +16,12 @@ fn key(byte: u8) -> Key {
     Key::try_from(&[byte; 32][..]).expect("32 bytes")
 }
 
-fn manual(secs: u64) -> (Arc<AtomicU64>, impl Fn() -> SystemTime + Send + Sync + 'static) {
+fn manual(
+    secs: u64,
+) -> (
+    Arc<AtomicU64>,
+    impl Fn() -> SystemTime + Send + Sync + 'static,
+) {
     let now = Arc::new(AtomicU64::new(secs));
     let read = now.clone();
     (now, move || at(read.load(Ordering::SeqCst)))
@@ -53,14 +58,23 @@ fn an_old_key_opens_and_asks_for_a_reseal_that_keeps_the_expiry() {
     assert!(!again.needs_reseal);
     assert_eq!(again.value, b"cart=3");
     assert_eq!(again.issued_at, opened.issued_at);
-    assert_eq!(again.expires_at, at(T0 + 86_400), "a rotation never extends a session");
+    assert_eq!(
+        again.expires_at,
+        at(T0 + 86_400),
+        "a rotation never extends a session"
+    );
 
     // The typed path does the same.
     let typed = old.seal(&("ada", 7u32)).expect("seals");
     let opened = new.open::<(String, u32)>(&typed).expect("opens");
     assert!(opened.needs_reseal);
-    let again = new.open::<(String, u32)>(&new.reseal(&opened).expect("reseals")).expect("opens");
-    assert_eq!((again.key_id, again.expires_at), (KeyId(2), opened.expires_at));
+    let again = new
+        .open::<(String, u32)>(&new.reseal(&opened).expect("reseals"))
+        .expect("opens");
+    assert_eq!(
+        (again.key_id, again.expires_at),
+        (KeyId(2), opened.expires_at)
+    );
 }
 
 #[test]
@@ -70,7 +84,10 @@ fn removing_a_key_revokes_its_values() {
     let value = only_one.seal_bytes(b"x").expect("seals");
     assert!(both.open_bytes(&value).is_ok());
     let without = sealer(vec![KeyEntry::new(2, key(2))], T0);
-    assert_eq!(without.open_bytes(&value).err(), Some(Error::UnknownKey(KeyId(1))));
+    assert_eq!(
+        without.open_bytes(&value).err(),
+        Some(Error::UnknownKey(KeyId(1)))
+    );
 }
 
 #[test]
@@ -87,7 +104,10 @@ fn a_scheduled_key_starts_sealing_at_its_activation_second() {
     assert_eq!(sealer.keyring().sealing_key_id(at(T0 + 99)), Ok(KeyId(1)));
     now.store(T0 + 99, Ordering::SeqCst);
     let last_old = sealer.seal_bytes(b"x").expect("seals");
-    assert_eq!(sealer.open_bytes(&last_old).expect("opens").key_id, KeyId(1));
+    assert_eq!(
+        sealer.open_bytes(&last_old).expect("opens").key_id,
+        KeyId(1)
+    );
     // The scheduled key opens before it seals (deploy first, switch later).
     assert!(!sealer.open_bytes(&before).expect("opens").needs_reseal);
 

@@ -93,8 +93,10 @@ pub struct Opened<T> {
     pub expires_at: SystemTime,
     /// The key that sealed it.
     pub key_id: KeyId,
-    /// True when that key no longer seals: seal it again with
-    /// [`Sealer::reseal`] (the adapters do this on their own).
+    /// True when that key is older (has a lower id) than the key that seals
+    /// now: seal it again with [`Sealer::reseal`] (the adapters do this on
+    /// their own). A value of a newer key (one whose activation this
+    /// server's clock has not reached yet) is left alone.
     pub needs_reseal: bool,
 }
 
@@ -326,9 +328,12 @@ impl Sealer {
                 Ok((header, decode(payload)?))
             },
         )?;
+        // Only an older key asks for a re-seal: a value of a newer key comes
+        // from a server whose clock already passed that key's activation,
+        // and sealing it back under the older key would undo the rotation.
         let needs_reseal = keyring
             .sealing_slot(now)
-            .map_or(true, |s| s.id != header.key_id);
+            .is_ok_and(|s| header.key_id < s.id);
         Ok(Opened {
             value,
             issued_at: system_time(header.times.issued_at),

@@ -167,3 +167,22 @@ fn a_reseal_of_an_expired_value_is_refused() {
     now.store(T0 + 10, Ordering::SeqCst);
     assert_eq!(sealer.reseal_bytes(&opened).err(), Some(Error::Expired));
 }
+
+#[test]
+fn servers_with_skewed_clocks_do_not_undo_a_rotation() {
+    // Server A's clock passed key 2's activation, server B's is 5 s behind.
+    let entries = || {
+        vec![
+            KeyEntry::new(1, key(1)),
+            KeyEntry::new(2, key(2)).activate_at(at(T0)),
+        ]
+    };
+    let a = sealer(entries(), T0 + 2);
+    let b = sealer(entries(), T0 - 3).leeway(Duration::from_secs(60));
+    let from_a = a.seal_bytes(b"x").expect("seals");
+    let on_b = b.open_bytes(&from_a).expect("opens on b");
+    assert_eq!(on_b.key_id, KeyId(2));
+    assert!(!on_b.needs_reseal, "b must not re-seal under the older key");
+    let from_b = b.seal_bytes(b"x").expect("seals");
+    assert!(a.open_bytes(&from_b).expect("opens on a").needs_reseal);
+}

@@ -408,7 +408,7 @@ mod tests {
             .collect()
     }
 
-    pub(crate) fn vectors(text: &str) -> Vec<Vector<'_>> {
+    fn vectors(text: &str) -> Vec<Vector<'_>> {
         text.split("\n\n")
             .map(|block| Vector {
                 fields: block

@@ -132,7 +132,7 @@ fn no_secret_material_in_errors_or_debug() {
         format!("{K1}:xchacha20poly1305:{K2}"),
         format!("1:{K1}:{K2}"),
         format!("1:xchacha20poly1305:{K1}@{K2}"),
-        format!("{K1}"),
+        K1.to_string(),
         format!("{K1}:{K2}"),
         format!("1:xchacha20poly1305:{K1},1:xchacha20poly1305:{K2}"),
     ];

@@ -9,9 +9,23 @@ mod key;
 mod keyring;
 mod sealer;
 
+#[cfg(feature = "cookie")]
+mod cookie;
+#[cfg(feature = "cookie")]
+mod session;
+
 pub use error::{EntryProblem, Error, Result};
 pub use key::{Algorithm, Key, KeyId, KEY_LEN};
 pub use keyring::{KeyEntry, Keyring};
 pub use sealer::{
     Clock, Opened, Sealer, SystemClock, DEFAULT_LEEWAY, DEFAULT_MAX_LEN, DEFAULT_TTL,
 };
+
+#[cfg(feature = "cookie")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
+pub use self::cookie::{
+    ConfigError, CookieOptions, SameSite, SessionConfig, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES,
+};
+#[cfg(feature = "cookie")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
+pub use self::session::{MissingSession, Session};

@@ -1,0 +1,536 @@
+//! Cookie attributes, `Set-Cookie` formatting and `Cookie` header reading,
+//! shared by every adapter. Nothing here knows an HTTP framework.
+
+use core::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::sealer::Sealer;
+
+/// The most bytes a `Set-Cookie` header value may have: the cookie's name,
+/// value and attributes together. Browsers keep at least this much per
+/// cookie (RFC 6265 §6.1) and may drop anything longer without a word, so a
+/// longer cookie is never sent: storing such a session fails with
+/// [`Error::TooLarge`] instead.
+pub const MAX_COOKIE_BYTES: usize = 4096;
+
+/// The most cookies carrying the session's name that one request may hold
+/// before all of them are ignored unopened (bounded work per request).
+pub const MAX_SAME_NAME_COOKIES: usize = 8;
+
+/// The `SameSite` attribute of the session cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SameSite {
+    /// Sent only on requests from the same site.
+    Strict,
+    /// Sent on same-site requests and on top-level navigations from other
+    /// sites (the default: links into the site keep the user logged in,
+    /// cross-site form posts do not carry the session).
+    #[default]
+    Lax,
+    /// Sent on every request, cross-site included. Requires `Secure`.
+    None,
+}
+
+impl SameSite {
+    fn as_cookie(self) -> ::cookie::SameSite {
+        match self {
+            SameSite::Strict => ::cookie::SameSite::Strict,
+            SameSite::Lax => ::cookie::SameSite::Lax,
+            SameSite::None => ::cookie::SameSite::None,
+        }
+    }
+}
+
+/// The attributes of the session cookie. The defaults are the secure ones:
+/// `HttpOnly`, `Secure`, `SameSite=Lax`, `Path=/`, no `Domain` (host-only),
+/// and a `Max-Age` equal to the time the sealed value has left (the
+/// sealer's TTL for a freshly sealed value).
+///
+/// The cookie's *name* is not set here: it is the [`Sealer`]'s name, which
+/// is bound into every sealed value. A name starting with `__Host-` (for
+/// example `Sealer::new(keyring).name("__Host-session")`) is recommended:
+/// browsers then refuse the cookie unless it is `Secure`, has `Path=/` and
+/// no `Domain`, so a sibling subdomain cannot plant a cookie of that name
+/// ("cookie tossing"). [`SessionConfig::new`] enforces those rules, and the
+/// `Secure` rule for `__Secure-` names.
+///
+/// ```
+/// use sealed_session::{CookieOptions, SameSite};
+/// let options = CookieOptions::default()
+///     .same_site(SameSite::Strict)
+///     .path("/app");
+/// assert_eq!(options.get_path(), "/app");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieOptions {
+    path: String,
+    domain: Option<String>,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+    persistent: bool,
+}
+
+impl Default for CookieOptions {
+    fn default() -> Self {
+        CookieOptions {
+            path: "/".into(),
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            persistent: true,
+        }
+    }
+}
+
+impl CookieOptions {
+    /// The `Path` attribute (default `/`). Must start with `/`.
+    #[must_use]
+    pub fn path(mut self, path: &str) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// The `Domain` attribute (default: none, a host-only cookie). Setting
+    /// it sends the cookie to every subdomain too; not allowed with a
+    /// `__Host-` name.
+    #[must_use]
+    pub fn domain(mut self, domain: &str) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// The `Secure` attribute (default `true`): the browser sends the
+    /// cookie over HTTPS only (and to `http://localhost`, which Chrome and
+    /// Firefox treat as secure). Turn it off only for plain-HTTP development
+    /// on other hosts.
+    #[must_use]
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// The `HttpOnly` attribute (default `true`): scripts cannot read the
+    /// cookie.
+    #[must_use]
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.http_only = http_only;
+        self
+    }
+
+    /// The `SameSite` attribute (default [`SameSite::Lax`]).
+    #[must_use]
+    pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// Whether the cookie carries a `Max-Age` (default `true`: the time
+    /// the sealed value has left). With `false` it is a browser-session
+    /// cookie, dropped when the browser closes; the sealed value still
+    /// expires after the sealer's TTL either way.
+    #[must_use]
+    pub fn persistent(mut self, persistent: bool) -> Self {
+        self.persistent = persistent;
+        self
+    }
+
+    /// The `Path` attribute.
+    pub fn get_path(&self) -> &str {
+        &self.path
+    }
+
+    /// The `Domain` attribute, if any.
+    pub fn get_domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
+
+    /// Whether the cookie is `Secure`.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// Whether the cookie is `HttpOnly`.
+    pub fn is_http_only(&self) -> bool {
+        self.http_only
+    }
+
+    /// The `SameSite` attribute.
+    pub fn get_same_site(&self) -> SameSite {
+        self.same_site
+    }
+
+    /// Whether the cookie carries a `Max-Age`.
+    pub fn is_persistent(&self) -> bool {
+        self.persistent
+    }
+}
+
+/// Why a [`SessionConfig`] was refused. These are configuration mistakes,
+/// found once at start-up, never per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The sealer's name is empty or not an RFC 6265 cookie-name token.
+    #[error("cookie name is empty or not a token")]
+    Name,
+    /// The path does not start with `/` or holds `;` or control characters.
+    #[error("cookie path must start with '/' and hold no ';' or control characters")]
+    Path,
+    /// The domain is empty or holds `;`, whitespace or control characters.
+    #[error("cookie domain is empty or holds ';', whitespace or control characters")]
+    Domain,
+    /// A `__Host-` name needs `Secure`, `Path=/` and no `Domain`.
+    #[error("a __Host- cookie must be Secure, have Path=/ and no Domain")]
+    HostPrefix,
+    /// A `__Secure-` name needs `Secure`.
+    #[error("a __Secure- cookie must be Secure")]
+    SecurePrefix,
+    /// `SameSite=None` needs `Secure` (browsers drop it otherwise).
+    #[error("SameSite=None requires Secure")]
+    SameSiteNone,
+}
+
+/// A [`Sealer`] together with the [`CookieOptions`] of its cookie: all an
+/// adapter needs to read the session cookie from a request and to write
+/// one. Cheap to clone.
+///
+/// ```
+/// use sealed_session::{CookieOptions, Keyring, Sealer, SessionConfig};
+/// let sealer = Sealer::new(Keyring::ephemeral()?).name("__Host-session");
+/// let config = SessionConfig::new(sealer)?;
+/// let header = config.set_cookie("v4lue", std::time::Duration::from_secs(60))?;
+/// assert_eq!(
+///     header,
+///     "__Host-session=v4lue; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=60",
+/// );
+/// // A __Host- cookie cannot have a Domain.
+/// let bad = SessionConfig::with_options(
+///     Sealer::new(Keyring::ephemeral()?).name("__Host-session"),
+///     CookieOptions::default().domain("example.com"),
+/// );
+/// assert!(bad.is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionConfig {
+    inner: Arc<ConfigInner>,
+}
+
+struct ConfigInner {
+    sealer: Sealer,
+    options: CookieOptions,
+}
+
+impl fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("sealer", &self.inner.sealer)
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+impl SessionConfig {
+    /// The sealer with the default (secure) [`CookieOptions`].
+    ///
+    /// # Errors
+    /// [`ConfigError::Name`] if the sealer's name is not a valid cookie
+    /// name.
+    pub fn new(sealer: Sealer) -> Result<Self, ConfigError> {
+        SessionConfig::with_options(sealer, CookieOptions::default())
+    }
+
+    /// The sealer with the given cookie attributes, checked against the
+    /// cookie name's prefix.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first rule broken: invalid name, path
+    /// or domain; a `__Host-` name that is not `Secure`, `Path=/` and
+    /// host-only; a `__Secure-` name that is not `Secure`; `SameSite=None`
+    /// without `Secure`.
+    pub fn with_options(sealer: Sealer, options: CookieOptions) -> Result<Self, ConfigError> {
+        check(sealer.cookie_name(), &options)?;
+        Ok(SessionConfig {
+            inner: Arc::new(ConfigInner { sealer, options }),
+        })
+    }
+
+    /// The sealer.
+    pub fn sealer(&self) -> &Sealer {
+        &self.inner.sealer
+    }
+
+    /// The cookie attributes.
+    pub fn options(&self) -> &CookieOptions {
+        &self.inner.options
+    }
+
+    /// The cookie name (the sealer's name).
+    pub fn cookie_name(&self) -> &str {
+        self.inner.sealer.cookie_name()
+    }
+
+    /// The `Set-Cookie` header value that stores the sealed `value` for
+    /// `max_age` (ignored when the options are not persistent; rounded down
+    /// to whole seconds).
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if the whole header value (name, value and
+    /// attributes) is longer than [`MAX_COOKIE_BYTES`]; `len` is its length.
+    pub fn set_cookie(&self, value: &str, max_age: Duration) -> Result<String> {
+        let max_age = self.inner.options.persistent.then_some(max_age);
+        let header = self.format(value, max_age);
+        if header.len() > MAX_COOKIE_BYTES {
+            return Err(Error::TooLarge {
+                len: header.len(),
+                max: MAX_COOKIE_BYTES,
+            });
+        }
+        Ok(header)
+    }
+
+    /// The `Set-Cookie` header value that removes the cookie: an empty
+    /// value with the same name, `Path`, `Domain` and other attributes, and
+    /// `Max-Age=0` (a browser only removes a cookie whose name, path and
+    /// domain match).
+    ///
+    /// ```
+    /// # use sealed_session::{Keyring, Sealer, SessionConfig};
+    /// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?))?;
+    /// assert_eq!(
+    ///     config.removal_cookie(),
+    ///     "session=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0",
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn removal_cookie(&self) -> String {
+        self.format("", Some(Duration::ZERO))
+    }
+
+    /// The values of every cookie named [`SessionConfig::cookie_name`] in
+    /// the request's `Cookie` header values, in the order they appear
+    /// (headers in order, then left to right). A header value that is not
+    /// UTF-8 or a piece that is not `name=value` is skipped. Names compare
+    /// exactly (case-sensitively); values are not percent-decoded.
+    ///
+    /// ```
+    /// # use sealed_session::{Keyring, Sealer, SessionConfig};
+    /// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?))?;
+    /// let headers: [&[u8]; 2] = [b"a=1; session=x", b"session=y;b=2"];
+    /// assert_eq!(config.request_values(headers), ["x", "y"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn request_values<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Vec<String> {
+        let name = self.cookie_name();
+        let mut values = Vec::new();
+        for header in cookie_headers {
+            let Ok(header) = core::str::from_utf8(header) else {
+                tracing::debug!("ignoring a Cookie header that is not UTF-8");
+                continue;
+            };
+            for cookie in ::cookie::Cookie::split_parse(header).flatten() {
+                if cookie.name() == name {
+                    values.push(cookie.value().to_owned());
+                }
+            }
+        }
+        values
+    }
+
+    fn format(&self, value: &str, max_age: Option<Duration>) -> String {
+        let o = &self.inner.options;
+        let mut cookie = ::cookie::Cookie::new(self.cookie_name(), value);
+        cookie.set_http_only(o.http_only);
+        cookie.set_same_site(o.same_site.as_cookie());
+        cookie.set_secure(o.secure);
+        cookie.set_path(o.path.as_str());
+        if let Some(domain) = &o.domain {
+            cookie.set_domain(domain.as_str());
+        }
+        if let Some(max_age) = max_age {
+            let secs = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+            cookie.set_max_age(::cookie::time::Duration::seconds(secs));
+        }
+        cookie.to_string()
+    }
+}
+
+/// RFC 6265 `cookie-name` is an RFC 7230 token.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn is_attribute_safe(s: &str) -> bool {
+    s.chars().all(|c| c != ';' && !c.is_control())
+}
+
+fn has_prefix_ignore_case(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+fn check(name: &str, o: &CookieOptions) -> Result<(), ConfigError> {
+    if !is_token(name) {
+        return Err(ConfigError::Name);
+    }
+    if !o.path.starts_with('/') || !is_attribute_safe(&o.path) {
+        return Err(ConfigError::Path);
+    }
+    if let Some(domain) = &o.domain {
+        let domain = domain.trim_start_matches('.');
+        if domain.is_empty()
+            || !is_attribute_safe(domain)
+            || domain.chars().any(char::is_whitespace)
+        {
+            return Err(ConfigError::Domain);
+        }
+    }
+    // Browsers compare these prefixes case-insensitively.
+    if has_prefix_ignore_case(name, "__Host-") && (!o.secure || o.path != "/" || o.domain.is_some())
+    {
+        return Err(ConfigError::HostPrefix);
+    }
+    if has_prefix_ignore_case(name, "__Secure-") && !o.secure {
+        return Err(ConfigError::SecurePrefix);
+    }
+    if o.same_site == SameSite::None && !o.secure {
+        return Err(ConfigError::SameSiteNone);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyring::Keyring;
+
+    fn sealer(name: &str) -> Sealer {
+        Sealer::new(Keyring::ephemeral().expect("rng")).name(name)
+    }
+
+    #[test]
+    fn defaults_are_secure() {
+        let config = SessionConfig::new(sealer("session")).expect("valid");
+        let header = config
+            .set_cookie("abc", Duration::from_secs(86_400))
+            .expect("small");
+        assert_eq!(
+            header,
+            "session=abc; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=86400"
+        );
+    }
+
+    #[test]
+    fn removal_keeps_path_and_domain() {
+        let options = CookieOptions::default().path("/app").domain("example.com");
+        let config = SessionConfig::with_options(sealer("s"), options).expect("valid");
+        assert_eq!(
+            config.removal_cookie(),
+            "s=; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=0"
+        );
+    }
+
+    #[test]
+    fn non_persistent_has_no_max_age() {
+        let options = CookieOptions::default().persistent(false);
+        let config = SessionConfig::with_options(sealer("s"), options).expect("valid");
+        let header = config
+            .set_cookie("v", Duration::from_secs(5))
+            .expect("small");
+        assert!(!header.contains("Max-Age"), "{header}");
+        assert!(config.removal_cookie().ends_with("Max-Age=0"));
+    }
+
+    #[test]
+    fn size_is_checked_on_the_whole_header() {
+        let config = SessionConfig::with_options(
+            sealer("s"),
+            CookieOptions::default().domain("example.com"),
+        )
+        .expect("valid");
+        let attrs = config
+            .set_cookie("", Duration::from_secs(60))
+            .expect("small")
+            .len();
+        let fits = "a".repeat(MAX_COOKIE_BYTES - attrs);
+        assert_eq!(
+            config
+                .set_cookie(&fits, Duration::from_secs(60))
+                .expect("fits exactly")
+                .len(),
+            MAX_COOKIE_BYTES
+        );
+        let over = "a".repeat(MAX_COOKIE_BYTES - attrs + 1);
+        assert_eq!(
+            config.set_cookie(&over, Duration::from_secs(60)),
+            Err(Error::TooLarge {
+                len: MAX_COOKIE_BYTES + 1,
+                max: MAX_COOKIE_BYTES
+            })
+        );
+    }
+
+    #[test]
+    fn prefix_rules_are_enforced() {
+        let d = CookieOptions::default;
+        let host = |o| SessionConfig::with_options(sealer("__Host-s"), o).map(|_| ());
+        assert_eq!(host(d()), Ok(()));
+        assert_eq!(host(d().secure(false)), Err(ConfigError::HostPrefix));
+        assert_eq!(host(d().path("/a")), Err(ConfigError::HostPrefix));
+        assert_eq!(
+            host(d().domain("example.com")),
+            Err(ConfigError::HostPrefix)
+        );
+        let lower = SessionConfig::with_options(sealer("__host-s"), d().secure(false));
+        assert_eq!(lower.map(|_| ()), Err(ConfigError::HostPrefix));
+        let secure = SessionConfig::with_options(sealer("__Secure-s"), d().secure(false));
+        assert_eq!(secure.map(|_| ()), Err(ConfigError::SecurePrefix));
+        let none = d().same_site(SameSite::None).secure(false);
+        assert_eq!(
+            SessionConfig::with_options(sealer("s"), none).map(|_| ()),
+            Err(ConfigError::SameSiteNone)
+        );
+    }
+
+    #[test]
+    fn attribute_injection_is_refused() {
+        let d = CookieOptions::default;
+        let with = |name: &str, o| SessionConfig::with_options(sealer(name), o).map(|_| ());
+        assert_eq!(with("a;b", d()), Err(ConfigError::Name));
+        assert_eq!(with("a b", d()), Err(ConfigError::Name));
+        assert_eq!(with("", d()), Err(ConfigError::Name));
+        assert_eq!(with("a=b", d()), Err(ConfigError::Name));
+        assert_eq!(with("s", d().path("/; Domain=x")), Err(ConfigError::Path));
+        assert_eq!(with("s", d().path("/\r\nX: y")), Err(ConfigError::Path));
+        assert_eq!(with("s", d().path("app")), Err(ConfigError::Path));
+        assert_eq!(
+            with("s", d().domain("a.com; Secure")),
+            Err(ConfigError::Domain)
+        );
+        assert_eq!(with("s", d().domain("")), Err(ConfigError::Domain));
+        assert_eq!(with("s", d().domain("a .com")), Err(ConfigError::Domain));
+    }
+
+    #[test]
+    fn request_values_in_order_and_skips_junk() {
+        let config = SessionConfig::new(sealer("session")).expect("valid");
+        let headers: [&[u8]; 4] = [
+            b"session=one; other=x",
+            b"\xff\xfe session=bad-utf8",
+            b"junk;;=;  session = two ; Session=case",
+            b"sessionx=no; xsession=no",
+        ];
+        assert_eq!(config.request_values(headers), ["one", "two"]);
+        assert!(config.request_values([]).is_empty());
+    }
+}

@@ -1,0 +1,608 @@
+//! The typed session handle and the one place that decides what the
+//! response's `Set-Cookie` is. Nothing here knows an HTTP framework.
+
+use core::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::cookie::{SessionConfig, MAX_SAME_NAME_COOKIES};
+use crate::error::{Error, Result};
+use crate::sealer::Opened;
+
+/// The session of one request: a typed handle that an adapter puts into
+/// the request and the handler reads and writes.
+///
+/// Clones share the same session. [`Session::set`] and [`Session::update`]
+/// seal the new value at once and check the final `Set-Cookie` header
+/// against [`MAX_COOKIE_BYTES`](crate::MAX_COOKIE_BYTES), so a session that
+/// is too large is an error the handler sees and answers; nothing can fail
+/// after the handler has returned.
+///
+/// What the request brought:
+/// - no cookie: an empty session, nothing written unless the handler
+///   stores something;
+/// - a cookie that does not open (malformed, tampered, expired, unknown key,
+///   another name or purpose, does not decode as `T`): an empty session,
+///   and the response removes the cookie unless the handler stores a new
+///   one; a `tracing` event says why (no cookie value in it);
+/// - a valid cookie sealed with a key that no longer seals: the response
+///   carries it re-sealed under the current key, with its original expiry;
+/// - a valid cookie left untouched: no `Set-Cookie` at all.
+///
+/// **Several cookies with the session's name** (a sibling subdomain can
+/// plant one, "cookie tossing"): each is tried, in order. If exactly one
+/// opens, it is the session. If two or more open, none is used (the session
+/// is empty) and nothing is removed: a removal could only reach the cookie
+/// at our own path and domain and would leave the planted one in force. If
+/// none opens, the session is empty and the response removes the cookie at
+/// our path and domain. More than [`MAX_SAME_NAME_COOKIES`] are ignored
+/// unopened. A `__Host-` cookie name rules tossing out.
+///
+/// Adapters call [`Session::load`] before the handler and
+/// [`Session::finish`] after it; handlers use [`Session::get`],
+/// [`Session::set`], [`Session::update`] and [`Session::clear`].
+///
+/// ```
+/// use sealed_session::{Keyring, Sealer, Session, SessionConfig};
+///
+/// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?))?;
+/// // A request without a cookie:
+/// let session = Session::<u32>::load(&config, []);
+/// assert_eq!(session.get(), None);
+/// assert_eq!(session.update(|n| { *n += 1; *n })?, 1);
+/// let set_cookie = session.finish().expect("changed, so a cookie is written");
+///
+/// // The next request sends it back:
+/// let cookie = set_cookie.split(';').next().expect("name=value");
+/// let session = Session::<u32>::load(&config, [cookie.as_bytes()]);
+/// assert_eq!(session.get(), Some(1));
+/// assert_eq!(session.finish(), None); // untouched: no Set-Cookie
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Session<T> {
+    shared: Arc<Shared<T>>,
+}
+
+struct Shared<T> {
+    config: SessionConfig,
+    state: Mutex<State<T>>,
+}
+
+struct State<T> {
+    value: Option<T>,
+    status: Status,
+    finished: bool,
+}
+
+/// What the response must do about the cookie. Every transition happens in
+/// [`Session::load`] or a handler call; [`Session::finish`] is the only
+/// place that turns it into a header.
+#[derive(Debug)]
+enum Status {
+    /// Nothing to write: no cookie came, or a valid current one did, or the
+    /// request was ambiguous (several valid cookies of our name).
+    Unchanged,
+    /// The cookie that came did not open: remove it.
+    Refused,
+    /// A valid cookie sealed with a key that no longer seals: re-seal the
+    /// value under the current key, keeping these times.
+    Stale(Opened<()>),
+    /// The handler stored a value: this `Set-Cookie` header value.
+    Changed(String),
+    /// The handler cleared the session: remove the cookie.
+    Cleared,
+}
+
+impl<T> Clone for Session<T> {
+    fn clone(&self) -> Self {
+        Session {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Session<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.lock();
+        f.debug_struct("Session")
+            .field("cookie", &self.shared.config.cookie_name())
+            .field("is_empty", &state.value.is_none())
+            .field("status", &StatusName(&state.status))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The status without the sealed value.
+struct StatusName<'a>(&'a Status);
+
+impl fmt::Debug for StatusName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            Status::Unchanged => "Unchanged",
+            Status::Refused => "Refused",
+            Status::Stale(_) => "Stale",
+            Status::Changed(_) => "Changed",
+            Status::Cleared => "Cleared",
+        })
+    }
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // A panic elsewhere while holding the lock leaves a consistent state:
+        // every transition is a single assignment.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Session<T> {
+    /// Reads the session cookie from the request's `Cookie` header values
+    /// (every one of them, in order; see the type's docs for several
+    /// cookies of the same name) and opens it.
+    ///
+    /// Never fails: a cookie that does not open is an empty session (and a
+    /// `tracing` event at debug or warn level saying why).
+    pub fn load<'a>(
+        config: &SessionConfig,
+        cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Self {
+        let (value, status) = open_request(config, cookie_headers);
+        Session {
+            shared: Arc::new(Shared {
+                config: config.clone(),
+                state: Mutex::new(State {
+                    value,
+                    status,
+                    finished: false,
+                }),
+            }),
+        }
+    }
+
+    /// Stores `value`: seals it now and keeps the `Set-Cookie` header for
+    /// the response.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if the sealed value or the whole `Set-Cookie`
+    /// header would be too long, [`Error::Encode`] if `value` does not
+    /// serialize, [`Error::NoSealingKey`]. On error the session is left as
+    /// it was.
+    pub fn set(&self, value: T) -> Result<()> {
+        let header = self.seal(&value)?;
+        let mut state = self.shared.lock();
+        warn_if_finished(&state);
+        state.value = Some(value);
+        state.status = Status::Changed(header);
+        Ok(())
+    }
+
+    /// Changes the value in place (starting from `T::default()` for an empty
+    /// session) and stores it as [`Session::set`] does; returns what `f`
+    /// returns.
+    ///
+    /// # Errors
+    /// As [`Session::set`]. On error the session is left as it was.
+    pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R>
+    where
+        T: Default + Clone,
+    {
+        let mut state = self.shared.lock();
+        let mut value = state.value.clone().unwrap_or_default();
+        let out = f(&mut value);
+        let header = self.seal(&value)?;
+        warn_if_finished(&state);
+        state.value = Some(value);
+        state.status = Status::Changed(header);
+        Ok(out)
+    }
+
+    /// Forgets the value; the response removes the cookie.
+    pub fn clear(&self) {
+        let mut state = self.shared.lock();
+        warn_if_finished(&state);
+        state.value = None;
+        state.status = Status::Cleared;
+    }
+
+    /// A copy of the value, or `None` for an empty session.
+    pub fn get(&self) -> Option<T>
+    where
+        T: Clone,
+    {
+        self.shared.lock().value.clone()
+    }
+
+    /// True when the session holds no value.
+    pub fn is_empty(&self) -> bool {
+        self.shared.lock().value.is_none()
+    }
+
+    /// The configuration this session was loaded with.
+    pub fn config(&self) -> &SessionConfig {
+        &self.shared.config
+    }
+
+    /// Decides the response's `Set-Cookie` header value, if any. Adapters
+    /// call it once, after the handler returned: it is the one place where
+    /// the session's status becomes a header.
+    ///
+    /// - stored by the handler: the cookie sealed when it was stored;
+    /// - cleared by the handler, or a cookie that did not open: the removal
+    ///   cookie ([`SessionConfig::removal_cookie`]);
+    /// - a valid cookie under a key that no longer seals: the value
+    ///   re-sealed under the current key with its original expiry (if that
+    ///   fails, a warn event and no header: the old cookie still opens as
+    ///   long as its key is in the keyring);
+    /// - otherwise `None`.
+    ///
+    /// A write to the session after this call is lost; it logs a warning.
+    pub fn finish(&self) -> Option<String> {
+        let mut state = self.shared.lock();
+        state.finished = true;
+        let config = &self.shared.config;
+        match core::mem::replace(&mut state.status, Status::Unchanged) {
+            Status::Unchanged => None,
+            Status::Changed(header) => Some(header),
+            Status::Refused | Status::Cleared => Some(config.removal_cookie()),
+            Status::Stale(opened) => {
+                let value = state.value.as_ref()?;
+                let opened = opened.map(|()| value);
+                let resealed = config.sealer().reseal(&opened).and_then(|sealed| {
+                    let left = opened
+                        .expires_at
+                        .duration_since(config.sealer().now())
+                        .unwrap_or(Duration::ZERO);
+                    config.set_cookie(&sealed, left)
+                });
+                match resealed {
+                    Ok(header) => Some(header),
+                    Err(Error::Expired) => Some(config.removal_cookie()),
+                    Err(error) => {
+                        tracing::warn!(
+                            cookie = config.cookie_name(),
+                            %error,
+                            "session cookie could not be re-sealed under the current key"
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn seal(&self, value: &T) -> Result<String> {
+        let config = &self.shared.config;
+        let sealed = config.sealer().seal(value)?;
+        config.set_cookie(&sealed, config.sealer().ttl_duration())
+    }
+}
+
+fn warn_if_finished<T>(state: &State<T>) {
+    if state.finished {
+        tracing::warn!("session changed after the response was written: the change is lost");
+    }
+}
+
+/// Opens the request's cookie(s), following the rules in [`Session`]'s docs.
+fn open_request<'a, T: DeserializeOwned>(
+    config: &SessionConfig,
+    cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+) -> (Option<T>, Status) {
+    let name = config.cookie_name();
+    let candidates = config.request_values(cookie_headers);
+    if candidates.is_empty() {
+        return (None, Status::Unchanged);
+    }
+    if candidates.len() > MAX_SAME_NAME_COOKIES {
+        tracing::warn!(
+            cookie = name,
+            count = candidates.len(),
+            "too many cookies with the session's name; all ignored"
+        );
+        return (None, Status::Unchanged);
+    }
+    let mut found: Option<Opened<T>> = None;
+    for value in &candidates {
+        match config.sealer().open::<T>(value) {
+            Ok(opened) if found.is_some() => {
+                drop(opened);
+                tracing::warn!(
+                    cookie = name,
+                    count = candidates.len(),
+                    "several valid cookies with the session's name (cookie tossing?); none used"
+                );
+                return (None, Status::Unchanged);
+            }
+            Ok(opened) => found = Some(opened),
+            Err(error) => log_refused(name, &error),
+        }
+    }
+    match found {
+        Some(opened) => {
+            let (value, opened) = split(opened);
+            let status = if opened.needs_reseal {
+                tracing::debug!(
+                    cookie = name,
+                    key_id = %opened.key_id,
+                    "session cookie sealed with a retired key; re-sealing"
+                );
+                Status::Stale(opened)
+            } else {
+                Status::Unchanged
+            };
+            (Some(value), status)
+        }
+        // With several candidates one may have been planted by someone
+        // else, but none opened, so removing ours loses nothing.
+        None => (None, Status::Refused),
+    }
+}
+
+fn split<T>(opened: Opened<T>) -> (T, Opened<()>) {
+    let Opened {
+        value,
+        issued_at,
+        expires_at,
+        key_id,
+        needs_reseal,
+    } = opened;
+    let meta = Opened {
+        value: (),
+        issued_at,
+        expires_at,
+        key_id,
+        needs_reseal,
+    };
+    (value, meta)
+}
+
+/// One event per refused cookie: the reason, never the value.
+fn log_refused(name: &str, error: &Error) {
+    match error {
+        Error::Expired | Error::NotYetValid | Error::Malformed | Error::TooLarge { .. } => {
+            tracing::debug!(cookie = name, %error, "session cookie refused");
+        }
+        _ => tracing::warn!(cookie = name, %error, "session cookie refused"),
+    }
+}
+
+/// The error of asking for a [`Session<T>`] where no session layer or
+/// middleware for that `T` put one: the handler's write would be lost, so
+/// this is reported instead of handing out a detached session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "no Session<{type_name}> in this request: install the session layer (with the same session type) around this handler"
+)]
+pub struct MissingSession {
+    type_name: &'static str,
+}
+
+impl MissingSession {
+    /// The error for a missing `Session<T>`.
+    pub fn new<T>() -> Self {
+        MissingSession {
+            type_name: core::any::type_name::<T>(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cookie::CookieOptions;
+    use crate::key::Key;
+    use crate::keyring::{KeyEntry, Keyring};
+    use crate::sealer::Sealer;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    fn config() -> SessionConfig {
+        SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("rng"))).expect("valid")
+    }
+
+    fn cookie_of(header: &str) -> String {
+        header.split(';').next().expect("name=value").to_owned()
+    }
+
+    #[test]
+    fn empty_request_writes_nothing() {
+        let s = Session::<String>::load(&config(), []);
+        assert!(s.is_empty());
+        assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn set_then_load() {
+        let c = config();
+        let s = Session::<String>::load(&c, []);
+        s.set("ada".into()).expect("small");
+        let header = s.finish().expect("changed");
+        assert!(header.starts_with("session="));
+        let again = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+        assert_eq!(again.get().as_deref(), Some("ada"));
+        assert_eq!(again.finish(), None);
+    }
+
+    #[test]
+    fn bad_cookie_is_removed_unless_replaced() {
+        let c = config();
+        let s = Session::<String>::load(&c, [b"session=garbage".as_slice()]);
+        assert!(s.is_empty());
+        assert_eq!(s.finish(), Some(c.removal_cookie()));
+
+        let s = Session::<String>::load(&c, [b"session=garbage".as_slice()]);
+        s.set("new".into()).expect("small");
+        let header = s.finish().expect("changed");
+        assert_ne!(header, c.removal_cookie());
+    }
+
+    #[test]
+    fn undecodable_is_refused() {
+        let c = config();
+        let s = Session::<String>::load(&c, []);
+        s.set("not a number".into()).expect("small");
+        let cookie = cookie_of(&s.finish().expect("changed"));
+        let s = Session::<(u64, u64, u64)>::load(&c, [cookie.as_bytes()]);
+        assert!(s.is_empty());
+        assert_eq!(s.finish(), Some(c.removal_cookie()));
+    }
+
+    #[test]
+    fn too_large_leaves_session_as_it_was() {
+        let c = config();
+        let s = Session::<String>::load(&c, []);
+        s.set("kept".into()).expect("small");
+        let err = s.set("x".repeat(4000)).expect_err("too large");
+        assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+        assert_eq!(s.get().as_deref(), Some("kept"));
+        let err = s
+            .update(|v: &mut String| v.push_str(&"y".repeat(4000)))
+            .expect_err("too large");
+        assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+        assert_eq!(s.get().as_deref(), Some("kept"));
+        let header = s.finish().expect("changed");
+        assert!(header.len() <= crate::MAX_COOKIE_BYTES);
+        let again = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+        assert_eq!(again.get().as_deref(), Some("kept"));
+    }
+
+    #[test]
+    fn header_limit_counts_attributes() {
+        // A value that fits the sealer's own limit but not with attributes.
+        let c = SessionConfig::with_options(
+            Sealer::new(Keyring::ephemeral().expect("rng")),
+            CookieOptions::default().domain(&"d".repeat(200)),
+        )
+        .expect("valid");
+        let s = Session::<Vec<u8>>::load(&c, []);
+        // Find the largest payload that seals within 4096 characters alone.
+        let mut n = 2900;
+        while c.sealer().seal(&vec![0u8; n + 1]).is_ok() {
+            n += 1;
+        }
+        let err = s.set(vec![0u8; n]).expect_err("header too long");
+        assert!(
+            matches!(err, Error::TooLarge { max: 4096, len } if len > 4096),
+            "{err:?}"
+        );
+        assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn clear_removes() {
+        let c = config();
+        let s = Session::<u8>::load(&c, []);
+        s.set(1).expect("small");
+        s.clear();
+        assert!(s.is_empty());
+        assert_eq!(s.finish(), Some(c.removal_cookie()));
+    }
+
+    #[test]
+    fn duplicate_names() {
+        let c = config();
+        let seal = |v: u8| {
+            let s = Session::<u8>::load(&c, []);
+            s.set(v).expect("small");
+            cookie_of(&s.finish().expect("changed"))
+        };
+        let (one, two) = (seal(1), seal(2));
+        // Garbage before and after a valid one: the valid one is used and
+        // nothing is removed.
+        let h = format!("session=junk; {one}; session=more-junk");
+        let s = Session::<u8>::load(&c, [h.as_bytes()]);
+        assert_eq!(s.get(), Some(1));
+        assert_eq!(s.finish(), None);
+        // Two valid ones, in either order and across headers: ambiguous.
+        for headers in [
+            vec![format!("{one}; {two}")],
+            vec![two.clone(), one.clone()],
+        ] {
+            let s = Session::<u8>::load(&c, headers.iter().map(|h| h.as_bytes()));
+            assert!(s.is_empty());
+            assert_eq!(s.finish(), None, "nothing removed when ambiguous");
+        }
+        // The same valid cookie twice is still two cookies.
+        let h = format!("{one}; {one}");
+        assert!(Session::<u8>::load(&c, [h.as_bytes()]).is_empty());
+        // Too many: ignored unopened.
+        let many = vec![one.as_str(); MAX_SAME_NAME_COOKIES + 1].join("; ");
+        let s = Session::<u8>::load(&c, [many.as_bytes()]);
+        assert!(s.is_empty());
+        assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn stale_key_is_resealed_keeping_expiry() {
+        let now = Arc::new(AtomicU64::new(1_800_000_000));
+        let clock = {
+            let now = Arc::clone(&now);
+            move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))
+        };
+        let k1 = Key::try_generate().expect("rng");
+        let k2 = Key::try_generate().expect("rng");
+        let switch = UNIX_EPOCH + Duration::from_secs(1_800_000_100);
+        let ring = Keyring::new([
+            KeyEntry::new(1, k1),
+            KeyEntry::new(2, k2).activate_at(switch),
+        ])
+        .expect("keyring");
+        let sealer = Sealer::new(ring)
+            .ttl(Duration::from_secs(1000))
+            .clock(clock);
+        let c = SessionConfig::new(sealer).expect("valid");
+
+        let s = Session::<u8>::load(&c, []);
+        s.set(9).expect("small");
+        let old = cookie_of(&s.finish().expect("changed"));
+        let old_value = old.trim_start_matches("session=");
+        assert!(
+            !c.sealer()
+                .open::<u8>(old_value)
+                .expect("opens")
+                .needs_reseal
+        );
+
+        now.store(1_800_000_400, Ordering::SeqCst);
+        let s = Session::<u8>::load(&c, [old.as_bytes()]);
+        assert_eq!(s.get(), Some(9));
+        let header = s.finish().expect("re-sealed");
+        assert!(header.ends_with("Max-Age=600"), "{header}");
+        let new = cookie_of(&header);
+        let opened = c
+            .sealer()
+            .open::<u8>(new.trim_start_matches("session="))
+            .expect("opens");
+        assert_eq!(opened.value, 9);
+        assert_eq!(opened.key_id, crate::KeyId(2));
+        assert!(!opened.needs_reseal);
+        let first = c.sealer().open::<u8>(old_value).expect("opens");
+        assert_eq!(opened.expires_at, first.expires_at);
+        assert_eq!(opened.issued_at, first.issued_at);
+        let _: SystemTime = opened.expires_at;
+    }
+
+    #[test]
+    fn debug_shows_no_value() {
+        let s = Session::<String>::load(&config(), []);
+        s.set("secret-user-data".into()).expect("small");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("secret-user-data"), "{debug}");
+        assert!(debug.contains("Changed"), "{debug}");
+    }
+
+    #[test]
+    fn session_is_send_and_sync() {
+        fn assert_send_sync<X: Send + Sync + 'static>() {}
+        assert_send_sync::<Session<String>>();
+    }
+
+    #[test]
+    fn missing_session_names_the_type() {
+        let e = MissingSession::new::<Vec<u8>>().to_string();
+        assert!(e.contains("Session<alloc::vec::Vec<u8>>"), "{e}");
+    }
+}

@@ -14,6 +14,10 @@ mod cookie;
 #[cfg(feature = "cookie")]
 mod session;
 
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub mod hyper;
+
 pub use error::{EntryProblem, Error, Result};
 pub use key::{Algorithm, Key, KeyId, KEY_LEN};
 pub use keyring::{KeyEntry, Keyring};

@@ -529,7 +529,7 @@ mod tests {
         let h = format!("{one}; {one}");
         assert!(Session::<u8>::load(&c, [h.as_bytes()]).is_empty());
         // Too many: ignored unopened.
-        let many = vec![one.as_str(); MAX_SAME_NAME_COOKIES + 1].join("; ");
+        let many = [one.as_str(); MAX_SAME_NAME_COOKIES + 1].join("; ");
         let s = Session::<u8>::load(&c, [many.as_bytes()]);
         assert!(s.is_empty());
         assert_eq!(s.finish(), None);

@@ -1,0 +1,242 @@
+//! The demo server: cookie sessions in a browser, like the classic Flask
+//! sessions tutorial, served by hyper 1 on http://localhost:3000.
+//!
+//! ```text
+//! cargo run --example server --features hyper
+//! ```
+//!
+//! - `/`        counts your visits; `/?username=NAME` stores a username
+//! - `/get`     reads the username back
+//! - `/login`   a form that stores a username (POST)
+//! - `/logout`  clears the session
+//!
+//! Keys come from `SESSION_KEYS` (see `Keyring`'s `FromStr` for the
+//! format). Without it the server makes a key that lives only in this
+//! process, and says why that is not for production.
+//!
+//! The cookie keeps the secure defaults, `Secure` included. Chrome, Firefox
+//! and Edge treat `http://localhost` as a secure origin and keep `Secure`
+//! cookies from it over plain HTTP, and so does curl (7.79 or later), so
+//! the demo works without TLS there. Safari does not: use another browser,
+//! or put TLS in front.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, LOCATION};
+use hyper::server::conn::http1;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use sealed_session::hyper::{SessionExt, SessionLayer};
+use sealed_session::{Key, Keyring, Sealer, Session, SessionConfig};
+use serde::{Deserialize, Serialize};
+use tower::{service_fn, Layer};
+
+/// What this site keeps about a visitor, sealed into the cookie.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Visitor {
+    username: Option<String>,
+    visits: u64,
+}
+
+type Reply = Result<Response<Full<Bytes>>, Infallible>;
+
+const ADDR: &str = "127.0.0.1:3000";
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let keyring = match Keyring::from_env("SESSION_KEYS") {
+        Ok(keyring) => keyring,
+        Err(sealed_session::Error::Env) => {
+            let suggestion = Key::try_generate()?.to_base64();
+            eprintln!(
+                "WARNING: SESSION_KEYS is not set, so this server uses a key that exists only in \
+                 this process.\n\
+                 Every session ends when it restarts, and a second worker or server (which would \
+                 make its own key) cannot open this one's cookies: users would be logged out at \
+                 random. For anything but a quick try, give every server the same keys, e.g.\n\
+                 \n    export SESSION_KEYS='1:xchacha20poly1305:{suggestion}'\n"
+            );
+            Keyring::ephemeral()?
+        }
+        Err(error) => return Err(format!("SESSION_KEYS: {error}").into()),
+    };
+
+    // In production prefer a `__Host-` name ("__Host-session"): browsers
+    // then refuse a cookie of that name planted by a subdomain.
+    let sealer = Sealer::new(keyring)
+        .name("session")
+        .purpose("sealed-session-demo/visitor/v1");
+    let layer = SessionLayer::<Visitor>::new(SessionConfig::new(sealer)?);
+
+    let listener = tokio::net::TcpListener::bind(ADDR).await?;
+    println!("listening on http://localhost:3000 (open it in Chrome, Firefox or Edge)");
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let service = TowerToHyperService::new(layer.layer(service_fn(handle)));
+        tokio::spawn(async move {
+            if let Err(error) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                eprintln!("connection error: {error}");
+            }
+        });
+    }
+}
+
+async fn handle(req: Request<Incoming>) -> Reply {
+    let session = match req.session::<Visitor>() {
+        Ok(session) => session,
+        // Only if the layer above were missing: say so instead of losing
+        // what the visitor stores.
+        Err(missing) => {
+            eprintln!("{missing}");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "");
+        }
+    };
+    let query = req.uri().query().unwrap_or("").to_owned();
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/") => index(&session, &query),
+        (&Method::GET, "/get") => {
+            let name = session.get().and_then(|v| v.username);
+            match name {
+                Some(name) => text(StatusCode::OK, &format!("username: {name}")),
+                None => text(StatusCode::OK, "no username in the session"),
+            }
+        }
+        (&Method::GET, "/login") => html(
+            StatusCode::OK,
+            "<h1>Log in</h1>\
+             <form method=post action=/login>\
+             <input name=username placeholder=username autofocus> <button>Log in</button>\
+             </form>",
+        ),
+        (&Method::POST, "/login") => {
+            // Small forms only: 4 KiB is more than a cookie can hold anyway.
+            let body = match Limited::new(req.into_body(), 4096).collect().await {
+                Ok(body) => body.to_bytes(),
+                Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "form too large"),
+            };
+            let form = String::from_utf8_lossy(&body);
+            match form_value(&form, "username").filter(|n| !n.is_empty()) {
+                Some(name) => store_name(&session, name),
+                None => redirect("/login"),
+            }
+        }
+        (&Method::GET, "/logout") => {
+            session.clear();
+            redirect("/")
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// `/`: counts the visit, stores `?username=` if given.
+fn index(session: &Session<Visitor>, query: &str) -> Reply {
+    if let Some(name) = form_value(query, "username").filter(|n| !n.is_empty()) {
+        return store_name(session, name);
+    }
+    let visitor = match session.update(|v| {
+        v.visits += 1;
+        v.clone()
+    }) {
+        Ok(visitor) => visitor,
+        // The handler hears about a session too large for a cookie.
+        Err(error) => return text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string()),
+    };
+    let greeting = match &visitor.username {
+        Some(name) => format!(
+            "Logged in as <b>{}</b>. <a href=/logout>Log out</a>",
+            escape(name)
+        ),
+        None => "You are not logged in. <a href=/login>Log in</a>".to_owned(),
+    };
+    html(
+        StatusCode::OK,
+        &format!(
+            "<h1>sealed-session demo</h1>\
+             <p>{greeting}</p>\
+             <p>You have visited this page {visits} time(s).</p>\
+             <form action=/ method=get>\
+             <input name=username placeholder=username> <button>Store username</button>\
+             </form>\
+             <p><a href=/get>/get</a> reads it back.</p>",
+            visits = visitor.visits,
+        ),
+    )
+}
+
+fn store_name(session: &Session<Visitor>, name: String) -> Reply {
+    match session.update(|v| v.username = Some(name)) {
+        Ok(()) => redirect("/"),
+        Err(error) => text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string()),
+    }
+}
+
+fn html(status: StatusCode, body: &str) -> Reply {
+    let page = format!("<!doctype html><meta charset=utf-8><title>sealed-session</title>{body}");
+    Ok(Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/html; charset=utf-8")
+        .body(Full::new(Bytes::from(page)))
+        .unwrap_or_default())
+}
+
+fn text(status: StatusCode, body: &str) -> Reply {
+    Ok(Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .unwrap_or_default())
+}
+
+fn redirect(to: &'static str) -> Reply {
+    Ok(Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(LOCATION, to)
+        .body(Full::default())
+        .unwrap_or_default())
+}
+
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// The first value of `name` in an `application/x-www-form-urlencoded`
+/// string (a query or a form body), decoded.
+fn form_value(form: &str, name: &str) -> Option<String> {
+    form.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(key)? == name).then(|| decode(value)).flatten()
+    })
+}
+
+fn decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        out.push(match b {
+            b'+' => b' ',
+            b'%' => {
+                let digit = |b: u8| char::from(b).to_digit(16);
+                let (hi, lo) = (digit(bytes.next()?)?, digit(bytes.next()?)?);
+                u8::try_from(hi * 16 + lo).ok()?
+            }
+            b => b,
+        });
+    }
+    String::from_utf8(out).ok()
+}

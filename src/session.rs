@@ -359,10 +359,17 @@ fn split<T>(opened: Opened<T>) -> (T, Opened<()>) {
     (value, meta)
 }
 
-/// One event per refused cookie: the reason, never the value.
+/// One event per refused cookie: the reason, never the value. Warn level
+/// for what points at tampering or a misconfiguration (authentication
+/// failed, unknown key, not yet valid: clocks apart, undecodable: a schema
+/// change without a new purpose), debug for the rest.
 fn log_refused(name: &str, error: &Error) {
     match error {
-        Error::Expired | Error::NotYetValid | Error::Malformed | Error::TooLarge { .. } => {
+        // Routine: sessions end, and browsers send junk.
+        Error::Expired
+        | Error::Malformed
+        | Error::UnsupportedVersion(_)
+        | Error::TooLarge { .. } => {
             tracing::debug!(cookie = name, %error, "session cookie refused");
         }
         _ => tracing::warn!(cookie = name, %error, "session cookie refused"),
@@ -598,6 +605,83 @@ mod tests {
     fn session_is_send_and_sync() {
         fn assert_send_sync<X: Send + Sync + 'static>() {}
         assert_send_sync::<Session<String>>();
+    }
+
+    /// Collects events as `LEVEL field=value ...` lines.
+    struct Capture(Arc<Mutex<Vec<String>>>);
+
+    impl tracing::Subscriber for Capture {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Fields<'a>(&'a mut String);
+            impl tracing::field::Visit for Fields<'_> {
+                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+                    self.0.push_str(&format!(" {}={:?}", field.name(), value));
+                }
+            }
+            let mut line = event.metadata().level().to_string();
+            event.record(&mut Fields(&mut line));
+            self.0.lock().expect("not poisoned").push(line);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    fn events(f: impl FnOnce()) -> Vec<String> {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        tracing::subscriber::with_default(Capture(Arc::clone(&lines)), f);
+        let lines = lines.lock().expect("not poisoned").clone();
+        lines
+    }
+
+    #[test]
+    fn refusals_are_logged_without_the_value() {
+        let c = config();
+        let s = Session::<String>::load(&c, []);
+        s.set("ada".into()).expect("small");
+        let valid = cookie_of(&s.finish().expect("changed"));
+        let value = valid.trim_start_matches("session=").to_owned();
+        let mut tampered = value.clone().into_bytes();
+        let last = tampered.len() - 1;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("ASCII");
+
+        let lines = events(|| {
+            Session::<String>::load(&c, [format!("session={tampered}").as_bytes()]);
+        });
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("WARN"), "{lines:?}");
+        assert!(lines[0].contains("authentication failed"), "{lines:?}");
+        assert!(lines[0].contains("cookie=\"session\""), "{lines:?}");
+        // No piece of the value appears in the event.
+        for chunk in tampered.as_bytes().chunks(8) {
+            let chunk = core::str::from_utf8(chunk).expect("ASCII");
+            assert!(!lines[0].contains(chunk), "{lines:?}");
+        }
+
+        let lines = events(|| {
+            Session::<String>::load(&c, [b"session=junk".as_slice()]);
+        });
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("DEBUG"), "{lines:?}");
+        assert!(lines[0].contains("session cookie refused"), "{lines:?}");
+        assert!(!lines[0].contains("junk"), "{lines:?}");
+
+        let h = format!("{valid}; {valid}");
+        let lines = events(|| {
+            Session::<String>::load(&c, [h.as_bytes()]);
+        });
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("WARN"), "{lines:?}");
+        assert!(lines[0].contains("several valid cookies"), "{lines:?}");
+        assert!(!lines[0].contains(&value[..16]), "{lines:?}");
     }
 
     #[test]

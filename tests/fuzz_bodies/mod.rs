@@ -1,0 +1,452 @@
+//! The bodies of the fuzz targets in `fuzz/fuzz_targets/`.
+//!
+//! Each target there is one line that calls a function here, and
+//! `tests/fuzz_corpus.rs` replays every file of `fuzz/corpus/<target>/`
+//! through the same function on the stable toolchain. Every body is an
+//! oracle, not only a panic detector: it asserts what must hold for any
+//! input.
+#![allow(dead_code)]
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arbitrary::{Arbitrary, Unstructured};
+use sealed_session::{
+    Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Opened, Sealer, DEFAULT_TTL,
+};
+
+/// Test keys. They are public (they are in this file): never use them for
+/// anything but these tests.
+pub(crate) const XCHACHA_KEY: &str = "FloxLh64_YZsGMtOj9gK-51pqqiZv-S0IoJomVgQNX0";
+/// Test key for AES-256-GCM (id 2).
+pub(crate) const AES_KEY: &str = "UywXnOjb773he_G5ObcjfwXIpG96DRkkA1GhlkrnEOc";
+/// A key with id 3, which the opening keyring does not hold.
+pub(crate) const ABSENT_KEY: &str = "ACpyfz-GVIVwqBc6SluVq_kflyO_jXxAJxGyMvHtjcM";
+/// Other bytes under id 1: values sealed with it must fail authentication.
+pub(crate) const IMPOSTOR_KEY: &str = "Z-mPE-gubDdR4bSN2ksIfH79OP6mwGKk5OZciLC9NXE";
+
+/// The fixed time of every sealer here (2027-01-15T08:00:00Z), so the seed
+/// corpus never expires.
+pub(crate) const NOW_SECS: u64 = 1_800_000_000;
+/// Cookie name of the `open` target's sealer.
+pub(crate) const NAME: &str = "session";
+/// Purpose of the `open` target's sealer.
+pub(crate) const PURPOSE: &str = "fuzz/v1";
+/// `max_len` of the second `open` sealer, which must refuse longer values
+/// before decoding and otherwise agree with the first.
+pub(crate) const SMALL_MAX: usize = 96;
+
+/// The register of every sealed value in `fuzz/corpus/open/`, with what
+/// opening it must give. Written by `tests/fuzz_corpus.rs`
+/// (`regenerate_open_seeds`); one value a line:
+/// `VALUE BYTES_OUTCOME TYPED_OUTCOME PAYLOAD_HEX` (`-` for no payload).
+pub(crate) const REGISTER: &str = include_str!("sealed.txt");
+
+/// The session type the typed seeds hold.
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq, Eq, Clone)]
+pub(crate) struct SeedSession {
+    pub(crate) user_id: u64,
+    pub(crate) name: String,
+    pub(crate) roles: Vec<String>,
+}
+
+/// The fixed clock.
+pub(crate) fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(NOW_SECS)
+}
+
+/// Parses one of the test keys.
+pub(crate) fn key(text: &str) -> Key {
+    Key::from_base64(text).expect("the test keys are valid")
+}
+
+/// A keyring of `(id, algorithm, key)` entries.
+pub(crate) fn keyring(entries: &[(u32, Algorithm, &str)]) -> Keyring {
+    Keyring::new(
+        entries
+            .iter()
+            .map(|&(id, alg, k)| KeyEntry::new(id, key(k)).algorithm(alg)),
+    )
+    .expect("distinct ids")
+}
+
+/// A sealer with the fixed clock, name and purpose.
+pub(crate) fn sealer(keyring: Keyring) -> Sealer {
+    Sealer::new(keyring).name(NAME).purpose(PURPOSE).clock(now)
+}
+
+/// The `open` target's keyring: id 1 XChaCha20-Poly1305, id 2 AES-256-GCM.
+pub(crate) fn open_keyring() -> Keyring {
+    keyring(&[
+        (1, Algorithm::XChaCha20Poly1305, XCHACHA_KEY),
+        (2, Algorithm::Aes256Gcm, AES_KEY),
+    ])
+}
+
+struct OpenState {
+    sealer: Sealer,
+    small: Sealer,
+    /// The same key bytes under the same ids, algorithms swapped: nothing
+    /// was ever sealed under these pairs.
+    swapped: Sealer,
+    register: Vec<Registered>,
+}
+
+/// One line of [`REGISTER`].
+pub(crate) struct Registered {
+    pub(crate) value: String,
+    pub(crate) bytes: String,
+    pub(crate) typed: String,
+    pub(crate) payload: Option<Vec<u8>>,
+}
+
+/// Parses [`REGISTER`].
+pub(crate) fn register() -> Vec<Registered> {
+    REGISTER
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let mut f = line.split(' ');
+            let (Some(value), Some(bytes), Some(typed), Some(payload), None) =
+                (f.next(), f.next(), f.next(), f.next(), f.next())
+            else {
+                panic!("bad register line: {line}");
+            };
+            Registered {
+                value: value.to_owned(),
+                bytes: bytes.to_owned(),
+                typed: typed.to_owned(),
+                payload: (payload != "-").then(|| unhex(payload)),
+            }
+        })
+        .collect()
+}
+
+fn open_state() -> &'static OpenState {
+    static STATE: OnceLock<OpenState> = OnceLock::new();
+    STATE.get_or_init(|| OpenState {
+        sealer: sealer(open_keyring()),
+        small: sealer(open_keyring()).max_len(SMALL_MAX),
+        swapped: sealer(keyring(&[
+            (1, Algorithm::Aes256Gcm, XCHACHA_KEY),
+            (2, Algorithm::XChaCha20Poly1305, AES_KEY),
+        ])),
+        register: register(),
+    })
+}
+
+/// How an open ended, in the register's words.
+pub(crate) fn outcome<T>(result: &Result<Opened<T>, Error>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(Error::Expired) => "expired",
+        Err(Error::NotYetValid) => "not-yet-valid",
+        Err(Error::Decode) => "decode",
+        Err(Error::Authentication) => "authentication",
+        Err(Error::UnknownKey(_)) => "unknown-key",
+        Err(Error::Malformed) => "malformed",
+        Err(_) => "other",
+    }
+}
+
+/// `open` target: arbitrary bytes, as UTF-8 when they are and through a
+/// lossy conversion when they are not, opened as raw bytes and as a typed
+/// session.
+///
+/// The oracle: the keys are fixed but unknown to the fuzzer, and every value
+/// ever sealed under them is listed in [`REGISTER`] with the outcome it must
+/// have. A listed value must give exactly that outcome; any other input must
+/// fail *before* authentication succeeds (malformed, too large, unsupported
+/// version, unknown key, authentication failed). An `Ok`, `Expired`,
+/// `NotYetValid` or `Decode` for an unlisted input means an input that was
+/// never sealed got through authentication: a forgery, or an encoding
+/// malleability (padding, trailing bits, another alphabet) that let a
+/// sealed value open in a second spelling.
+pub(crate) fn open(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        open_str(text);
+    }
+    if let Cow::Owned(lossy) = String::from_utf8_lossy(data) {
+        open_str(&lossy);
+    }
+}
+
+fn open_str(text: &str) {
+    let state = open_state();
+    let listed = state.register.iter().find(|r| r.value == text);
+    let bytes = state.sealer.open_bytes(text);
+    let typed = state.sealer.open::<SeedSession>(text);
+    match listed {
+        Some(r) => {
+            assert_eq!(outcome(&bytes), r.bytes, "open_bytes of a registered value");
+            assert_eq!(outcome(&typed), r.typed, "open of a registered value");
+            if let (Ok(opened), Some(payload)) = (&bytes, &r.payload) {
+                assert_eq!(&opened.value, payload);
+                assert_eq!(opened.issued_at, now());
+                assert_eq!(opened.expires_at, now() + DEFAULT_TTL);
+            }
+        }
+        None => {
+            check_unsealed(&bytes, text, state.sealer.max_len_chars());
+            check_unsealed(&typed, text, state.sealer.max_len_chars());
+        }
+    }
+    // The length gate: refused before decoding, otherwise no difference.
+    let small = state.small.open_bytes(text);
+    if text.len() > SMALL_MAX {
+        assert_eq!(
+            small,
+            Err(Error::TooLarge {
+                len: text.len(),
+                max: SMALL_MAX
+            })
+        );
+    } else {
+        assert_eq!(small, bytes);
+    }
+    // The algorithm is the keyring's, never the value's.
+    let swapped = state.swapped.open_bytes(text);
+    check_unsealed(&swapped, text, state.swapped.max_len_chars());
+}
+
+/// What may happen to a value that was never sealed under the keyring.
+fn check_unsealed<T: core::fmt::Debug>(result: &Result<Opened<T>, Error>, text: &str, max: usize) {
+    match result {
+        Err(Error::TooLarge { len, max: m }) => {
+            assert_eq!((*len, *m), (text.len(), max));
+            assert!(text.len() > max);
+        }
+        Err(Error::Malformed | Error::Authentication) => assert!(text.len() <= max),
+        Err(Error::UnsupportedVersion(v)) => assert_ne!(*v, 1),
+        Err(Error::UnknownKey(id)) => assert!(*id != KeyId(1) && *id != KeyId(2), "{id}"),
+        other => panic!("a value never sealed got past authentication: {other:?} for {text:?}"),
+    }
+}
+
+/// `keyring` target: arbitrary spec strings. Never panics; a failure is one
+/// of the documented errors; neither an error (Display, Debug) nor a parsed
+/// keyring's Debug contains any piece of the input that is a 32-byte key.
+pub(crate) fn keyring_spec(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        keyring_str(text);
+    }
+    if let Cow::Owned(lossy) = String::from_utf8_lossy(data) {
+        keyring_str(&lossy);
+    }
+}
+
+fn keyring_str(spec: &str) {
+    match spec.parse::<Keyring>() {
+        Ok(keyring) => {
+            assert!(!keyring.is_empty());
+            let ids: Vec<KeyId> = keyring.ids().collect();
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+            assert_no_key_material(spec, &format!("{keyring:?} {keyring:#?}"));
+        }
+        Err(e) => {
+            assert!(
+                matches!(
+                    e,
+                    Error::KeyringEntry { .. }
+                        | Error::EmptyKeyring
+                        | Error::DuplicateKeyId(_)
+                        | Error::NoSealingKey
+                ),
+                "{e:?}"
+            );
+            assert_no_key_material(spec, &format!("{e} {e:?} {e:#?}"));
+        }
+    }
+}
+
+/// Fails if `shown` contains a piece of `input` that parses as a key.
+/// Keys are 43 (unpadded) or 44 (padded) characters, so it is enough to
+/// look at every window of that length of `shown`.
+pub(crate) fn assert_no_key_material(input: &str, shown: &str) {
+    if input.len() < 43 {
+        return;
+    }
+    for len in [43, 44] {
+        for (i, _) in shown.char_indices() {
+            let Some(window) = shown.get(i..i + len) else {
+                continue;
+            };
+            assert!(
+                !(Key::from_base64(window).is_ok() && input.contains(window)),
+                "key material from the input is shown: {shown:?}"
+            );
+        }
+    }
+}
+
+/// Input of the `roundtrip` target.
+#[derive(Arbitrary, Debug)]
+pub(crate) struct RoundtripInput {
+    /// Seal with the AES-256-GCM key (id 2) rather than XChaCha20-Poly1305.
+    pub(crate) aes: bool,
+    /// The sealer's `max_len` is the exact sealed length plus this.
+    pub(crate) slack: i8,
+    pub(crate) name: String,
+    pub(crate) purpose: String,
+    /// Another name and purpose the value must not open under.
+    pub(crate) other: String,
+    /// Where to replace one character of the sealed value, and with what.
+    pub(crate) tamper_at: u16,
+    pub(crate) tamper_with: u8,
+    pub(crate) payload: Vec<u8>,
+}
+
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn varint_len(mut n: u64) -> usize {
+    let mut len = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        len += 1;
+    }
+    len
+}
+
+/// The sealed length of `payload_len` bytes, from the envelope layout in
+/// SECURITY.md (not from the crate's own arithmetic).
+pub(crate) fn sealed_len(id: u32, algorithm: Algorithm, payload_len: usize) -> usize {
+    let bin = 1
+        + varint_len(u64::from(id))
+        + algorithm.nonce_len()
+        + varint_len(NOW_SECS)
+        + varint_len(DEFAULT_TTL.as_secs())
+        + payload_len
+        + 16;
+    (bin * 8).div_ceil(6)
+}
+
+fn roundtrip_keyrings() -> &'static [Arc<Keyring>; 4] {
+    static RINGS: OnceLock<[Arc<Keyring>; 4]> = OnceLock::new();
+    RINGS.get_or_init(|| {
+        [
+            Arc::new(keyring(&[(1, Algorithm::XChaCha20Poly1305, XCHACHA_KEY)])),
+            Arc::new(keyring(&[(2, Algorithm::Aes256Gcm, AES_KEY)])),
+            // The same ids and key bytes with the other algorithm.
+            Arc::new(keyring(&[(1, Algorithm::Aes256Gcm, XCHACHA_KEY)])),
+            Arc::new(keyring(&[(2, Algorithm::XChaCha20Poly1305, AES_KEY)])),
+        ]
+    })
+}
+
+/// `roundtrip` target, from raw fuzzer bytes (decoded as the fuzz target
+/// does, so the corpus replays identically).
+pub(crate) fn roundtrip_bytes(data: &[u8]) {
+    if let Ok(input) = RoundtripInput::arbitrary_take_rest(Unstructured::new(data)) {
+        roundtrip(&input);
+    }
+}
+
+/// `roundtrip` target: seal then open gives the payload back, at exactly the
+/// length the envelope layout predicts, and `TooLarge` exactly when that
+/// length is over `max_len`; the value does not open under another name,
+/// another purpose, name and purpose swapped, the same key bytes with the
+/// other algorithm, or with any one character replaced.
+pub(crate) fn roundtrip(input: &RoundtripInput) {
+    let rings = roundtrip_keyrings();
+    let (id, algorithm, ring, swapped) = if input.aes {
+        (2, Algorithm::Aes256Gcm, &rings[1], &rings[3])
+    } else {
+        (1, Algorithm::XChaCha20Poly1305, &rings[0], &rings[2])
+    };
+    let expected_len = sealed_len(id, algorithm, input.payload.len());
+    let max_len = expected_len.saturating_add_signed(isize::from(input.slack));
+    let sealer = Sealer::from_shared(Arc::clone(ring))
+        .name(&input.name)
+        .purpose(&input.purpose)
+        .clock(now)
+        .max_len(max_len);
+
+    let sealed = match sealer.seal_bytes(&input.payload) {
+        Ok(sealed) => {
+            assert!(expected_len <= max_len, "{expected_len} > {max_len}");
+            sealed
+        }
+        Err(Error::TooLarge { max, .. }) => {
+            assert!(expected_len > max_len, "{expected_len} <= {max_len}");
+            assert_eq!(max, max_len);
+            return;
+        }
+        Err(e) => panic!("seal_bytes: {e:?}"),
+    };
+    assert_eq!(sealed.len(), expected_len);
+    assert!(sealed.bytes().all(|b| BASE64URL.contains(&b)), "{sealed}");
+
+    let opened = sealer.open_bytes(&sealed).expect("a sealed value opens");
+    assert_eq!(opened.value, input.payload);
+    assert_eq!(opened.key_id, KeyId(id));
+    assert_eq!(opened.issued_at, now());
+    assert_eq!(opened.expires_at, now() + DEFAULT_TTL);
+    assert!(!opened.needs_reseal);
+
+    // Bound to name and purpose, with no ambiguity between the two.
+    if input.other != input.name {
+        let other = sealer.clone().name(&input.other);
+        assert_eq!(other.open_bytes(&sealed), Err(Error::Authentication));
+    }
+    if input.other != input.purpose {
+        let other = sealer.clone().purpose(&input.other);
+        assert_eq!(other.open_bytes(&sealed), Err(Error::Authentication));
+    }
+    if input.name != input.purpose {
+        let other = sealer.clone().name(&input.purpose).purpose(&input.name);
+        assert_eq!(other.open_bytes(&sealed), Err(Error::Authentication));
+    }
+    // The algorithm comes from the keyring, not from the value.
+    let other = Sealer::from_shared(Arc::clone(swapped))
+        .name(&input.name)
+        .purpose(&input.purpose)
+        .clock(now)
+        .max_len(max_len);
+    assert!(matches!(
+        other.open_bytes(&sealed),
+        Err(Error::Authentication | Error::Malformed)
+    ));
+
+    // Any one character replaced: refused (the encoding is canonical, so
+    // no second spelling of the same bytes exists).
+    let at = usize::from(input.tamper_at) % sealed.len();
+    let with = BASE64URL[usize::from(input.tamper_with) % 64];
+    if sealed.as_bytes()[at] != with {
+        let mut tampered = sealed.clone().into_bytes();
+        tampered[at] = with;
+        let tampered = String::from_utf8(tampered).expect("ASCII");
+        let result = sealer.open_bytes(&tampered);
+        assert!(
+            matches!(
+                result,
+                Err(Error::Malformed
+                    | Error::Authentication
+                    | Error::UnknownKey(_)
+                    | Error::UnsupportedVersion(_))
+            ),
+            "{result:?}"
+        );
+    }
+
+    // The typed path carries the same bytes.
+    let typed = (input.name.clone(), input.payload.clone());
+    if let Ok(sealed) = sealer.seal(&typed) {
+        let opened = sealer
+            .open::<(String, Vec<u8>)>(&sealed)
+            .expect("a sealed value opens");
+        assert_eq!(opened.value, typed);
+    }
+}
+
+/// Lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
+}

@@ -1,0 +1,326 @@
+//! The shared workloads against what Rust applications use today, in one
+//! run: `cookie` 0.18 PrivateJar with serde_json (what actix-session,
+//! axum-extra and tower-cookies do), `fernet`, `branca` and `pasetors`
+//! v4.local (each with serde_json, as their users encode sessions), and a
+//! "floor" group: the AEAD alone with a fixed nonce, postcard alone and
+//! base64 alone, whose sum is the least any design of this kind can cost.
+//!
+//! `cargo bench --bench peers`; then `python3 benches/summary.py` prints the
+//! table of medians and ratios.
+
+use std::hint::black_box;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use criterion::{BenchmarkGroup, Criterion, Throughput};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+mod common;
+
+const TTL: u32 = 86_400;
+
+/// One sealing scheme under test.
+trait Peer {
+    fn seal<T: Serialize>(&self, value: &T) -> String;
+    fn open<T: DeserializeOwned>(&self, value: &str) -> Option<T>;
+}
+
+struct Ours(sealed_session::Sealer);
+
+impl Peer for Ours {
+    fn seal<T: Serialize>(&self, value: &T) -> String {
+        self.0.seal(value).expect("seals")
+    }
+    fn open<T: DeserializeOwned>(&self, value: &str) -> Option<T> {
+        self.0.open(value).ok().map(|o| o.value)
+    }
+}
+
+/// `cookie` PrivateJar (AES-256-GCM, 96-bit random nonce, base64 standard)
+/// over serde_json, a jar per request as the frameworks do.
+struct CookieJar(cookie::Key);
+
+impl Peer for CookieJar {
+    fn seal<T: Serialize>(&self, value: &T) -> String {
+        let json = serde_json::to_string(value).expect("serializes");
+        let mut jar = cookie::CookieJar::new();
+        jar.private_mut(&self.0)
+            .add(cookie::Cookie::new(common::NAME, json));
+        jar.get(common::NAME).expect("added").value().to_owned()
+    }
+    fn open<T: DeserializeOwned>(&self, value: &str) -> Option<T> {
+        let mut jar = cookie::CookieJar::new();
+        jar.add_original(cookie::Cookie::new(common::NAME, value.to_owned()));
+        let cookie = jar.private(&self.0).get(common::NAME)?;
+        serde_json::from_str(cookie.value()).ok()
+    }
+}
+
+/// Fernet (AES-128-CBC + HMAC-SHA256, RustCrypto backend) over serde_json.
+struct Fernet(fernet::Fernet);
+
+impl Peer for Fernet {
+    fn seal<T: Serialize>(&self, value: &T) -> String {
+        let json = serde_json::to_vec(value).expect("serializes");
+        self.0.encrypt(&json)
+    }
+    fn open<T: DeserializeOwned>(&self, value: &str) -> Option<T> {
+        let json = self.0.decrypt_with_ttl(value, u64::from(TTL)).ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+}
+
+/// Branca (XChaCha20-Poly1305 by orion, base62) over serde_json.
+struct Branca([u8; 32]);
+
+fn now_u32() -> u32 {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    u32::try_from(secs).expect("before 2106")
+}
+
+impl Peer for Branca {
+    fn seal<T: Serialize>(&self, value: &T) -> String {
+        let json = serde_json::to_vec(value).expect("serializes");
+        branca::encode(&json, &self.0, now_u32()).expect("encodes")
+    }
+    fn open<T: DeserializeOwned>(&self, value: &str) -> Option<T> {
+        let json = branca::decode(value, &self.0, TTL).ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+}
+
+/// PASETO v4.local (XChaCha20 + BLAKE2b by orion) over serde_json, the
+/// cookie name and purpose as implicit assertion.
+struct Paseto(pasetors::keys::SymmetricKey<pasetors::version4::V4>);
+
+const IMPLICIT: &[u8] = b"session|bench/session/v1";
+
+impl Peer for Paseto {
+    fn seal<T: Serialize>(&self, value: &T) -> String {
+        let json = serde_json::to_vec(value).expect("serializes");
+        pasetors::version4::LocalToken::encrypt(&self.0, &json, None, Some(IMPLICIT))
+            .expect("encrypts")
+    }
+    fn open<T: DeserializeOwned>(&self, value: &str) -> Option<T> {
+        use pasetors::token::UntrustedToken;
+        let token =
+            UntrustedToken::<pasetors::Local, pasetors::version4::V4>::try_from(value).ok()?;
+        let trusted =
+            pasetors::version4::LocalToken::decrypt(&self.0, &token, None, Some(IMPLICIT)).ok()?;
+        serde_json::from_str(trusted.payload()).ok()
+    }
+}
+
+fn peers() -> Vec<(&'static str, Box<dyn Fn() -> AnyPeer>)> {
+    vec![
+        (
+            "sealed-session-xchacha",
+            Box::new(|| AnyPeer::Ours(Ours(common::sealer(common::ALGORITHMS[0].0)))),
+        ),
+        (
+            "sealed-session-aesgcm",
+            Box::new(|| AnyPeer::Ours(Ours(common::sealer(common::ALGORITHMS[1].0)))),
+        ),
+        (
+            "cookie-private-json",
+            Box::new(|| AnyPeer::Cookie(CookieJar(cookie::Key::from(&[0x42; 64])))),
+        ),
+        (
+            "fernet-json",
+            Box::new(|| {
+                let key = base64::engine::general_purpose::URL_SAFE.encode(common::KEY);
+                AnyPeer::Fernet(Fernet(fernet::Fernet::new(&key).expect("fernet key")))
+            }),
+        ),
+        (
+            "branca-json",
+            Box::new(|| AnyPeer::Branca(Branca(common::KEY))),
+        ),
+        (
+            "paseto-v4-local-json",
+            Box::new(|| {
+                AnyPeer::Paseto(Paseto(
+                    pasetors::keys::SymmetricKey::from(&common::KEY).expect("paseto key"),
+                ))
+            }),
+        ),
+    ]
+}
+
+/// The generic methods keep `Peer` from being a trait object.
+enum AnyPeer {
+    Ours(Ours),
+    Cookie(CookieJar),
+    Fernet(Fernet),
+    Branca(Branca),
+    Paseto(Paseto),
+}
+
+macro_rules! with_peer {
+    ($peer:expr, $p:ident => $body:expr) => {
+        match $peer {
+            AnyPeer::Ours($p) => $body,
+            AnyPeer::Cookie($p) => $body,
+            AnyPeer::Fernet($p) => $body,
+            AnyPeer::Branca($p) => $body,
+            AnyPeer::Paseto($p) => $body,
+        }
+    };
+}
+
+fn bench_peer<T, P: Peer>(
+    group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    peer: &P,
+    value: &T,
+) where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let sealed = peer.seal(value);
+    assert_eq!(peer.open::<T>(&sealed).as_ref(), Some(value), "{name}");
+    group.bench_function(format!("{name}/seal"), |b| {
+        b.iter(|| peer.seal(black_box(value)));
+    });
+    group.bench_function(format!("{name}/open"), |b| {
+        b.iter(|| peer.open::<T>(black_box(&sealed)).expect("opens"));
+    });
+}
+
+/// The parts of a seal and an open, each alone.
+fn bench_floor<T>(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, value: &T)
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+
+    let payload = postcard::to_allocvec(value).expect("serializes");
+    // The plaintext: issued-at and lifetime (8 bytes as LEB128) and payload.
+    let mut plaintext = vec![0x80, 0xa2, 0x8a, 0xc8, 0x06, 0x80, 0xa3, 0x05];
+    plaintext.extend_from_slice(&payload);
+    let aad = b"\x01\x01\x07session\x10bench/session/v1";
+    let mut buf = [0u8; 1024];
+    group.bench_function("floor/postcard/ser", |b| {
+        b.iter(|| {
+            postcard::to_slice(black_box(value), &mut buf)
+                .expect("fits")
+                .len()
+        });
+    });
+    group.bench_function("floor/postcard/de", |b| {
+        b.iter(|| postcard::from_bytes::<T>(black_box(&payload)).expect("decodes"));
+    });
+
+    let xchacha = chacha20poly1305::XChaCha20Poly1305::new(&common::KEY.into());
+    let aes = aes_gcm::Aes256Gcm::new(&common::KEY.into());
+    let x_nonce = [9u8; 24];
+    let a_nonce = [9u8; 12];
+    let mut work = plaintext.clone();
+    group.bench_function("floor/xchacha20poly1305/encrypt", |b| {
+        b.iter(|| {
+            work.copy_from_slice(&plaintext);
+            xchacha
+                .encrypt_in_place_detached(&x_nonce.into(), aad, black_box(&mut work))
+                .expect("encrypts")
+        });
+    });
+    let x_tag = {
+        work.copy_from_slice(&plaintext);
+        xchacha
+            .encrypt_in_place_detached(&x_nonce.into(), aad, &mut work)
+            .expect("encrypts")
+    };
+    let x_cipher = work.clone();
+    group.bench_function("floor/xchacha20poly1305/decrypt", |b| {
+        b.iter(|| {
+            work.copy_from_slice(&x_cipher);
+            xchacha
+                .decrypt_in_place_detached(&x_nonce.into(), aad, black_box(&mut work), &x_tag)
+                .expect("decrypts")
+        });
+    });
+    group.bench_function("floor/aes256gcm/encrypt", |b| {
+        b.iter(|| {
+            work.copy_from_slice(&plaintext);
+            aes.encrypt_in_place_detached(&a_nonce.into(), aad, black_box(&mut work))
+                .expect("encrypts")
+        });
+    });
+    let a_tag = {
+        work.copy_from_slice(&plaintext);
+        aes.encrypt_in_place_detached(&a_nonce.into(), aad, &mut work)
+            .expect("encrypts")
+    };
+    let a_cipher = work.clone();
+    group.bench_function("floor/aes256gcm/decrypt", |b| {
+        b.iter(|| {
+            work.copy_from_slice(&a_cipher);
+            aes.decrypt_in_place_detached(&a_nonce.into(), aad, black_box(&mut work), &a_tag)
+                .expect("decrypts")
+        });
+    });
+
+    // An envelope's length: version, key id, XChaCha nonce, body, tag.
+    let envelope = vec![5u8; 1 + 1 + 24 + plaintext.len() + 16];
+    let encoded = URL_SAFE_NO_PAD.encode(&envelope);
+    group.bench_function("floor/base64/encode", |b| {
+        b.iter(|| URL_SAFE_NO_PAD.encode(black_box(&envelope)));
+    });
+    let mut out = vec![0u8; envelope.len() + 3];
+    group.bench_function("floor/base64/decode", |b| {
+        b.iter(|| {
+            URL_SAFE_NO_PAD
+                .decode_slice(black_box(&encoded), &mut out)
+                .expect("decodes")
+        });
+    });
+}
+
+fn bench_size<T>(c: &mut Criterion, size: &str, value: &T)
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let mut group = c.benchmark_group(size);
+    group.throughput(Throughput::Bytes(common::postcard_len(value) as u64));
+    for (name, make) in peers() {
+        with_peer!(&make(), p => bench_peer(&mut group, name, p, value));
+    }
+    bench_floor(&mut group, value);
+    group.finish();
+}
+
+/// Prints the length of each scheme's sealed value, small and large.
+fn print_lengths() {
+    let small = common::small();
+    let large = common::large();
+    println!(
+        "postcard payload: small {} bytes, large {} bytes",
+        common::postcard_len(&small),
+        common::postcard_len(&large)
+    );
+    println!(
+        "json payload: small {} bytes, large {} bytes",
+        serde_json::to_vec(&small).expect("json").len(),
+        serde_json::to_vec(&large).expect("json").len()
+    );
+    println!(
+        "{:<24} {:>12} {:>12}",
+        "sealed value (chars)", "small", "large"
+    );
+    for (name, make) in peers() {
+        let (s, l) = with_peer!(&make(), p => (p.seal(&small).len(), p.seal(&large).len()));
+        println!("{name:<24} {s:>12} {l:>12}");
+    }
+}
+
+fn main() {
+    print_lengths();
+    let mut c = Criterion::default().configure_from_args();
+    bench_size(&mut c, "small", &common::small());
+    bench_size(&mut c, "large", &common::large());
+    c.final_summary();
+}

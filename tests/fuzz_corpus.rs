@@ -53,6 +53,13 @@ fn roundtrip_corpus_replays() {
     assert!(n >= 5, "only {n} seeds");
 }
 
+#[cfg(feature = "cookie")]
+#[test]
+fn cookie_header_corpus_replays() {
+    let n = replay("cookie_header", cookie_header);
+    assert!(n >= 10, "only {n} seeds");
+}
+
 /// Every registered sealed value is in the `open` corpus, so the replay
 /// above checks its outcome; and the register covers every outcome.
 #[test]
@@ -99,11 +106,7 @@ fn regenerate_open_seeds() {
         }
     }
 
-    let session = SeedSession {
-        user_id: 42,
-        name: "ada".into(),
-        roles: vec!["admin".into(), "billing".into()],
-    };
+    let session = seed_session();
     let encoded = postcard::to_allocvec(&session).expect("postcard");
     let xchacha = || sealer(keyring(&[(1, Algorithm::XChaCha20Poly1305, XCHACHA_KEY)]));
     let aes = || sealer(keyring(&[(2, Algorithm::Aes256Gcm, AES_KEY)]));

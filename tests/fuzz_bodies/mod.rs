@@ -51,6 +51,15 @@ pub(crate) struct SeedSession {
     pub(crate) roles: Vec<String>,
 }
 
+/// The session every typed seed holds.
+pub(crate) fn seed_session() -> SeedSession {
+    SeedSession {
+        user_id: 42,
+        name: "ada".into(),
+        roles: vec!["admin".into(), "billing".into()],
+    }
+}
+
 /// The fixed clock.
 pub(crate) fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(NOW_SECS)
@@ -437,6 +446,97 @@ pub(crate) fn roundtrip(input: &RoundtripInput) {
             .expect("a sealed value opens");
         assert_eq!(opened.value, typed);
     }
+}
+
+/// `cookie_header` target: arbitrary bytes as the `Cookie` header values
+/// of one request (split at `\n`: several headers), through the cookie
+/// layer's header parsing and session loading, with the `open` target's
+/// keyring, name, purpose and clock.
+///
+/// The oracle, with the register of sealed values: every value found is a
+/// piece of a header and there are no more of them than occurrences of the
+/// cookie name; the session holds a value exactly when there are at most
+/// `MAX_SAME_NAME_COOKIES` candidates and exactly one of them is a
+/// registered value that opens, and then it is the registered session;
+/// the response's `Set-Cookie` is nothing, the removal cookie, or that
+/// session re-sealed under the current key, each exactly when the rules in
+/// `Session`'s docs say so.
+#[cfg(feature = "cookie")]
+pub(crate) fn cookie_header(data: &[u8]) {
+    use sealed_session::{Session, SessionConfig, MAX_SAME_NAME_COOKIES};
+
+    static CONFIG: OnceLock<SessionConfig> = OnceLock::new();
+    let config = CONFIG
+        .get_or_init(|| SessionConfig::new(sealer(open_keyring())).expect("a valid cookie name"));
+    let headers: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+
+    let values = config.request_values(headers.iter().copied());
+    for value in &values {
+        assert!(
+            headers.iter().any(|h| find(h, value.as_bytes())),
+            "{value:?} is not in the headers"
+        );
+    }
+    let names: usize = headers.iter().map(|h| count(h, NAME.as_bytes())).sum();
+    assert!(
+        values.len() <= names,
+        "{} values, {names} names",
+        values.len()
+    );
+
+    let register = &open_state().register;
+    let opening: Vec<&String> = values
+        .iter()
+        .filter(|v| register.iter().any(|r| r.value == **v && r.typed == "ok"))
+        .collect();
+    let candidates = !values.is_empty() && values.len() <= MAX_SAME_NAME_COOKIES;
+    let expect_session = candidates && opening.len() == 1;
+
+    let session = Session::<SeedSession>::load(config, headers.iter().copied());
+    let got = session.get();
+    assert_eq!(got.is_some(), expect_session, "{values:?}");
+    if let Some(got) = &got {
+        assert_eq!(got, &seed_session());
+    }
+
+    let header = session.finish();
+    let stale = expect_session
+        && config
+            .sealer()
+            .open::<SeedSession>(opening[0])
+            .expect("registered as opening")
+            .needs_reseal;
+    match header {
+        None => assert!(!candidates || opening.len() >= 2 || (expect_session && !stale)),
+        Some(h) if h == config.removal_cookie() => {
+            assert!(candidates && opening.is_empty(), "removal for {values:?}");
+        }
+        Some(h) => {
+            assert!(stale, "unexpected Set-Cookie {h:?}");
+            let value = h
+                .strip_prefix("session=")
+                .and_then(|rest| rest.split(';').next())
+                .expect("session=VALUE; attributes");
+            let opened = config
+                .sealer()
+                .open::<SeedSession>(value)
+                .expect("the re-sealed value opens");
+            assert_eq!(opened.value, seed_session());
+            assert!(!opened.needs_reseal);
+            assert_eq!(opened.issued_at, now());
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
 }
 
 /// Lower-case hex.

@@ -28,6 +28,8 @@ pub(crate) const TAG_LEN: usize = 16;
 /// The longest LEB128 encoding of a `u32` / `u64`.
 const MAX_U32_LEN: usize = 5;
 const MAX_U64_LEN: usize = 10;
+/// Bytes reserved up front when sealing: more than any cookie needs.
+const SEAL_RESERVE: usize = 16 * 1024;
 
 /// A key made ready for one algorithm (key schedule computed once).
 pub(crate) enum Cipher {
@@ -162,11 +164,14 @@ fn with_scratch<R>(capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
     }
 }
 
-/// A postcard output that refuses to grow past a fixed capacity, so a too
-/// large payload fails fast and plaintext is never copied by a reallocation.
+/// A postcard output that refuses to grow past a fixed length, so a too
+/// large payload fails fast. It keeps `tail` bytes of spare capacity for
+/// what is appended after the payload, and grows by hand, zeroizing the
+/// old allocation, so plaintext is never left behind by a reallocation.
 pub(crate) struct Capped<'a> {
     buf: &'a mut Vec<u8>,
     cap: usize,
+    tail: usize,
 }
 
 impl Capped<'_> {
@@ -176,19 +181,34 @@ impl Capped<'_> {
         Capped {
             buf: self.buf,
             cap: self.cap,
+            tail: self.tail,
         }
     }
 
     /// Appends `data`, or fails with [`Error::TooLarge`] past the capacity.
     pub(crate) fn write(&mut self, data: &[u8]) -> Result<()> {
-        if self.buf.len() + data.len() > self.cap {
-            return Err(Error::TooLarge {
-                len: self.buf.len() + data.len(),
-                max: self.cap,
-            });
+        let len = self.buf.len().saturating_add(data.len());
+        if len > self.cap {
+            return Err(Error::TooLarge { len, max: self.cap });
+        }
+        if len.saturating_add(self.tail) > self.buf.capacity() {
+            self.grow(len);
         }
         self.buf.extend_from_slice(data);
         Ok(())
+    }
+
+    /// Moves the contents to a larger allocation (at least `len` plus the
+    /// tail, at most the cap plus the tail) and zeroizes the old one.
+    fn grow(&mut self, len: usize) {
+        let target = len
+            .max(self.buf.capacity().saturating_mul(2))
+            .min(self.cap)
+            .saturating_add(self.tail);
+        let mut bigger = Vec::with_capacity(target);
+        bigger.extend_from_slice(self.buf);
+        self.buf.as_mut_slice().zeroize();
+        core::mem::swap(self.buf, &mut bigger);
     }
 }
 
@@ -236,8 +256,12 @@ pub(crate) fn seal(
         .ok_or(Error::TimeRange)?;
     let nonce_len = cipher.algorithm().nonce_len();
     let max_bin = max_binary_len(max_len);
-    // Room for the associated data appended after the envelope while sealing.
-    let capacity = max_bin + 1 + MAX_U32_LEN + context.0.len();
+    // Room after the body for the tag, or for the associated data appended
+    // while sealing.
+    let tail = TAG_LEN.max(1 + MAX_U32_LEN + context.0.len());
+    // Reserve for a typical value, not for the configured maximum, which
+    // may be huge: Capped grows the buffer (safely) if the payload needs it.
+    let capacity = max_bin.min(SEAL_RESERVE).saturating_add(tail);
     with_scratch(capacity, |buf| {
         buf.push(VERSION);
         put_varint(buf, u64::from(key_id.0));
@@ -258,7 +282,7 @@ pub(crate) fn seal(
                 max: max_len,
             });
         }
-        payload(&mut Capped { buf, cap }).map_err(|e| match e {
+        payload(&mut Capped { buf, cap, tail }).map_err(|e| match e {
             Error::TooLarge { .. } => Error::TooLarge {
                 len: encoded_len(max_bin + 1),
                 max: max_len,

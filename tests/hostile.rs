@@ -335,3 +335,22 @@ mod cookie_layer {
         }
     }
 }
+
+/// A huge configured maximum (`usize::MAX` as "no limit") must not make
+/// sealing reserve that much memory up front: it used to panic with a
+/// capacity overflow, or abort the process when the allocation failed.
+#[test]
+fn a_huge_maximum_seals_and_opens() {
+    let payload = vec![7u8; 100_000];
+    for max in [usize::MAX, usize::MAX / 2, 1 << 40, 1 << 20] {
+        let sealer = sealer().max_len(max);
+        for payload in [&b"small"[..], &payload] {
+            let value = sealer.seal_bytes(payload).expect("seals");
+            let opened = sealer.open_bytes(&value).expect("opens");
+            assert_eq!(opened.value, payload, "max {max}");
+        }
+        let typed = "x".repeat(50_000);
+        let value = sealer.seal(&typed).expect("seals");
+        assert_eq!(sealer.open::<String>(&value).expect("opens").value, typed);
+    }
+}

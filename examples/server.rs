@@ -14,11 +14,12 @@
 //! format). Without it the server makes a key that lives only in this
 //! process, and says why that is not for production.
 //!
-//! The cookie keeps the secure defaults, `Secure` included. Chrome, Firefox
-//! and Edge treat `http://localhost` as a secure origin and keep `Secure`
-//! cookies from it over plain HTTP, and so does curl (7.79 or later), so
-//! the demo works without TLS there. Safari does not: use another browser,
-//! or put TLS in front.
+//! The cookie keeps the secure defaults, `Secure` included: there is no
+//! switch to turn it off here. Chrome, Firefox and Edge treat
+//! `http://localhost` (and `http://127.0.0.1`) as a secure origin and keep
+//! `Secure` cookies from it over plain HTTP, and so does curl 7.79 or later
+//! (`curl -c jar -b jar http://localhost:3000/`), so the demo works without
+//! TLS there. Safari does not: use another browser, or put TLS in front.
 
 use std::convert::Infallible;
 

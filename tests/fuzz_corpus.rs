@@ -87,7 +87,8 @@ fn register_matches_the_open_corpus() {
     }
 }
 
-/// Writes the sealed seeds of the `open` corpus and their register. The
+/// Writes the sealed seeds of the `open` corpus, their register, and the
+/// `cookie_header` seeds that carry sealed values. The
 /// nonces are random, so every run writes different values: run it only when
 /// the envelope changes, and commit both the corpus and `sealed.txt`.
 ///
@@ -192,6 +193,47 @@ fn regenerate_open_seeds() {
         let payload = payload.as_deref().map_or_else(|| "-".to_owned(), hex);
         register.push_str(&format!("{value} {bytes} {typed} {payload}\n"));
     }
+    // The cookie_header seeds that carry sealed values.
+    let value =
+        |file: &str| -> &str { &seeds.iter().find(|s| s.0 == file).expect("sealed above").1 };
+    let (a, x) = (value("sealed-aes-typed"), value("sealed-xchacha-typed"));
+    let cookie_seeds = [
+        ("current-key", format!("session={a}")),
+        ("retired-key-reseals", format!("session={x}")),
+        ("among-others", format!("theme=dark; session={a}; lang=en")),
+        ("second-header", format!("theme=dark\nsession={x}")),
+        ("two-valid-tossing", format!("session={a}; session={x}")),
+        ("one-valid-one-bad", format!("session=garbage; session={a}")),
+        (
+            "expired",
+            format!("session={}", value("sealed-aes-expired")),
+        ),
+        (
+            "undecodable",
+            format!("session={}", value("sealed-aes-bytes")),
+        ),
+        (
+            "other-purpose",
+            format!("session={}", value("sealed-xchacha-other-purpose")),
+        ),
+        ("other-name", format!("other={a}")),
+        ("name-case", format!("Session={a}")),
+        ("quoted", format!("session=\"{a}\"")),
+        ("spaces", format!(" session = {a} ")),
+        ("padded", format!("session={a}=")),
+        (
+            "eight-with-valid",
+            format!("{}session={a}", "session=x; ".repeat(7)),
+        ),
+    ];
+    let cookie_dir = corpus_dir("cookie_header");
+    for (file, text) in cookie_seeds {
+        fs::write(cookie_dir.join(file), text).expect("write seed");
+    }
+    let mut non_utf8 = format!("session={a}").into_bytes();
+    non_utf8.push(0xff);
+    fs::write(cookie_dir.join("non-utf8"), non_utf8).expect("write seed");
+
     let register_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_bodies/sealed.txt");
     fs::write(register_path, register).expect("write register");
 }

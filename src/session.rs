@@ -179,9 +179,9 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         Ok(())
     }
 
-    /// Changes the value in place (starting from `T::default()` for an empty
-    /// session) and stores it as [`Session::set`] does; returns what `f`
-    /// returns.
+    /// Changes a copy of the value (`T::default()` for an empty session)
+    /// and stores it as [`Session::set`] does; returns what `f` returns.
+    /// Two clones updating at the same time: the last store wins.
     ///
     /// # Errors
     /// As [`Session::set`]. On error the session is left as it was.
@@ -189,10 +189,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     where
         T: Default + Clone,
     {
-        let mut state = self.shared.lock();
-        let mut value = state.value.clone().unwrap_or_default();
+        // No lock is held while `f` runs: it may use the session too.
+        let mut value = self.shared.lock().value.clone().unwrap_or_default();
         let out = f(&mut value);
         let header = self.seal(&value)?;
+        let mut state = self.shared.lock();
         warn_if_finished(&state);
         state.value = Some(value);
         state.status = Status::Changed(header);
@@ -496,6 +497,19 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn update_may_use_the_session() {
+        let s = Session::<u8>::load(&config(), []);
+        s.set(1).expect("small");
+        let seen = s.update(|v| {
+            let before = s.get();
+            *v += 1;
+            before
+        });
+        assert_eq!(seen.expect("small"), Some(1));
+        assert_eq!(s.get(), Some(2));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use core::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::{CookieProblem, Error, Result};
 use crate::sealer::Sealer;
 
 /// The most bytes a `Set-Cookie` header value may have: the cookie's name,
@@ -170,31 +170,6 @@ impl CookieOptions {
     }
 }
 
-/// Why a [`SessionConfig`] was refused. These are configuration mistakes,
-/// found once at start-up, never per request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The sealer's name is empty or not an RFC 6265 cookie-name token.
-    #[error("cookie name is empty or not a token")]
-    Name,
-    /// The path does not start with `/` or holds `;` or control characters.
-    #[error("cookie path must start with '/' and hold no ';' or control characters")]
-    Path,
-    /// The domain is empty or holds `;`, whitespace or control characters.
-    #[error("cookie domain is empty or holds ';', whitespace or control characters")]
-    Domain,
-    /// A `__Host-` name needs `Secure`, `Path=/` and no `Domain`.
-    #[error("a __Host- cookie must be Secure, have Path=/ and no Domain")]
-    HostPrefix,
-    /// A `__Secure-` name needs `Secure`.
-    #[error("a __Secure- cookie must be Secure")]
-    SecurePrefix,
-    /// `SameSite=None` needs `Secure` (browsers drop it otherwise).
-    #[error("SameSite=None requires Secure")]
-    SameSiteNone,
-}
-
 /// A [`Sealer`] together with the [`CookieOptions`] of its cookie: all an
 /// adapter needs to read the session cookie from a request and to write
 /// one. Cheap to clone.
@@ -239,9 +214,9 @@ impl SessionConfig {
     /// The sealer with the default (secure) [`CookieOptions`].
     ///
     /// # Errors
-    /// [`ConfigError::Name`] if the sealer's name is not a valid cookie
-    /// name.
-    pub fn new(sealer: Sealer) -> Result<Self, ConfigError> {
+    /// [`Error::Cookie`] with [`CookieProblem::Name`] if the sealer's name is
+    /// not a valid cookie name.
+    pub fn new(sealer: Sealer) -> Result<Self> {
         SessionConfig::with_options(sealer, CookieOptions::default())
     }
 
@@ -249,12 +224,12 @@ impl SessionConfig {
     /// cookie name's prefix.
     ///
     /// # Errors
-    /// A [`ConfigError`] naming the first rule broken: invalid name, path
+    /// [`Error::Cookie`] naming the first rule broken: invalid name, path
     /// or domain; a `__Host-` name that is not `Secure`, `Path=/` and
     /// host-only; a `__Secure-` name that is not `Secure`; `SameSite=None`
     /// without `Secure`.
-    pub fn with_options(sealer: Sealer, options: CookieOptions) -> Result<Self, ConfigError> {
-        check(sealer.cookie_name(), &options)?;
+    pub fn with_options(sealer: Sealer, options: CookieOptions) -> Result<Self> {
+        check(sealer.cookie_name(), &options).map_err(Error::Cookie)?;
         Ok(SessionConfig {
             inner: Arc::new(ConfigInner { sealer, options }),
         })
@@ -379,12 +354,12 @@ fn has_prefix_ignore_case(s: &str, prefix: &str) -> bool {
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
-fn check(name: &str, o: &CookieOptions) -> Result<(), ConfigError> {
+fn check(name: &str, o: &CookieOptions) -> core::result::Result<(), CookieProblem> {
     if !is_token(name) {
-        return Err(ConfigError::Name);
+        return Err(CookieProblem::Name);
     }
     if !o.path.starts_with('/') || !is_attribute_safe(&o.path) {
-        return Err(ConfigError::Path);
+        return Err(CookieProblem::Path);
     }
     if let Some(domain) = &o.domain {
         let domain = domain.trim_start_matches('.');
@@ -392,19 +367,19 @@ fn check(name: &str, o: &CookieOptions) -> Result<(), ConfigError> {
             || !is_attribute_safe(domain)
             || domain.chars().any(char::is_whitespace)
         {
-            return Err(ConfigError::Domain);
+            return Err(CookieProblem::Domain);
         }
     }
     // Browsers compare these prefixes case-insensitively.
     if has_prefix_ignore_case(name, "__Host-") && (!o.secure || o.path != "/" || o.domain.is_some())
     {
-        return Err(ConfigError::HostPrefix);
+        return Err(CookieProblem::HostPrefix);
     }
     if has_prefix_ignore_case(name, "__Secure-") && !o.secure {
-        return Err(ConfigError::SecurePrefix);
+        return Err(CookieProblem::SecurePrefix);
     }
     if o.same_site == SameSite::None && !o.secure {
-        return Err(ConfigError::SameSiteNone);
+        return Err(CookieProblem::SameSiteNone);
     }
     Ok(())
 }
@@ -485,20 +460,32 @@ mod tests {
         let d = CookieOptions::default;
         let host = |o| SessionConfig::with_options(sealer("__Host-s"), o).map(|_| ());
         assert_eq!(host(d()), Ok(()));
-        assert_eq!(host(d().secure(false)), Err(ConfigError::HostPrefix));
-        assert_eq!(host(d().path("/a")), Err(ConfigError::HostPrefix));
+        assert_eq!(
+            host(d().secure(false)),
+            Err(Error::Cookie(CookieProblem::HostPrefix))
+        );
+        assert_eq!(
+            host(d().path("/a")),
+            Err(Error::Cookie(CookieProblem::HostPrefix))
+        );
         assert_eq!(
             host(d().domain("example.com")),
-            Err(ConfigError::HostPrefix)
+            Err(Error::Cookie(CookieProblem::HostPrefix))
         );
         let lower = SessionConfig::with_options(sealer("__host-s"), d().secure(false));
-        assert_eq!(lower.map(|_| ()), Err(ConfigError::HostPrefix));
+        assert_eq!(
+            lower.map(|_| ()),
+            Err(Error::Cookie(CookieProblem::HostPrefix))
+        );
         let secure = SessionConfig::with_options(sealer("__Secure-s"), d().secure(false));
-        assert_eq!(secure.map(|_| ()), Err(ConfigError::SecurePrefix));
+        assert_eq!(
+            secure.map(|_| ()),
+            Err(Error::Cookie(CookieProblem::SecurePrefix))
+        );
         let none = d().same_site(SameSite::None).secure(false);
         assert_eq!(
             SessionConfig::with_options(sealer("s"), none).map(|_| ()),
-            Err(ConfigError::SameSiteNone)
+            Err(Error::Cookie(CookieProblem::SameSiteNone))
         );
     }
 
@@ -506,19 +493,34 @@ mod tests {
     fn attribute_injection_is_refused() {
         let d = CookieOptions::default;
         let with = |name: &str, o| SessionConfig::with_options(sealer(name), o).map(|_| ());
-        assert_eq!(with("a;b", d()), Err(ConfigError::Name));
-        assert_eq!(with("a b", d()), Err(ConfigError::Name));
-        assert_eq!(with("", d()), Err(ConfigError::Name));
-        assert_eq!(with("a=b", d()), Err(ConfigError::Name));
-        assert_eq!(with("s", d().path("/; Domain=x")), Err(ConfigError::Path));
-        assert_eq!(with("s", d().path("/\r\nX: y")), Err(ConfigError::Path));
-        assert_eq!(with("s", d().path("app")), Err(ConfigError::Path));
+        assert_eq!(with("a;b", d()), Err(Error::Cookie(CookieProblem::Name)));
+        assert_eq!(with("a b", d()), Err(Error::Cookie(CookieProblem::Name)));
+        assert_eq!(with("", d()), Err(Error::Cookie(CookieProblem::Name)));
+        assert_eq!(with("a=b", d()), Err(Error::Cookie(CookieProblem::Name)));
+        assert_eq!(
+            with("s", d().path("/; Domain=x")),
+            Err(Error::Cookie(CookieProblem::Path))
+        );
+        assert_eq!(
+            with("s", d().path("/\r\nX: y")),
+            Err(Error::Cookie(CookieProblem::Path))
+        );
+        assert_eq!(
+            with("s", d().path("app")),
+            Err(Error::Cookie(CookieProblem::Path))
+        );
         assert_eq!(
             with("s", d().domain("a.com; Secure")),
-            Err(ConfigError::Domain)
+            Err(Error::Cookie(CookieProblem::Domain))
         );
-        assert_eq!(with("s", d().domain("")), Err(ConfigError::Domain));
-        assert_eq!(with("s", d().domain("a .com")), Err(ConfigError::Domain));
+        assert_eq!(
+            with("s", d().domain("")),
+            Err(Error::Cookie(CookieProblem::Domain))
+        );
+        assert_eq!(
+            with("s", d().domain("a .com")),
+            Err(Error::Cookie(CookieProblem::Domain))
+        );
     }
 
     #[test]

@@ -97,6 +97,10 @@ pub enum Error {
     #[error("key is not valid base64")]
     KeyEncoding,
 
+    /// Cookie attributes that break a cookie rule (set up once, at start-up).
+    #[error("cookie configuration: {0}")]
+    Cookie(CookieProblem),
+
     /// The environment variable holding the keyring is missing or is not
     /// valid Unicode.
     #[error("keyring environment variable is not set or not valid unicode")]
@@ -136,6 +140,31 @@ pub enum EntryProblem {
     /// The activation time is neither unix seconds nor `YYYY-MM-DDTHH:MM:SSZ`.
     #[error("activation time is neither unix seconds nor YYYY-MM-DDTHH:MM:SSZ")]
     Activation,
+}
+
+/// Which cookie rule a session cookie's configuration breaks. These are
+/// configuration mistakes, found once at start-up, never per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CookieProblem {
+    /// The cookie name is empty or not an RFC 6265 cookie-name token.
+    #[error("cookie name is empty or not a token")]
+    Name,
+    /// The path does not start with `/` or holds `;` or control characters.
+    #[error("cookie path must start with '/' and hold no ';' or control characters")]
+    Path,
+    /// The domain is empty or holds `;`, whitespace or control characters.
+    #[error("cookie domain is empty or holds ';', whitespace or control characters")]
+    Domain,
+    /// A `__Host-` name needs `Secure`, `Path=/` and no `Domain`.
+    #[error("a __Host- cookie must be Secure, have Path=/ and no Domain")]
+    HostPrefix,
+    /// A `__Secure-` name needs `Secure`.
+    #[error("a __Secure- cookie must be Secure")]
+    SecurePrefix,
+    /// `SameSite=None` needs `Secure` (browsers drop it otherwise).
+    #[error("SameSite=None requires Secure")]
+    SameSiteNone,
 }
 
 /// Shorthand for results of this crate.

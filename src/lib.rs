@@ -18,7 +18,7 @@ mod session;
 #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub mod hyper;
 
-pub use error::{EntryProblem, Error, Result};
+pub use error::{CookieProblem, EntryProblem, Error, Result};
 pub use key::{Algorithm, Key, KeyId, KEY_LEN};
 pub use keyring::{KeyEntry, Keyring};
 pub use sealer::{
@@ -28,7 +28,7 @@ pub use sealer::{
 #[cfg(feature = "cookie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
 pub use self::cookie::{
-    ConfigError, CookieOptions, SameSite, SessionConfig, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES,
+    CookieOptions, SameSite, SessionConfig, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES,
 };
 #[cfg(feature = "cookie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]

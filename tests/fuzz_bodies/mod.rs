@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arbitrary::{Arbitrary, Unstructured};
 use sealed_session::{
-    Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Opened, Sealer, DEFAULT_TTL,
+    Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Opened, Sealer, DEFAULT_LEEWAY, DEFAULT_TTL,
 };
 
 /// Test keys. They are public (they are in this file): never use them for
@@ -296,6 +296,12 @@ pub(crate) struct RoundtripInput {
     pub(crate) aes: bool,
     /// The sealer's `max_len` is the exact sealed length plus this.
     pub(crate) slack: i8,
+    /// The sealing time in unix seconds (the fixed time if the platform's
+    /// `SystemTime` cannot hold it), the lifetime in seconds, and when,
+    /// relative to sealing, the value is opened.
+    pub(crate) issued_at: u64,
+    pub(crate) ttl: u64,
+    pub(crate) open_after: i64,
     pub(crate) name: String,
     pub(crate) purpose: String,
     /// Another name and purpose the value must not open under.
@@ -317,17 +323,29 @@ fn varint_len(mut n: u64) -> usize {
     len
 }
 
-/// The sealed length of `payload_len` bytes, from the envelope layout in
-/// SECURITY.md (not from the crate's own arithmetic).
-pub(crate) fn sealed_len(id: u32, algorithm: Algorithm, payload_len: usize) -> usize {
+/// The sealed length of `payload_len` bytes issued at `issued_at` for `ttl`
+/// seconds, from the envelope layout in SECURITY.md (not from the crate's
+/// own arithmetic).
+pub(crate) fn sealed_len(
+    id: u32,
+    algorithm: Algorithm,
+    issued_at: u64,
+    ttl: u64,
+    payload_len: usize,
+) -> usize {
     let bin = 1
         + varint_len(u64::from(id))
         + algorithm.nonce_len()
-        + varint_len(NOW_SECS)
-        + varint_len(DEFAULT_TTL.as_secs())
+        + varint_len(issued_at)
+        + varint_len(ttl)
         + payload_len
         + 16;
     (bin * 8).div_ceil(6)
+}
+
+/// `secs` after 1970 as a `SystemTime`, if the platform can hold it.
+fn at(secs: u64) -> Option<SystemTime> {
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 fn roundtrip_keyrings() -> &'static [Arc<Keyring>; 4] {
@@ -353,9 +371,11 @@ pub(crate) fn roundtrip_bytes(data: &[u8]) {
 
 /// `roundtrip` target: seal then open gives the payload back, at exactly the
 /// length the envelope layout predicts, and `TooLarge` exactly when that
-/// length is over `max_len`; the value does not open under another name,
-/// another purpose, name and purpose swapped, the same key bytes with the
-/// other algorithm, or with any one character replaced.
+/// length is over `max_len`; `TimeRange` exactly when the expiry does not
+/// fit in 64 bits; opened at another time, it opens exactly when that time
+/// is within the lifetime and leeway. The value does not open under another
+/// name, another purpose, name and purpose swapped, the same key bytes with
+/// the other algorithm, or with any one character replaced.
 pub(crate) fn roundtrip(input: &RoundtripInput) {
     let rings = roundtrip_keyrings();
     let (id, algorithm, ring, swapped) = if input.aes {
@@ -363,13 +383,23 @@ pub(crate) fn roundtrip(input: &RoundtripInput) {
     } else {
         (1, Algorithm::XChaCha20Poly1305, &rings[0], &rings[2])
     };
-    let expected_len = sealed_len(id, algorithm, input.payload.len());
+    let (issued_at, issued) = match at(input.issued_at) {
+        Some(t) => (input.issued_at, t),
+        None => (NOW_SECS, now()),
+    };
+    let ttl = input.ttl;
+    let expected_len = sealed_len(id, algorithm, issued_at, ttl, input.payload.len());
     let max_len = expected_len.saturating_add_signed(isize::from(input.slack));
     let sealer = Sealer::from_shared(Arc::clone(ring))
         .name(&input.name)
         .purpose(&input.purpose)
-        .clock(now)
+        .clock(move || issued)
+        .ttl(Duration::from_secs(ttl))
         .max_len(max_len);
+    let Some(expires_at) = issued_at.checked_add(ttl) else {
+        assert_eq!(sealer.seal_bytes(&input.payload), Err(Error::TimeRange));
+        return;
+    };
 
     let sealed = match sealer.seal_bytes(&input.payload) {
         Ok(sealed) => {
@@ -389,9 +419,26 @@ pub(crate) fn roundtrip(input: &RoundtripInput) {
     let opened = sealer.open_bytes(&sealed).expect("a sealed value opens");
     assert_eq!(opened.value, input.payload);
     assert_eq!(opened.key_id, KeyId(id));
-    assert_eq!(opened.issued_at, now());
-    assert_eq!(opened.expires_at, now() + DEFAULT_TTL);
+    assert_eq!(opened.issued_at, issued);
+    if let Some(expires) = at(expires_at) {
+        assert_eq!(opened.expires_at, expires);
+    }
     assert!(!opened.needs_reseal);
+
+    // Opened at another time: within [issued - leeway, expires + leeway).
+    let later = i128::from(issued_at) + i128::from(input.open_after);
+    let later = u64::try_from(later.max(0)).unwrap_or(u64::MAX);
+    if let Some(later_time) = at(later) {
+        let leeway = DEFAULT_LEEWAY.as_secs();
+        let result = sealer.clone().clock(move || later_time).open_bytes(&sealed);
+        if issued_at > later.saturating_add(leeway) {
+            assert_eq!(result, Err(Error::NotYetValid));
+        } else if later >= expires_at.saturating_add(leeway) {
+            assert_eq!(result, Err(Error::Expired));
+        } else {
+            assert_eq!(result.map(|o| o.value), Ok(input.payload.clone()));
+        }
+    }
 
     // Bound to name and purpose, with no ambiguity between the two.
     if input.other != input.name {

@@ -18,6 +18,10 @@ mod session;
 #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub mod hyper;
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
+
 pub use error::{CookieProblem, EntryProblem, Error, Result};
 pub use key::{Algorithm, Key, KeyId, KEY_LEN};
 pub use keyring::{KeyEntry, Keyring};

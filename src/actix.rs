@@ -1,0 +1,425 @@
+//! The actix-web 4 adapter: a [`SessionMiddleware`] and the [`Session<T>`]
+//! extractor.
+//!
+//! The middleware reads the session cookie before the handler runs and puts
+//! a [`Session<T>`] into the request's extensions; the handler takes it as
+//! an extractor argument (or with [`SessionExt::session`]). When the inner
+//! service's response is ready the middleware asks the session which
+//! `Set-Cookie`, if any, to append ([`Session::finish`]). Bodies pass
+//! through untouched, whatever their type.
+//!
+//! Everything else is the shared cookie layer, the same as under the tower
+//! adapter: storing seals at once and returns the size error to the
+//! handler; `Set-Cookie` goes out only on change, clear or re-seal; a
+//! cookie that does not open is an empty session (never an error
+//! response); the attributes come from [`SessionConfig`].
+//!
+//! A handler that extracts a `Session<T>` where no middleware for that
+//! session type ran is not called: the extractor fails with
+//! [`MissingSession`], which actix answers with an empty `500 Internal
+//! Server Error` and an error-level `tracing` event. A session whose writes
+//! would be lost is never handed out. (Extracting `Option<Session<T>>`
+//! turns that into `None`, silently: only do so on purpose.)
+//!
+//! ```no_run
+//! use actix_web::{web, App, HttpServer};
+//! use sealed_session::actix::SessionMiddleware;
+//! use sealed_session::{Keyring, Sealer, Session, SessionConfig};
+//!
+//! #[derive(serde::Serialize, serde::Deserialize, Clone, Default)]
+//! struct Visits { count: u64 }
+//!
+//! async fn count(session: Session<Visits>) -> String {
+//!     match session.update(|v| { v.count += 1; v.count }) {
+//!         Ok(count) => format!("visit number {count}"),
+//!         Err(_) => "the session is full".to_owned(),
+//!     }
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let sealer = Sealer::new(Keyring::from_env("SESSION_KEYS")?).name("__Host-session");
+//!     let config = SessionConfig::new(sealer)?;
+//!     actix_web::rt::System::new().block_on(
+//!         HttpServer::new(move || {
+//!             App::new()
+//!                 .wrap(SessionMiddleware::<Visits>::new(config.clone()))
+//!                 .route("/", web::get().to(count))
+//!         })
+//!         .bind("127.0.0.1:3000")?
+//!         .run(),
+//!     )?;
+//!     Ok(())
+//! }
+//! ```
+
+use core::fmt;
+use core::future::{ready, Future, Ready};
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{ready, Context, Poll};
+
+use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::{HeaderValue, COOKIE, SET_COOKIE};
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::cookie::SessionConfig;
+use crate::session::{MissingSession, Session};
+
+/// An actix-web middleware ([`Transform`]) that gives every request a
+/// [`Session<T>`] and writes the session cookie into the response when
+/// needed. Wrap an `App`, a `Scope` or a `Resource` with it.
+///
+/// ```
+/// use actix_web::{test, web, App, HttpResponse};
+/// use sealed_session::actix::SessionMiddleware;
+/// use sealed_session::{Keyring, Sealer, Session, SessionConfig};
+///
+/// async fn login(session: Session<String>) -> HttpResponse {
+///     match session.set("ada".to_owned()) {
+///         Ok(()) => HttpResponse::Ok().finish(),
+///         Err(_) => HttpResponse::PayloadTooLarge().finish(),
+///     }
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?).name("__Host-session"))?;
+/// actix_web::rt::System::new().block_on(async {
+///     let app = test::init_service(
+///         App::new()
+///             .wrap(SessionMiddleware::<String>::new(config))
+///             .route("/login", web::post().to(login)),
+///     )
+///     .await;
+///     let res = test::call_service(&app, test::TestRequest::post().uri("/login").to_request()).await;
+///     let set_cookie = res.headers().get("set-cookie").expect("stored, so a cookie");
+///     assert!(set_cookie.to_str()?.starts_with("__Host-session="));
+///     Ok(())
+/// })
+/// # }
+/// ```
+pub struct SessionMiddleware<T> {
+    config: SessionConfig,
+    session_type: PhantomData<fn() -> T>,
+}
+
+impl<T> SessionMiddleware<T> {
+    /// A middleware that reads and writes the cookie described by `config`,
+    /// holding a `T`.
+    pub fn new(config: SessionConfig) -> Self {
+        SessionMiddleware {
+            config,
+            session_type: PhantomData,
+        }
+    }
+}
+
+impl<T> Clone for SessionMiddleware<T> {
+    fn clone(&self) -> Self {
+        SessionMiddleware::new(self.config.clone())
+    }
+}
+
+impl<T> fmt::Debug for SessionMiddleware<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionMiddleware")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<S, T, B> Transform<S, ServiceRequest> for SessionMiddleware<T>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+    T: Serialize + DeserializeOwned + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = S::Error;
+    type Transform = SessionService<S, T>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(SessionService {
+            inner: service,
+            config: self.config.clone(),
+            session_type: PhantomData,
+        }))
+    }
+}
+
+/// The [`Service`] made by [`SessionMiddleware`]: loads the [`Session<T>`]
+/// into the request's extensions, calls the inner service, and appends the
+/// `Set-Cookie` that [`Session::finish`] decides.
+pub struct SessionService<S, T> {
+    inner: S,
+    config: SessionConfig,
+    session_type: PhantomData<fn() -> T>,
+}
+
+impl<S: fmt::Debug, T> fmt::Debug for SessionService<S, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionService")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<S, T, B> Service<ServiceRequest> for SessionService<S, T>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+    T: Serialize + DeserializeOwned + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, T>;
+
+    forward_ready!(inner);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let cookies = req.headers().get_all(COOKIE);
+        let session = Session::<T>::load(&self.config, cookies.map(HeaderValue::as_bytes));
+        req.extensions_mut().insert(session.clone());
+        ResponseFuture {
+            inner: self.inner.call(req),
+            session: Some(session),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`SessionService`]: the inner service's response with
+    /// the session cookie appended.
+    pub struct ResponseFuture<F, T> {
+        #[pin]
+        inner: F,
+        session: Option<Session<T>>,
+    }
+}
+
+impl<F, T> fmt::Debug for ResponseFuture<F, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, T, B, E> Future for ResponseFuture<F, T>
+where
+    F: Future<Output = Result<ServiceResponse<B>, E>>,
+    T: Serialize + DeserializeOwned,
+{
+    type Output = Result<ServiceResponse<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        if let Some(header) = this.session.take().and_then(|s| s.finish()) {
+            match HeaderValue::try_from(header) {
+                Ok(value) => response.headers_mut().append(SET_COOKIE, value),
+                // Unreachable with a checked SessionConfig: names, paths
+                // and domains with control characters are refused, and
+                // sealed values are base64url.
+                Err(_) => tracing::error!("session Set-Cookie is not a valid header value"),
+            }
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// The session that [`SessionMiddleware<T>`] loaded for this request.
+///
+/// Fails with [`MissingSession`] (an empty `500` and an error event) when
+/// no `SessionMiddleware<T>` with this `T` wraps the handler.
+impl<T: 'static> FromRequest for Session<T> {
+    type Error = MissingSession;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(req.session())
+    }
+}
+
+/// An empty `500 Internal Server Error`; the reason goes to the server's
+/// log (an error event), not to the client.
+impl ResponseError for MissingSession {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        tracing::error!(error = %self, "handler asked for a session the middleware does not provide");
+        HttpResponse::new(self.status_code())
+    }
+}
+
+/// Takes the [`Session<T>`] that [`SessionMiddleware<T>`] put into a
+/// request, outside of an extractor (in another middleware, a guard, ...).
+///
+/// Implemented for [`HttpRequest`] and [`ServiceRequest`].
+///
+/// ```
+/// use sealed_session::actix::SessionExt;
+/// use sealed_session::MissingSession;
+///
+/// // Without the middleware, asking for the session is an error, not a
+/// // session whose changes would be lost.
+/// let req = actix_web::test::TestRequest::default().to_http_request();
+/// assert_eq!(req.session::<u64>().unwrap_err(), MissingSession::new::<u64>());
+/// ```
+pub trait SessionExt {
+    /// The session of this request.
+    ///
+    /// # Errors
+    /// [`MissingSession`] if no [`SessionMiddleware<T>`] with this `T` ran
+    /// before.
+    fn session<T: 'static>(&self) -> Result<Session<T>, MissingSession>;
+}
+
+impl SessionExt for HttpRequest {
+    fn session<T: 'static>(&self) -> Result<Session<T>, MissingSession> {
+        self.extensions()
+            .get::<Session<T>>()
+            .cloned()
+            .ok_or_else(MissingSession::new::<T>)
+    }
+}
+
+impl SessionExt for ServiceRequest {
+    fn session<T: 'static>(&self) -> Result<Session<T>, MissingSession> {
+        self.request().session()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::body::MessageBody;
+    use actix_web::{test, web, App};
+
+    use super::*;
+    use crate::{Keyring, Sealer};
+
+    fn config() -> SessionConfig {
+        SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("rng"))).expect("valid")
+    }
+
+    async fn store(session: Session<u8>) -> HttpResponse {
+        match session.set(7) {
+            Ok(()) => HttpResponse::Ok().finish(),
+            Err(_) => HttpResponse::PayloadTooLarge().finish(),
+        }
+    }
+
+    /// Collects `LEVEL message` lines of the events on this thread.
+    struct Capture(Arc<Mutex<Vec<String>>>);
+
+    impl tracing::Subscriber for Capture {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Fields<'a>(&'a mut String);
+            impl tracing::field::Visit for Fields<'_> {
+                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+                    self.0.push_str(&format!(" {}={:?}", field.name(), value));
+                }
+            }
+            let mut line = event.metadata().level().to_string();
+            event.record(&mut Fields(&mut line));
+            self.0.lock().expect("not poisoned").push(line);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// The events `f` emits on this thread.
+    fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let out = tracing::subscriber::with_default(Capture(Arc::clone(&lines)), f);
+        let lines = lines.lock().expect("not poisoned").clone();
+        (out, lines)
+    }
+
+    /// Serves one `GET /` with `app` on this thread under a fresh actix
+    /// System: the status, the number of `Set-Cookie` headers, the body.
+    macro_rules! get_root {
+        ($app:expr) => {
+            actix_web::rt::System::new().block_on(async {
+                let app = test::init_service($app).await;
+                let req = test::TestRequest::get().uri("/").to_request();
+                let res = test::call_service(&app, req).await;
+                let status = res.status();
+                let cookies = res.headers().get_all(SET_COOKIE).count();
+                let body = res.into_body().try_into_bytes().unwrap_or_default();
+                (status, cookies, body)
+            })
+        };
+    }
+
+    #[test]
+    fn extractor_without_middleware_is_an_empty_500_and_an_error_event() {
+        let ((status, cookies, body), lines) =
+            capture(|| get_root!(App::new().route("/", web::get().to(store))));
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(cookies, 0);
+        assert!(body.is_empty(), "{body:?}");
+        let errors: Vec<_> = lines.iter().filter(|l| l.starts_with("ERROR")).collect();
+        assert_eq!(errors.len(), 1, "{lines:?}");
+        assert!(errors[0].contains("no Session<u8>"), "{lines:?}");
+    }
+
+    #[test]
+    fn middleware_for_another_type_is_missing_too() {
+        let ((status, cookies, body), lines) = capture(|| {
+            get_root!(App::new()
+                .wrap(SessionMiddleware::<String>::new(config()))
+                .route("/", web::get().to(store)))
+        });
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(cookies, 0, "no write happened, so no cookie");
+        assert!(body.is_empty(), "{body:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("ERROR") && l.contains("no Session<u8>")),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn with_middleware_the_write_reaches_the_response() {
+        let ((status, cookies, _), lines) = capture(|| {
+            get_root!(App::new()
+                .wrap(SessionMiddleware::<u8>::new(config()))
+                .route("/", web::get().to(store)))
+        });
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(cookies, 1);
+        assert!(!lines.iter().any(|l| l.starts_with("ERROR")), "{lines:?}");
+    }
+
+    #[test]
+    fn session_ext_finds_the_middlewares_session() {
+        let c = config();
+        let req = test::TestRequest::default().to_srv_request();
+        req.extensions_mut().insert(Session::<u8>::load(&c, []));
+        req.session::<u8>()
+            .expect("inserted")
+            .set(3)
+            .expect("small");
+        assert_eq!(req.request().session::<u8>().expect("same").get(), Some(3));
+        assert_eq!(
+            req.session::<u16>().expect_err("other type"),
+            MissingSession::new::<u16>()
+        );
+    }
+}

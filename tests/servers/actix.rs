@@ -1,0 +1,72 @@
+//! The acceptance suite's contract (see `tests/common/mod.rs`) served by
+//! actix-web 4 on 127.0.0.1:0, on its own thread and actix System.
+
+use std::sync::mpsc;
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::StatusCode;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use sealed_session::actix::SessionMiddleware;
+use sealed_session::{Session, SessionConfig};
+
+use crate::common::{route, TestServer, TestSession};
+
+fn respond(status: u16, body: String) -> HttpResponse {
+    let status = StatusCode::from_u16(status).expect("a status code");
+    HttpResponse::build(status)
+        .content_type("text/plain")
+        .body(body)
+}
+
+/// Everything under the middleware.
+async fn handler(req: HttpRequest, session: Session<TestSession>) -> HttpResponse {
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let (status, body) = route(path, &session);
+    respond(status, body)
+}
+
+/// `/no-layer`: served without the middleware. The extractor fails, so
+/// this body never runs; actix answers the extractor's error.
+async fn no_layer(_session: Session<TestSession>) -> HttpResponse {
+    respond(200, "a session without the middleware".into())
+}
+
+/// Stops the server when dropped.
+struct StopOnDrop(ServerHandle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        // The stop command is sent now; its completion future is not
+        // needed.
+        drop(self.0.stop(false));
+    }
+}
+
+pub(crate) fn start(config: SessionConfig) -> TestServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    let (handle_tx, handle_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let system = actix_web::rt::System::new();
+        let server = HttpServer::new(move || {
+            App::new()
+                .route("/no-layer", web::get().to(no_layer))
+                .service(
+                    web::scope("")
+                        .wrap(SessionMiddleware::<TestSession>::new(config.clone()))
+                        .default_service(web::to(handler)),
+                )
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(listener)
+        .expect("listen on the bound socket")
+        .run();
+        handle_tx.send(server.handle()).expect("test is waiting");
+        // Ends when the guard stops the server.
+        let _ = system.block_on(server);
+    });
+    let handle = handle_rx.recv().expect("server started");
+    TestServer::new(addr, StopOnDrop(handle))
+}

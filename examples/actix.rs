@@ -1,0 +1,195 @@
+//! The demo server of `examples/server.rs` (cookie sessions in a browser,
+//! like the classic Flask sessions tutorial), served by actix-web 4 on
+//! http://localhost:3000. Same routes, same cookie.
+//!
+//! ```text
+//! cargo run --example actix --features actix
+//! ```
+//!
+//! - `/`        counts your visits; `/?username=NAME` stores a username
+//! - `/get`     reads the username back
+//! - `/login`   a form that stores a username (POST)
+//! - `/logout`  clears the session
+//!
+//! Keys come from `SESSION_KEYS` (see `Keyring`'s `FromStr` for the
+//! format). Without it the server makes a key that lives only in this
+//! process, and says why that is not for production. With the same
+//! `SESSION_KEYS`, this server and the hyper demo open each other's
+//! cookies (run one at a time: both listen on port 3000).
+//!
+//! The cookie keeps the secure defaults, `Secure` included: Chrome, Firefox
+//! and Edge treat `http://localhost` (and `http://127.0.0.1`) as a secure
+//! origin and keep `Secure` cookies from it over plain HTTP, and so does
+//! curl 7.79 or later (`curl -c jar -b jar http://localhost:3000/`). Safari
+//! does not: use another browser, or put TLS in front.
+
+use actix_web::http::header::{ContentType, LOCATION};
+use actix_web::http::StatusCode;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use sealed_session::actix::SessionMiddleware;
+use sealed_session::{Key, Keyring, Sealer, Session, SessionConfig};
+use serde::{Deserialize, Serialize};
+
+/// What this site keeps about a visitor, sealed into the cookie.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Visitor {
+    username: Option<String>,
+    visits: u64,
+}
+
+/// `?username=` or the login form's field.
+#[derive(Debug, Deserialize)]
+struct Name {
+    username: Option<String>,
+}
+
+const ADDR: &str = "127.0.0.1:3000";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let keyring = match Keyring::from_env("SESSION_KEYS") {
+        Ok(keyring) => keyring,
+        Err(sealed_session::Error::Env) => {
+            let suggestion = Key::try_generate()?.to_base64();
+            eprintln!(
+                "WARNING: SESSION_KEYS is not set, so this server uses a key that exists only in \
+                 this process.\n\
+                 Every session ends when it restarts, and a second worker or server (which would \
+                 make its own key) cannot open this one's cookies: users would be logged out at \
+                 random. For anything but a quick try, give every server the same keys, e.g.\n\
+                 \n    export SESSION_KEYS='1:xchacha20poly1305:{suggestion}'\n"
+            );
+            Keyring::ephemeral()?
+        }
+        Err(error) => return Err(format!("SESSION_KEYS: {error}").into()),
+    };
+
+    // In production prefer a `__Host-` name ("__Host-session"): browsers
+    // then refuse a cookie of that name planted by a subdomain.
+    let sealer = Sealer::new(keyring)
+        .name("session")
+        .purpose("sealed-session-demo/visitor/v1");
+    let config = SessionConfig::new(sealer)?;
+
+    // Every worker gets a clone of the same configuration, so of the same
+    // keyring: they all open each other's cookies.
+    let server = HttpServer::new(move || {
+        App::new()
+            // Small forms only: 4 KiB is more than a cookie can hold anyway.
+            .app_data(web::FormConfig::default().limit(4096))
+            .wrap(SessionMiddleware::<Visitor>::new(config.clone()))
+            .route("/", web::get().to(index))
+            .route("/get", web::get().to(get))
+            .route("/login", web::get().to(login_form))
+            .route("/login", web::post().to(login))
+            .route("/logout", web::get().to(logout))
+            .default_service(web::to(not_found))
+    })
+    .bind(ADDR)?;
+    println!("listening on http://localhost:3000 (open it in Chrome, Firefox or Edge)");
+    actix_web::rt::System::new().block_on(server.run())?;
+    Ok(())
+}
+
+/// `/`: counts the visit, stores `?username=` if given.
+async fn index(session: Session<Visitor>, query: web::Query<Name>) -> HttpResponse {
+    if let Some(name) = query.into_inner().username.filter(|n| !n.is_empty()) {
+        return store_name(&session, name);
+    }
+    let visitor = match session.update(|v| {
+        v.visits += 1;
+        v.clone()
+    }) {
+        Ok(visitor) => visitor,
+        // The handler hears about a session too large for a cookie.
+        Err(error) => return text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string()),
+    };
+    let greeting = match &visitor.username {
+        Some(name) => format!(
+            "Logged in as <b>{}</b>. <a href=/logout>Log out</a>",
+            escape(name)
+        ),
+        None => "You are not logged in. <a href=/login>Log in</a>".to_owned(),
+    };
+    html(&format!(
+        "<h1>sealed-session demo</h1>\
+         <p>{greeting}</p>\
+         <p>You have visited this page {visits} time(s).</p>\
+         <form action=/ method=get>\
+         <input name=username placeholder=username> <button>Store username</button>\
+         </form>\
+         <p><a href=/get>/get</a> reads it back.</p>",
+        visits = visitor.visits,
+    ))
+}
+
+async fn get(session: Session<Visitor>) -> HttpResponse {
+    match session.get().and_then(|v| v.username) {
+        Some(name) => text(StatusCode::OK, &format!("username: {name}")),
+        None => text(StatusCode::OK, "no username in the session"),
+    }
+}
+
+async fn login_form() -> HttpResponse {
+    html(
+        "<h1>Log in</h1>\
+         <form method=post action=/login>\
+         <input name=username placeholder=username autofocus> <button>Log in</button>\
+         </form>",
+    )
+}
+
+async fn login(session: Session<Visitor>, form: web::Form<Name>) -> HttpResponse {
+    match form.into_inner().username.filter(|n| !n.is_empty()) {
+        Some(name) => store_name(&session, name),
+        None => redirect("/login"),
+    }
+}
+
+async fn logout(session: Session<Visitor>) -> HttpResponse {
+    session.clear();
+    redirect("/")
+}
+
+async fn not_found() -> HttpResponse {
+    text(StatusCode::NOT_FOUND, "not found")
+}
+
+fn store_name(session: &Session<Visitor>, name: String) -> HttpResponse {
+    match session.update(|v| v.username = Some(name)) {
+        Ok(()) => redirect("/"),
+        Err(error) => text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string()),
+    }
+}
+
+fn html(body: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .body(format!(
+            "<!doctype html><meta charset=utf-8><title>sealed-session</title>{body}"
+        ))
+}
+
+fn text(status: StatusCode, body: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(ContentType::plaintext())
+        .body(body.to_owned())
+}
+
+fn redirect(to: &'static str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, to))
+        .finish()
+}
+
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}

@@ -2,8 +2,9 @@
 //! run: `cookie` 0.18 PrivateJar with serde_json (what actix-session,
 //! axum-extra and tower-cookies do), `fernet`, `branca` and `pasetors`
 //! v4.local (each with serde_json, as their users encode sessions), and a
-//! "floor" group: the AEAD alone with a fixed nonce, postcard alone and
-//! base64 alone, whose sum is the least any design of this kind can cost.
+//! "floor" group: the AEAD alone with a fixed nonce (RustCrypto, and ring
+//! with the default `ring` feature), postcard alone and base64 alone, whose
+//! sum is the least any design of this kind can cost.
 //!
 //! `cargo bench --bench peers`; then `python3 benches/summary.py` prints the
 //! table of medians and ratios.
@@ -116,38 +117,34 @@ impl Peer for Paseto {
     }
 }
 
-fn peers() -> Vec<(&'static str, Box<dyn Fn() -> AnyPeer>)> {
+/// Every scheme under test, with the name used in bench ids.
+fn peers() -> Vec<(&'static str, AnyPeer)> {
+    let fernet_key = base64::engine::general_purpose::URL_SAFE.encode(common::KEY);
     vec![
         (
             "sealed-session-xchacha",
-            Box::new(|| AnyPeer::Ours(Ours(common::sealer(common::ALGORITHMS[0].0)))),
+            AnyPeer::Ours(Ours(common::sealer(common::ALGORITHMS[0].0))),
         ),
         (
             "sealed-session-aesgcm",
-            Box::new(|| AnyPeer::Ours(Ours(common::sealer(common::ALGORITHMS[1].0)))),
+            AnyPeer::Ours(Ours(common::sealer(common::ALGORITHMS[1].0))),
         ),
         (
             "cookie-private-json",
-            Box::new(|| AnyPeer::Cookie(CookieJar(cookie::Key::from(&[0x42; 64])))),
+            AnyPeer::Cookie(CookieJar(cookie::Key::from(&[0x42; 64]))),
         ),
         (
             "fernet-json",
-            Box::new(|| {
-                let key = base64::engine::general_purpose::URL_SAFE.encode(common::KEY);
-                AnyPeer::Fernet(Fernet(fernet::Fernet::new(&key).expect("fernet key")))
-            }),
+            AnyPeer::Fernet(Fernet(
+                fernet::Fernet::new(&fernet_key).expect("fernet key"),
+            )),
         ),
-        (
-            "branca-json",
-            Box::new(|| AnyPeer::Branca(Branca(common::KEY))),
-        ),
+        ("branca-json", AnyPeer::Branca(Branca(common::KEY))),
         (
             "paseto-v4-local-json",
-            Box::new(|| {
-                AnyPeer::Paseto(Paseto(
-                    pasetors::keys::SymmetricKey::from(&common::KEY).expect("paseto key"),
-                ))
-            }),
+            AnyPeer::Paseto(Paseto(
+                pasetors::keys::SymmetricKey::from(&common::KEY).expect("paseto key"),
+            )),
         ),
     ]
 }
@@ -264,6 +261,9 @@ where
         });
     });
 
+    #[cfg(feature = "ring")]
+    bench_ring_floor(group, &plaintext, aad);
+
     // An envelope's length: version, key id, XChaCha nonce, body, tag.
     let envelope = vec![5u8; 1 + 1 + 24 + plaintext.len() + 16];
     let encoded = URL_SAFE_NO_PAD.encode(&envelope);
@@ -280,14 +280,97 @@ where
     });
 }
 
+/// The same AEADs through ring, the backend the crate uses with its
+/// default `ring` feature: XChaCha20-Poly1305 is HChaCha20 then ring's
+/// ChaCha20-Poly1305.
+#[cfg(feature = "ring")]
+fn bench_ring_floor(
+    group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    plaintext: &[u8],
+    aad: &[u8],
+) {
+    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, CHACHA20_POLY1305};
+
+    let x_nonce = [9u8; 24];
+    let xchacha = |nonce: &[u8; 24]| {
+        let subkey = chacha20::hchacha::<chacha20::cipher::consts::U10>(
+            &common::KEY.into(),
+            (&nonce[..16]).into(),
+        );
+        let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &subkey).expect("key"));
+        let mut inner = [0u8; 12];
+        inner[4..].copy_from_slice(&nonce[16..]);
+        (key, Nonce::assume_unique_for_key(inner))
+    };
+    let aes = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &common::KEY).expect("key"));
+    let mut work = plaintext.to_vec();
+    group.bench_function("floor/xchacha20poly1305-ring/encrypt", |b| {
+        b.iter(|| {
+            work.copy_from_slice(plaintext);
+            let (key, nonce) = xchacha(black_box(&x_nonce));
+            key.seal_in_place_separate_tag(nonce, Aad::from(aad), black_box(&mut work))
+                .expect("encrypts")
+        });
+    });
+    work.copy_from_slice(plaintext);
+    let (key, nonce) = xchacha(&x_nonce);
+    let x_tag = key
+        .seal_in_place_separate_tag(nonce, Aad::from(aad), &mut work)
+        .expect("encrypts");
+    let x_cipher = work.clone();
+    group.bench_function("floor/xchacha20poly1305-ring/decrypt", |b| {
+        b.iter(|| {
+            work.copy_from_slice(&x_cipher);
+            let (key, nonce) = xchacha(black_box(&x_nonce));
+            key.open_in_place_separate_tag(nonce, Aad::from(aad), x_tag, black_box(&mut work), 0..)
+                .map(|p| p.len())
+                .expect("decrypts")
+        });
+    });
+    group.bench_function("floor/aes256gcm-ring/encrypt", |b| {
+        b.iter(|| {
+            work.copy_from_slice(plaintext);
+            aes.seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key([9; 12]),
+                Aad::from(aad),
+                black_box(&mut work),
+            )
+            .expect("encrypts")
+        });
+    });
+    work.copy_from_slice(plaintext);
+    let a_tag = aes
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key([9; 12]),
+            Aad::from(aad),
+            &mut work,
+        )
+        .expect("encrypts");
+    let a_cipher = work.clone();
+    group.bench_function("floor/aes256gcm-ring/decrypt", |b| {
+        b.iter(|| {
+            work.copy_from_slice(&a_cipher);
+            aes.open_in_place_separate_tag(
+                Nonce::assume_unique_for_key([9; 12]),
+                Aad::from(aad),
+                a_tag,
+                black_box(&mut work),
+                0..,
+            )
+            .map(|p| p.len())
+            .expect("decrypts")
+        });
+    });
+}
+
 fn bench_size<T>(c: &mut Criterion, size: &str, value: &T)
 where
     T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
     let mut group = c.benchmark_group(size);
     group.throughput(Throughput::Bytes(common::postcard_len(value) as u64));
-    for (name, make) in peers() {
-        with_peer!(&make(), p => bench_peer(&mut group, name, p, value));
+    for (name, peer) in peers() {
+        with_peer!(&peer, p => bench_peer(&mut group, name, p, value));
     }
     bench_floor(&mut group, value);
     group.finish();
@@ -311,8 +394,8 @@ fn print_lengths() {
         "{:<24} {:>12} {:>12}",
         "sealed value (chars)", "small", "large"
     );
-    for (name, make) in peers() {
-        let (s, l) = with_peer!(&make(), p => (p.seal(&small).len(), p.seal(&large).len()));
+    for (name, peer) in peers() {
+        let (s, l) = with_peer!(&peer, p => (p.seal(&small).len(), p.seal(&large).len()));
         println!("{name:<24} {s:>12} {l:>12}");
     }
 }

@@ -9,11 +9,8 @@
 //! ```
 //! SECURITY.md describes it in full, with test vectors.
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, KeyInit as _};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use chacha20poly1305::XChaCha20Poly1305;
 use core::cell::RefCell;
 use rand::RngCore as _;
 use zeroize::Zeroize;
@@ -23,8 +20,13 @@ use crate::key::{Algorithm, Key, KeyId};
 
 /// The only envelope version this release writes and opens.
 pub(crate) const VERSION: u8 = 1;
+mod backend;
+#[cfg(feature = "ring")]
+use backend::ring as aead;
+#[cfg(not(feature = "ring"))]
+use backend::rust_crypto as aead;
 /// Length of the authentication tag of both algorithms.
-pub(crate) const TAG_LEN: usize = 16;
+pub(crate) use backend::TAG_LEN;
 /// The longest LEB128 encoding of a `u32` / `u64`.
 const MAX_U32_LEN: usize = 5;
 const MAX_U64_LEN: usize = 10;
@@ -33,16 +35,16 @@ const SEAL_RESERVE: usize = 16 * 1024;
 
 /// A key made ready for one algorithm (key schedule computed once).
 pub(crate) enum Cipher {
-    XChaCha(XChaCha20Poly1305),
-    Aes(Box<Aes256Gcm>),
+    XChaCha(aead::XChaCha),
+    Aes(Box<aead::Aes>),
 }
 
 impl Cipher {
     pub(crate) fn new(algorithm: Algorithm, key: &Key) -> Self {
         let bytes = key.bytes();
         match algorithm {
-            Algorithm::XChaCha20Poly1305 => Cipher::XChaCha(XChaCha20Poly1305::new(bytes.into())),
-            Algorithm::Aes256Gcm => Cipher::Aes(Box::new(Aes256Gcm::new(bytes.into()))),
+            Algorithm::XChaCha20Poly1305 => Cipher::XChaCha(aead::XChaCha::new(bytes)),
+            Algorithm::Aes256Gcm => Cipher::Aes(Box::new(aead::Aes::new(bytes))),
         }
     }
 
@@ -55,22 +57,30 @@ impl Cipher {
 
     fn encrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Result<[u8; TAG_LEN]> {
         let tag = match self {
-            Cipher::XChaCha(c) => c.encrypt_in_place_detached(nonce.into(), aad, buf),
-            Cipher::Aes(c) => c.encrypt_in_place_detached(nonce.into(), aad, buf),
+            Cipher::XChaCha(c) => nonce.try_into().map(|n| c.seal(n, aad, buf)),
+            Cipher::Aes(c) => nonce.try_into().map(|n| c.seal(n, aad, buf)),
         };
-        // Only fails for messages beyond the algorithms' length limits.
-        tag.map(Into::into).map_err(|_| Error::TooLarge {
-            len: buf.len(),
-            max: usize::MAX,
-        })
+        // Only fails for messages beyond the algorithms' length limits (the
+        // nonce length follows from the algorithm).
+        match tag {
+            Ok(Ok(tag)) => Ok(tag),
+            _ => Err(Error::TooLarge {
+                len: buf.len(),
+                max: usize::MAX,
+            }),
+        }
     }
 
     fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
+        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Authentication)?;
         let result = match self {
-            Cipher::XChaCha(c) => c.decrypt_in_place_detached(nonce.into(), aad, buf, tag.into()),
-            Cipher::Aes(c) => c.decrypt_in_place_detached(nonce.into(), aad, buf, tag.into()),
+            Cipher::XChaCha(c) => nonce.try_into().map(|n| c.open(n, aad, buf, tag)),
+            Cipher::Aes(c) => nonce.try_into().map(|n| c.open(n, aad, buf, tag)),
         };
-        result.map_err(|_| Error::Authentication)
+        match result {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Error::Authentication),
+        }
     }
 }
 

@@ -218,8 +218,9 @@ impl Sealer {
     /// [`Sealer::max_len`], [`Error::Encode`] if `value` does not serialize,
     /// [`Error::NoSealingKey`], [`Error::TimeRange`].
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
-        let times = self.fresh_times()?;
-        self.seal_with(times, None, |out| postcard_into(value, out))
+        let now = unix_secs_saturating(self.clock.now());
+        let times = self.fresh_times(now)?;
+        self.seal_at(now, times, None, |out| postcard_into(value, out))
     }
 
     /// Seals raw bytes, for callers with their own encoding.
@@ -227,8 +228,9 @@ impl Sealer {
     /// # Errors
     /// As [`Sealer::seal`].
     pub fn seal_bytes(&self, payload: &[u8]) -> Result<String> {
-        let times = self.fresh_times()?;
-        self.seal_with(times, None, |out| out.write(payload))
+        let now = unix_secs_saturating(self.clock.now());
+        let times = self.fresh_times(now)?;
+        self.seal_at(now, times, None, |out| out.write(payload))
     }
 
     /// Seals `opened.value` again under the key that seals now, keeping its
@@ -273,8 +275,8 @@ impl Sealer {
         self.open_with(value, |payload| Ok(payload.to_vec()))
     }
 
-    fn fresh_times(&self) -> Result<Times> {
-        let issued_at = unix_secs_saturating(self.clock.now());
+    fn fresh_times(&self, now: u64) -> Result<Times> {
+        let issued_at = now;
         let expires_at = issued_at.checked_add(self.ttl).ok_or(Error::TimeRange)?;
         Ok(Times {
             issued_at,
@@ -298,6 +300,18 @@ impl Sealer {
         payload: impl FnOnce(&mut envelope::Capped<'_>) -> Result<()>,
     ) -> Result<String> {
         let now = unix_secs_saturating(self.clock.now());
+        self.seal_at(now, times, fixed_nonce, payload)
+    }
+
+    /// Seals under the key that seals at `now`. A fresh seal reads the
+    /// clock once, for both its issue time and its key.
+    fn seal_at(
+        &self,
+        now: u64,
+        times: Times,
+        fixed_nonce: Option<&[u8]>,
+        payload: impl FnOnce(&mut envelope::Capped<'_>) -> Result<()>,
+    ) -> Result<String> {
         let slot = self.keyring.sealing_slot(now)?;
         envelope::seal(
             slot.id,

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Requests per second of actix-web with sealed-session's SessionMiddleware
+# versus actix-session's CookieSessionStore (and no session at all as the
+# baseline), one read and one write of the session per request.
+#
+#   bash benches/load_actix.sh [--seconds N] [--warmup N] [--connections C]
+#
+# Loopback only (127.0.0.1, a port the OS picks), bounded: at most 60 s per
+# variant, 256 connections and 5,000,000 requests. The load generator is
+# part of benches/load_actix/, a crate of its own (its own workspace), so
+# actix-session is built only here, never by the library's build or CI.
+# Defaults: 5 s measured after 1 s of warm-up, 32 connections.
+set -euo pipefail
+cd "$(dirname "$0")/load_actix"
+root=$(cd ../.. && pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/load_actix"
+cargo build --release --quiet
+echo "machine: $(nproc) cores, $(uname -m); $(rustc --version)"
+"$CARGO_TARGET_DIR/release/sealed-session-load-actix" "$@"

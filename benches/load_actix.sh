@@ -3,13 +3,15 @@
 # versus actix-session's CookieSessionStore (and no session at all as the
 # baseline), one read and one write of the session per request.
 #
-#   bash benches/load_actix.sh [--seconds N] [--warmup N] [--connections C]
+#   bash benches/load_actix.sh [--seconds N] [--warmup N] [--rounds R] [--connections C]
 #
 # Loopback only (127.0.0.1, a port the OS picks), bounded: at most 60 s per
-# variant, 256 connections and 5,000,000 requests. The load generator is
-# part of benches/load_actix/, a crate of its own (its own workspace), so
-# actix-session is built only here, never by the library's build or CI.
-# Defaults: 5 s measured after 1 s of warm-up, 32 connections.
+# variant and round, 10 rounds, 256 connections and 5,000,000 requests per
+# run. The load generator is part of benches/load_actix/, a crate of its own
+# (its own workspace), so actix-session is built only here, never by the
+# library's build or CI. Defaults: 3 rounds of 3 s measured after 1 s of
+# warm-up, 32 connections; the variants are interleaved and the median round
+# is shown, with every round's figure beside it (the machine is shared).
 set -euo pipefail
 cd "$(dirname "$0")/load_actix"
 root=$(cd ../.. && pwd)

@@ -32,6 +32,7 @@ use common::{small, Session as Workload};
 const MAX_SECONDS: u64 = 60;
 const MAX_CONNECTIONS: usize = 256;
 const MAX_REQUESTS: u64 = 5_000_000;
+const MAX_ROUNDS: u64 = 10;
 
 #[derive(Clone, Copy)]
 enum Variant {
@@ -138,6 +139,12 @@ struct Measured {
     cookie_len: usize,
 }
 
+impl Measured {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
 /// One keep-alive connection sending `GET /` with its cookie until `end`.
 async fn connection(
     addr: SocketAddr,
@@ -225,59 +232,70 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let seconds = arg(&args, "--seconds", 5).clamp(1, MAX_SECONDS);
+    let seconds = arg(&args, "--seconds", 3).clamp(1, MAX_SECONDS);
     let warmup = arg(&args, "--warmup", 1).min(MAX_SECONDS);
+    let rounds = arg(&args, "--rounds", 3).clamp(1, MAX_ROUNDS);
     let connections = usize::try_from(arg(&args, "--connections", 32))
         .expect("a count")
         .clamp(1, MAX_CONNECTIONS);
     println!(
         "actix-web, 1 worker; loopback load: {connections} keep-alive connections, \
-         {warmup} s warm-up, {seconds} s measured per variant; every session request \
-         opens the previous cookie and seals a new one (small workload)\n"
+         {warmup} s warm-up and {seconds} s measured per variant and round, {rounds} \
+         rounds (variants interleaved; the median round is shown); every session \
+         request opens the previous cookie and seals a new one (small workload)\n"
     );
-    println!(
-        "| {:<36} | {:>9} | {:>8} | {:>8} | {:>12} | {:>10} |",
-        "variant", "requests", "req/s", "µs/req", "vs baseline", "Set-Cookie"
-    );
-    println!(
-        "|{:-<38}|{:->11}|{:->10}|{:->10}|{:->14}|{:->12}|",
-        "", "", "", "", "", ""
-    );
-    let mut baseline_us = None;
-    for variant in [
+    let variants = [
         Variant::Bare,
         Variant::Sealed(Algorithm::XChaCha20Poly1305),
         Variant::Sealed(Algorithm::Aes256Gcm),
         Variant::ActixSession,
-    ] {
-        let m = measure(
-            variant,
-            connections,
-            Duration::from_secs(warmup),
-            Duration::from_secs(seconds),
-        );
-        let rps = m.requests as f64 / m.seconds;
+    ];
+    let mut runs: Vec<Vec<Measured>> = variants.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        for (variant, runs) in variants.iter().zip(&mut runs) {
+            runs.push(measure(
+                *variant,
+                connections,
+                Duration::from_secs(warmup),
+                Duration::from_secs(seconds),
+            ));
+        }
+    }
+    println!(
+        "| {:<36} | {:>8} | {:>8} | {:>12} | {:>10} | {:>22} |",
+        "variant", "req/s", "µs/req", "vs baseline", "Set-Cookie", "req/s of every round"
+    );
+    println!(
+        "|{:-<38}|{:->10}|{:->10}|{:->14}|{:->12}|{:->24}|",
+        "", "", "", "", "", ""
+    );
+    let mut baseline_us = None;
+    for (variant, mut runs) in variants.into_iter().zip(runs) {
+        let every: Vec<String> = runs.iter().map(|m| format!("{:.0}", m.rps())).collect();
+        runs.sort_by(|a, b| a.rps().total_cmp(&b.rps()));
+        let median = &runs[runs.len() / 2];
+        let rps = median.rps();
         let us = 1e6 / rps;
         let overhead = match baseline_us {
             None => {
                 baseline_us = Some(us);
                 "-".to_owned()
             }
-            Some(base) => format!("+{:.1} µs", us - base),
+            Some(base) => format!("{:+.1} µs", us - base),
         };
-        let cookie = if m.cookie_len == 0 {
+        let cookie = if median.cookie_len == 0 {
             "-".to_owned()
         } else {
-            format!("{} B", m.cookie_len)
+            format!("{} B", median.cookie_len)
         };
         println!(
-            "| {:<36} | {:>9} | {:>8.0} | {:>8.1} | {:>12} | {:>10} |",
+            "| {:<36} | {:>8.0} | {:>8.1} | {:>12} | {:>10} | {:>22} |",
             variant.name(),
-            m.requests,
             rps,
             us,
             overhead,
-            cookie
+            cookie,
+            every.join(" ")
         );
     }
 }

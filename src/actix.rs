@@ -21,6 +21,12 @@
 //! would be lost is never handed out. (Extracting `Option<Session<T>>`
 //! turns that into `None`, silently: only do so on purpose.)
 //!
+//! A handler's error (`Result<_, E>` with `E: ResponseError`) reaches the
+//! middleware as an error response like any other, so it carries the
+//! session's cookie if the handler changed the session first. An `Err`
+//! from a middleware inside this one passes through unchanged, without a
+//! cookie, as with the tower adapter.
+//!
 //! ```no_run
 //! use actix_web::{web, App, HttpServer};
 //! use sealed_session::actix::SessionMiddleware;

@@ -1,88 +1,13 @@
 //! The acceptance suite against the tower adapter, served by hyper 1
-//! through hyper-util on 127.0.0.1:0.
+//! through hyper-util on 127.0.0.1:0 (the server is `tests/servers/hyper.rs`,
+//! shared with `tests/mixed.rs`).
 #![cfg(feature = "hyper")]
 
 #[macro_use]
 mod common;
+#[path = "servers/hyper.rs"]
+mod hyper_server;
 
-use std::convert::Infallible;
-
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
-use sealed_session::hyper::{SessionExt, SessionLayer};
-use sealed_session::SessionConfig;
-use tower::{service_fn, Layer, ServiceExt};
-
-use common::{route, TestServer, TestSession};
-
-type Reply = Result<Response<Full<Bytes>>, Infallible>;
-
-fn respond(status: u16, body: String) -> Reply {
-    Ok(Response::builder()
-        .status(status)
-        .body(Full::new(Bytes::from(body)))
-        .expect("valid response"))
-}
-
-/// Everything under the layer.
-async fn handler(req: Request<Incoming>) -> Reply {
-    let session = req
-        .session::<TestSession>()
-        .expect("SessionLayer<TestSession> is installed");
-    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let (status, body) = route(path, &session);
-    respond(status, body)
-}
-
-/// `/no-layer`: served without the layer.
-async fn no_layer(req: Request<Incoming>) -> Reply {
-    match req.session::<TestSession>() {
-        Ok(_) => respond(200, "a session without the layer".into()),
-        Err(_missing) => respond(500, String::new()),
-    }
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-fn start(config: SessionConfig) -> TestServer {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.set_nonblocking(true).expect("non-blocking");
-    let addr = listener.local_addr().expect("local address");
-    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-    let layered = SessionLayer::<TestSession>::new(config).layer(service_fn(handler));
-    let server = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let layered = layered.clone();
-            let service = service_fn(move |req: Request<Incoming>| {
-                let layered = layered.clone();
-                async move {
-                    if req.uri().path() == "/no-layer" {
-                        no_layer(req).await
-                    } else {
-                        layered.oneshot(req).await
-                    }
-                }
-            });
-            tokio::spawn(async move {
-                let io = TokioIo::new(stream);
-                let service = TowerToHyperService::new(service);
-                // A client that goes away mid-request is not a test failure.
-                let _ = http1::Builder::new().serve_connection(io, service).await;
-            });
-        }
-    });
-    TestServer::new(addr, AbortOnDrop(server))
-}
+use hyper_server::start;
 
 acceptance_suite!(start);

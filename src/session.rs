@@ -382,7 +382,7 @@ fn log_refused(name: &str, error: &Error) {
 /// this is reported instead of handing out a detached session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "no Session<{type_name}> in this request: install the session layer (with the same session type) around this handler"
+    "no Session<{type_name}> in this request: wrap this handler in the session layer or middleware for that same type"
 )]
 pub struct MissingSession {
     type_name: &'static str,

@@ -301,7 +301,6 @@ impl SessionExt for ServiceRequest {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
 
     use actix_web::body::MessageBody;
     use actix_web::{test, web, App};
@@ -320,40 +319,7 @@ mod tests {
         }
     }
 
-    /// Collects `LEVEL message` lines of the events on this thread.
-    struct Capture(Arc<Mutex<Vec<String>>>);
-
-    impl tracing::Subscriber for Capture {
-        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-            tracing::span::Id::from_u64(1)
-        }
-        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-        fn event(&self, event: &tracing::Event<'_>) {
-            struct Fields<'a>(&'a mut String);
-            impl tracing::field::Visit for Fields<'_> {
-                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
-                    self.0.push_str(&format!(" {}={:?}", field.name(), value));
-                }
-            }
-            let mut line = event.metadata().level().to_string();
-            event.record(&mut Fields(&mut line));
-            self.0.lock().expect("not poisoned").push(line);
-        }
-        fn enter(&self, _: &tracing::span::Id) {}
-        fn exit(&self, _: &tracing::span::Id) {}
-    }
-
-    /// The events `f` emits on this thread.
-    fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let out = tracing::subscriber::with_default(Capture(Arc::clone(&lines)), f);
-        let lines = lines.lock().expect("not poisoned").clone();
-        (out, lines)
-    }
+    use crate::session::capture::capture;
 
     /// Serves one `GET /` with `app` on this thread under a fresh actix
     /// System: the status, the number of `Set-Cookie` headers, the body.

@@ -239,8 +239,9 @@ impl Sealer {
     /// # Errors
     /// As [`Sealer::seal`]; [`Error::Expired`] if it has expired meanwhile.
     pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String> {
-        let times = self.kept_times(opened)?;
-        self.seal_with(times, None, |out| postcard_into(&opened.value, out))
+        let now = unix_secs_saturating(self.clock.now());
+        let times = self.kept_times(opened, now)?;
+        self.seal_at(now, times, None, |out| postcard_into(&opened.value, out))
     }
 
     /// [`Sealer::reseal`] for values opened with [`Sealer::open_bytes`].
@@ -248,8 +249,9 @@ impl Sealer {
     /// # Errors
     /// As [`Sealer::reseal`].
     pub fn reseal_bytes(&self, opened: &Opened<Vec<u8>>) -> Result<String> {
-        let times = self.kept_times(opened)?;
-        self.seal_with(times, None, |out| out.write(&opened.value))
+        let now = unix_secs_saturating(self.clock.now());
+        let times = self.kept_times(opened, now)?;
+        self.seal_at(now, times, None, |out| out.write(&opened.value))
     }
 
     /// Opens a value sealed by [`Sealer::seal`] with the same name and
@@ -284,27 +286,17 @@ impl Sealer {
         })
     }
 
-    fn kept_times<T>(&self, opened: &Opened<T>) -> Result<Times> {
+    fn kept_times<T>(&self, opened: &Opened<T>, now: u64) -> Result<Times> {
         let times = Times {
             issued_at: unix_secs_saturating(opened.issued_at),
             expires_at: unix_secs_saturating(opened.expires_at),
         };
-        self.check_times(times)?;
+        self.check_times_at(times, now)?;
         Ok(times)
     }
 
-    pub(crate) fn seal_with(
-        &self,
-        times: Times,
-        fixed_nonce: Option<&[u8]>,
-        payload: impl FnOnce(&mut envelope::Capped<'_>) -> Result<()>,
-    ) -> Result<String> {
-        let now = unix_secs_saturating(self.clock.now());
-        self.seal_at(now, times, fixed_nonce, payload)
-    }
-
-    /// Seals under the key that seals at `now`. A fresh seal reads the
-    /// clock once, for both its issue time and its key.
+    /// Seals under the key that seals at `now`. Every seal and re-seal
+    /// reads the clock once, for its times, its expiry check and its key.
     fn seal_at(
         &self,
         now: u64,
@@ -355,10 +347,6 @@ impl Sealer {
             key_id: header.key_id,
             needs_reseal,
         })
-    }
-
-    fn check_times(&self, times: Times) -> Result<()> {
-        self.check_times_at(times, unix_secs_saturating(self.clock.now()))
     }
 
     fn check_times_at(&self, times: Times, now: u64) -> Result<()> {
@@ -462,7 +450,7 @@ mod tests {
                 expires_at,
             };
             let value = sealer
-                .seal_with(times, Some(&nonce), |out| out.write(&payload))
+                .seal_at(issued_at, times, Some(&nonce), |out| out.write(&payload))
                 .expect("seals");
             assert_eq!(value, v.get("value"), "vector {}", v.get("comment"));
             // The documented associated data and plaintext, byte for byte.

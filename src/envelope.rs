@@ -33,49 +33,105 @@ const MAX_U64_LEN: usize = 10;
 /// Bytes reserved up front when sealing: more than any cookie needs.
 const SEAL_RESERVE: usize = 16 * 1024;
 
-/// A key made ready for one algorithm (key schedule computed once).
-pub(crate) enum Cipher {
+/// A key made ready for one algorithm (key schedule computed once), with
+/// the key that derives its synthetic nonces.
+pub(crate) struct Cipher {
+    aead: Aead,
+    nonce_key: NonceKey,
+}
+
+enum Aead {
     XChaCha(aead::XChaCha),
     Aes(Box<aead::Aes>),
+}
+
+/// The BLAKE3 key that turns a message into its nonce, derived from the
+/// secret key (BLAKE3's key derivation mode with a context string of its
+/// own, so it is independent of the AEAD key). Zeroized on drop.
+struct NonceKey([u8; 32]);
+
+impl Drop for NonceKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// The context string of the nonce key's derivation. Changing it changes
+/// no value on the wire (openers never derive nonces), only which nonces a
+/// sealer picks.
+const NONCE_KEY_CONTEXT: &str = "sealed-session 2026-11-27 synthetic nonce key v1";
+
+/// How a seal picks its nonce.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum NonceSource<'a> {
+    /// A fresh seal: fresh random bytes enter the nonce's hash with the
+    /// whole message.
+    Fresh,
+    /// A re-seal: the nonce is a function of the whole message alone, so
+    /// re-sealing the same value twice gives the same output and spends no
+    /// new nonce.
+    Deterministic,
+    /// Known-answer tests only: exactly these bytes.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Fixed(&'a [u8]),
 }
 
 impl Cipher {
     pub(crate) fn new(algorithm: Algorithm, key: &Key) -> Self {
         let bytes = key.bytes();
-        match algorithm {
-            Algorithm::XChaCha20Poly1305 => Cipher::XChaCha(aead::XChaCha::new(bytes)),
-            Algorithm::Aes256Gcm => Cipher::Aes(Box::new(aead::Aes::new(bytes))),
+        let aead = match algorithm {
+            Algorithm::XChaCha20Poly1305 => Aead::XChaCha(aead::XChaCha::new(bytes)),
+            Algorithm::Aes256Gcm => Aead::Aes(Box::new(aead::Aes::new(bytes))),
+        };
+        Cipher {
+            aead,
+            nonce_key: NonceKey(blake3::derive_key(NONCE_KEY_CONTEXT, bytes)),
         }
     }
 
-    fn algorithm(&self) -> Algorithm {
-        match self {
-            Cipher::XChaCha(_) => Algorithm::XChaCha20Poly1305,
-            Cipher::Aes(_) => Algorithm::Aes256Gcm,
+    pub(crate) fn algorithm(&self) -> Algorithm {
+        match self.aead {
+            Aead::XChaCha(_) => Algorithm::XChaCha20Poly1305,
+            Aead::Aes(_) => Algorithm::Aes256Gcm,
         }
+    }
+
+    /// The synthetic nonce of a message, from the bytes laid out as
+    /// `seed || plaintext || aad || u64le(len(aad))` (the layout [`seal`]
+    /// builds in place): `BLAKE3-keyed(nonce_key, those bytes)`, truncated
+    /// to the nonce's length. `seed` is as long as the nonce: fresh random
+    /// bytes for a fresh seal, zeros for a re-seal. The length suffix makes
+    /// the layout unambiguous, whatever the name and purpose.
+    ///
+    /// Two seals under one key share a nonce only if their seeds *and*
+    /// their whole messages are equal, and then they produce the same
+    /// ciphertext, which reveals nothing new. A generator state duplicated
+    /// by `fork` (or a cloned virtual machine) therefore never reuses a
+    /// nonce for two different messages, and re-sealing the same value
+    /// again spends no new nonce.
+    fn synthetic_nonce(&self, laid_out: &[u8]) -> blake3::Hash {
+        blake3::keyed_hash(&self.nonce_key.0, laid_out)
     }
 
     fn encrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Result<[u8; TAG_LEN]> {
-        let tag = match self {
-            Cipher::XChaCha(c) => nonce.try_into().map(|n| c.seal(n, aad, buf)),
-            Cipher::Aes(c) => nonce.try_into().map(|n| c.seal(n, aad, buf)),
+        let tag = match &self.aead {
+            Aead::XChaCha(c) => nonce.try_into().map(|n| c.seal(n, aad, buf)),
+            Aead::Aes(c) => nonce.try_into().map(|n| c.seal(n, aad, buf)),
         };
         // Only fails for messages beyond the algorithms' length limits (the
-        // nonce length follows from the algorithm).
+        // nonce length follows from the algorithm), which no capped seal
+        // reaches.
         match tag {
             Ok(Ok(tag)) => Ok(tag),
-            _ => Err(Error::TooLarge {
-                len: buf.len(),
-                max: usize::MAX,
-            }),
+            _ => Err(Error::Encode),
         }
     }
 
     fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
         let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Authentication)?;
-        let result = match self {
-            Cipher::XChaCha(c) => nonce.try_into().map(|n| c.open(n, aad, buf, tag)),
-            Cipher::Aes(c) => nonce.try_into().map(|n| c.open(n, aad, buf, tag)),
+        let result = match &self.aead {
+            Aead::XChaCha(c) => nonce.try_into().map(|n| c.open(n, aad, buf, tag)),
+            Aead::Aes(c) => nonce.try_into().map(|n| c.open(n, aad, buf, tag)),
         };
         match result {
             Ok(Ok(())) => Ok(()),
@@ -145,15 +201,22 @@ thread_local! {
 
 /// Runs `f` on an empty buffer with at least `capacity` bytes reserved (so it
 /// never reallocates while holding plaintext, if `f` stays within
-/// `capacity`), then zeroizes what `f` left in it.
+/// `capacity`), then zeroizes what `f` left in it: also when `f` panics
+/// (a `Serialize` or `Deserialize` impl may), through a drop guard.
 fn with_scratch<R>(capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    /// Zeroizes and empties the buffer when dropped, unwinding included.
+    struct Wipe<'a>(&'a mut Vec<u8>);
+    impl Drop for Wipe<'_> {
+        fn drop(&mut self) {
+            self.0.as_mut_slice().zeroize();
+            self.0.clear();
+        }
+    }
     fn run<R>(buf: &mut Vec<u8>, capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         buf.clear();
         buf.reserve(capacity);
-        let result = f(buf);
-        buf.as_mut_slice().zeroize();
-        buf.clear();
-        result
+        let guard = Wipe(buf);
+        f(guard.0)
     }
     let mut slot = Some(f);
     let done = SCRATCH
@@ -172,6 +235,16 @@ fn with_scratch<R>(capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         (None, Some(f)) => run(&mut Vec::new(), capacity, f),
         (None, None) => unreachable!("the closure either ran `f` or put it back"),
     }
+}
+
+/// The address and capacity of this thread's scratch buffer, for the tests
+/// that read the memory it held.
+#[cfg(test)]
+pub(crate) fn scratch_region() -> (usize, usize) {
+    SCRATCH.with(|cell| {
+        let buf = cell.borrow();
+        (buf.as_ptr() as usize, buf.capacity())
+    })
 }
 
 /// A postcard output that refuses to grow past a fixed length, so a too
@@ -251,20 +324,39 @@ const fn max_binary_len(max_len: usize) -> usize {
     max_len / 4 * 3 + (max_len % 4).saturating_sub(1)
 }
 
+/// Length of the binary envelope whose unpadded base64url form is `n`
+/// characters long (for canonical encodings).
+pub(crate) const fn decoded_len(n: usize) -> usize {
+    n / 4 * 3 + (n % 4).saturating_sub(1)
+}
+
+/// The bytes an envelope adds around its plaintext under key `id` of
+/// `algorithm`: version, key id, nonce and tag.
+pub(crate) const fn overhead(id: KeyId, algorithm: Algorithm) -> usize {
+    let mut id_len = 1;
+    let mut rest = id.0 >> 7;
+    while rest > 0 {
+        id_len += 1;
+        rest >>= 7;
+    }
+    1 + id_len + algorithm.nonce_len() + TAG_LEN
+}
+
 /// Length of the base64url (unpadded) form of `n` bytes.
 pub(crate) const fn encoded_len(n: usize) -> usize {
     n / 3 * 4 + (n % 3 * 4).div_ceil(3)
 }
 
 /// Seals a payload written by `payload` into a value of at most `max_len`
-/// characters. `nonce` is `None` in production (fresh random nonce).
+/// bytes, with a nonce picked as `nonce` says.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn seal(
     key_id: KeyId,
     cipher: &Cipher,
     context: &Context,
     times: Times,
     max_len: usize,
-    fixed_nonce: Option<&[u8]>,
+    nonce: NonceSource<'_>,
     payload: impl FnOnce(&mut Capped<'_>) -> Result<()>,
 ) -> Result<String> {
     let lifetime = times
@@ -273,9 +365,9 @@ pub(crate) fn seal(
         .ok_or(Error::TimeRange)?;
     let nonce_len = cipher.algorithm().nonce_len();
     let max_bin = max_binary_len(max_len);
-    // Room after the body for the tag, or for the associated data appended
-    // while sealing.
-    let tail = TAG_LEN.max(1 + MAX_U32_LEN + context.0.len());
+    // Room after the body for the tag, or for the associated data and its
+    // length appended while sealing.
+    let tail = TAG_LEN.max(1 + MAX_U32_LEN + context.0.len() + 8);
     // Reserve for a typical value, not for the configured maximum, which
     // may be huge: Capped grows the buffer (safely) if the payload needs it.
     let capacity = max_bin.min(SEAL_RESERVE).saturating_add(tail);
@@ -285,11 +377,13 @@ pub(crate) fn seal(
         let header_len = buf.len();
         let nonce_at = buf.len();
         buf.resize(nonce_at + nonce_len, 0);
-        match fixed_nonce {
-            Some(n) => buf[nonce_at..].copy_from_slice(n),
-            None => rand::rng().fill_bytes(&mut buf[nonce_at..]),
-        }
         let body_at = buf.len();
+        // The nonce's seed, replaced by the nonce once the message is known.
+        match nonce {
+            NonceSource::Fresh => rand::rng().fill_bytes(&mut buf[nonce_at..body_at]),
+            NonceSource::Deterministic => {}
+            NonceSource::Fixed(fixed) => buf[nonce_at..body_at].copy_from_slice(fixed),
+        }
         put_varint(buf, times.issued_at);
         put_varint(buf, lifetime);
         let cap = max_bin.saturating_sub(TAG_LEN);
@@ -310,6 +404,14 @@ pub(crate) fn seal(
         // Associated data: the header as sent, then name and purpose.
         buf.extend_from_within(..header_len);
         buf.extend_from_slice(&context.0);
+        let aad_end = buf.len();
+        if !matches!(nonce, NonceSource::Fixed(_)) {
+            let aad_len = (aad_end - body_end) as u64;
+            buf.extend_from_slice(&aad_len.to_le_bytes());
+            let derived = cipher.synthetic_nonce(&buf[nonce_at..]);
+            buf.truncate(aad_end);
+            buf[nonce_at..body_at].copy_from_slice(&derived.as_bytes()[..nonce_len]);
+        }
         let (envelope, aad) = buf.split_at_mut(body_end);
         let (head, body) = envelope.split_at_mut(body_at);
         let tag = cipher.encrypt(&head[nonce_at..], aad, body)?;

@@ -49,6 +49,13 @@ pub enum Error {
     #[error("sealed value has expired")]
     Expired,
 
+    /// The value authenticated but claims a longer lifetime than this
+    /// sealer gives (its TTL plus leeway): it was sealed under a longer TTL,
+    /// or by someone holding a key (perhaps a leaked old one) who chose its
+    /// times. Never trusted beyond the sealer's own limit.
+    #[error("sealed value claims a longer lifetime than this sealer allows")]
+    LifetimeTooLong,
+
     /// The value authenticated but claims to be issued in the future
     /// (beyond the configured leeway).
     #[error("sealed value is not yet valid")]

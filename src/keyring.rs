@@ -2,6 +2,7 @@
 
 use core::fmt;
 use core::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::envelope::Cipher;
@@ -75,6 +76,37 @@ pub(crate) struct Slot {
     pub(crate) algorithm: Algorithm,
     pub(crate) activation: Option<u64>,
     pub(crate) cipher: Cipher,
+    /// Every value this key sealed, re-seals included.
+    seals: AtomicU64,
+    /// The re-seals among them.
+    reseals: AtomicU64,
+}
+
+impl Slot {
+    /// Counts one seal (a re-seal if `reseal`).
+    pub(crate) fn count_seal(&self, reseal: bool) {
+        self.seals.fetch_add(1, Ordering::Relaxed);
+        if reseal {
+            self.reseals.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What one key of a [`Keyring`] has sealed since the keyring was made (in
+/// this process). Read it with [`Keyring::stats`].
+///
+/// `seals` counts every seal, re-seals included. For an AES-256-GCM key it
+/// is an upper bound on the random nonces the key spent here: a re-seal
+/// derives its nonce from the message, so re-sealing the same value again
+/// repeats the same output instead of spending a new nonce. Add the counts
+/// of every process that holds the key to follow its budget (SECURITY.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct KeyStats {
+    /// Values sealed with this key, re-seals included.
+    pub seals: u64,
+    /// Values re-sealed with this key (sealed before under an older key).
+    pub reseals: u64,
 }
 
 /// A set of keys. Every key opens values sealed with it; exactly one key
@@ -117,6 +149,8 @@ impl Keyring {
                 algorithm: e.algorithm,
                 activation: e.activation,
                 cipher: Cipher::new(e.algorithm, &e.key),
+                seals: AtomicU64::new(0),
+                reseals: AtomicU64::new(0),
             })
             .collect();
         if slots.is_empty() {
@@ -169,6 +203,32 @@ impl Keyring {
     /// The algorithm of key `id`, if the keyring holds it.
     pub fn algorithm(&self, id: KeyId) -> Option<Algorithm> {
         self.slot(id).map(|s| s.algorithm)
+    }
+
+    /// What key `id` has sealed through this keyring, if the keyring holds
+    /// it.
+    ///
+    /// ```
+    /// use sealed_session::{Keyring, KeyId, Sealer};
+    /// let sealer = Sealer::new(Keyring::ephemeral()?);
+    /// sealer.seal(&"hello")?;
+    /// assert_eq!(sealer.keyring().stats(KeyId(1)).map(|s| s.seals), Some(1));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn stats(&self, id: KeyId) -> Option<KeyStats> {
+        self.slot(id).map(|s| KeyStats {
+            seals: s.seals.load(Ordering::Relaxed),
+            reseals: s.reseals.load(Ordering::Relaxed),
+        })
+    }
+
+    /// The most bytes any key of this keyring adds around a plaintext.
+    pub(crate) fn max_overhead(&self) -> usize {
+        self.slots
+            .iter()
+            .map(|s| crate::envelope::overhead(s.id, s.algorithm))
+            .max()
+            .unwrap_or(0)
     }
 
     /// The id of the key that seals at `now` (see the rule above).

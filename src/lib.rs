@@ -8,6 +8,8 @@ mod error;
 mod key;
 mod keyring;
 mod sealer;
+#[cfg(test)]
+mod zeroize_tests;
 
 #[cfg(feature = "cookie")]
 mod cookie;
@@ -24,9 +26,9 @@ pub mod actix;
 
 pub use error::{CookieProblem, EntryProblem, Error, Result};
 pub use key::{Algorithm, Key, KeyId, KEY_LEN};
-pub use keyring::{KeyEntry, Keyring};
+pub use keyring::{KeyEntry, KeyStats, Keyring};
 pub use sealer::{
-    Clock, Opened, Sealer, SystemClock, DEFAULT_LEEWAY, DEFAULT_MAX_LEN, DEFAULT_TTL,
+    Clock, Opened, Sealer, SystemClock, DEFAULT_LEEWAY, DEFAULT_MAX_LEN, DEFAULT_TTL, MAX_TTL,
 };
 
 #[cfg(feature = "cookie")]

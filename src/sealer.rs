@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::envelope::{self, Context, Times};
+use crate::envelope::{self, Context, NonceSource, Times};
 use crate::error::{Error, Result};
 use crate::key::KeyId;
 use crate::keyring::{system_time, unix_secs_saturating, Keyring};
@@ -16,9 +16,15 @@ use crate::keyring::{system_time, unix_secs_saturating, Keyring};
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default tolerated clock difference between servers: one minute.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
-/// Default longest value accepted or produced, in characters. A browser keeps
-/// at most 4096 bytes for a cookie's name, value and attributes together.
+/// Default longest value accepted or produced, in bytes (a sealed value is
+/// ASCII, so also in characters). A browser keeps at most 4096 bytes for a
+/// cookie's name, value and attributes together.
 pub const DEFAULT_MAX_LEN: usize = 4096;
+/// The longest lifetime and leeway a [`Sealer`] accepts: 200 years (of 365
+/// days). Longer settings are lowered to it, so every time a sealer
+/// computes stays far inside what `SystemTime` (and so
+/// [`Opened::expires_at`]) represents.
+pub const MAX_TTL: Duration = Duration::from_secs(200 * 365 * 24 * 60 * 60);
 
 /// Where a [`Sealer`] reads the time. [`SystemClock`] unless replaced with
 /// [`Sealer::clock`]; any `Fn() -> SystemTime + Send + Sync` is a clock.
@@ -155,22 +161,36 @@ impl Sealer {
         self
     }
 
-    /// How long a sealed value opens, counted in whole seconds from sealing.
+    /// How long a sealed value opens, in whole seconds counted from its
+    /// `issued_at`: the absolute lifetime of a session. A fresh seal is
+    /// issued now; [`Sealer::seal_issued_at`] (what the adapters use for
+    /// every write to an existing session) and [`Sealer::reseal`] keep the
+    /// first `issued_at`, so writing to a session never extends it. At most
+    /// [`MAX_TTL`] (a longer value is lowered to it).
+    ///
+    /// Opening refuses a value whose sealed lifetime is longer than this
+    /// (plus the leeway) with [`Error::LifetimeTooLong`]: a value is never
+    /// trusted beyond this sealer's own limit, even if it was sealed with a
+    /// key (perhaps a leaked one) under a longer one. Shortening the TTL
+    /// therefore refuses the values sealed under the longer one.
     #[must_use]
     pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl.as_secs();
+        self.ttl = ttl.min(MAX_TTL).as_secs();
         self
     }
 
     /// How far the clocks of the servers sharing the keyring may disagree:
     /// a value opens from `issued_at - leeway` until `expires_at + leeway`.
+    /// At most [`MAX_TTL`] (a longer value is lowered to it).
     #[must_use]
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway.as_secs();
+        self.leeway = leeway.min(MAX_TTL).as_secs();
         self
     }
 
-    /// The longest value sealed or opened, in characters. Longer values are
+    /// The longest value sealed or opened, in bytes (sealed values are
+    /// ASCII, so bytes and characters agree for them; a value of non-ASCII
+    /// text is measured in its UTF-8 bytes). Longer values are
     /// refused before any decoding.
     #[must_use]
     pub fn max_len(mut self, max_len: usize) -> Self {
@@ -220,7 +240,10 @@ impl Sealer {
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
         let now = unix_secs_saturating(self.clock.now());
         let times = self.fresh_times(now)?;
-        self.seal_at(now, times, None, |out| postcard_into(value, out))
+        self.seal_at(now, times, NonceSource::Fresh, |out| {
+            postcard_into(value, out)
+        })
+        .map(|sealed| sealed.value)
     }
 
     /// Seals raw bytes, for callers with their own encoding.
@@ -230,18 +253,59 @@ impl Sealer {
     pub fn seal_bytes(&self, payload: &[u8]) -> Result<String> {
         let now = unix_secs_saturating(self.clock.now());
         let times = self.fresh_times(now)?;
-        self.seal_at(now, times, None, |out| out.write(payload))
+        self.seal_at(now, times, NonceSource::Fresh, |out| out.write(payload))
+            .map(|sealed| sealed.value)
+    }
+
+    /// Seals a new `value` for a session first issued at `issued_at` (an
+    /// [`Opened::issued_at`]): it keeps that `issued_at` and expires
+    /// [`Sealer::ttl`] after it, so a session that keeps being written still
+    /// ends at its absolute lifetime. Sealing fresh instead (with
+    /// [`Sealer::seal`]) is a *renewal*: do that at login and on privilege
+    /// changes.
+    ///
+    /// ```
+    /// # use sealed_session::{Keyring, Sealer};
+    /// let sealer = Sealer::new(Keyring::ephemeral()?);
+    /// let first = sealer.open::<u32>(&sealer.seal(&1)?)?;
+    /// let second = sealer.open::<u32>(&sealer.seal_issued_at(&2, first.issued_at)?)?;
+    /// assert_eq!(second.issued_at, first.issued_at);
+    /// assert_eq!(second.expires_at, first.expires_at);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Sealer::seal`]; [`Error::Expired`] if the session's lifetime is
+    /// over, [`Error::NotYetValid`] if `issued_at` is in the future (beyond
+    /// the leeway).
+    pub fn seal_issued_at<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        issued_at: SystemTime,
+    ) -> Result<String> {
+        self.seal_value(value, Some(unix_secs_saturating(issued_at)))
+            .map(|sealed| sealed.value)
     }
 
     /// Seals `opened.value` again under the key that seals now, keeping its
     /// issue and expiry times: a key rotation never extends a session.
     ///
+    /// The nonce is derived from the whole message, without fresh
+    /// randomness: re-sealing the same value again gives the same output,
+    /// so a client that replays one old-key value on every request makes
+    /// the key spend no new nonce.
+    ///
     /// # Errors
-    /// As [`Sealer::seal`]; [`Error::Expired`] if it has expired meanwhile.
+    /// As [`Sealer::seal`]; [`Error::Expired`] if it has expired meanwhile,
+    /// [`Error::LifetimeTooLong`] if its times claim a longer lifetime than
+    /// this sealer allows.
     pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String> {
         let now = unix_secs_saturating(self.clock.now());
         let times = self.kept_times(opened, now)?;
-        self.seal_at(now, times, None, |out| postcard_into(&opened.value, out))
+        self.seal_at(now, times, NonceSource::Deterministic, |out| {
+            postcard_into(&opened.value, out)
+        })
+        .map(|sealed| sealed.value)
     }
 
     /// [`Sealer::reseal`] for values opened with [`Sealer::open_bytes`].
@@ -251,7 +315,34 @@ impl Sealer {
     pub fn reseal_bytes(&self, opened: &Opened<Vec<u8>>) -> Result<String> {
         let now = unix_secs_saturating(self.clock.now());
         let times = self.kept_times(opened, now)?;
-        self.seal_at(now, times, None, |out| out.write(&opened.value))
+        self.seal_at(now, times, NonceSource::Deterministic, |out| {
+            out.write(&opened.value)
+        })
+        .map(|sealed| sealed.value)
+    }
+
+    /// Seals `value` with a fresh `issued_at` (`None`) or a kept one, and
+    /// says what it sealed: for the cookie layer.
+    pub(crate) fn seal_value<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        issued_at: Option<u64>,
+    ) -> Result<Sealed> {
+        let now = unix_secs_saturating(self.clock.now());
+        let times = match issued_at {
+            None => self.fresh_times(now)?,
+            Some(issued_at) => {
+                let times = Times {
+                    issued_at,
+                    expires_at: issued_at.checked_add(self.ttl).ok_or(Error::TimeRange)?,
+                };
+                self.check_times_at(times, now)?;
+                times
+            }
+        };
+        self.seal_at(now, times, NonceSource::Fresh, |out| {
+            postcard_into(value, out)
+        })
     }
 
     /// Opens a value sealed by [`Sealer::seal`] with the same name and
@@ -301,19 +392,29 @@ impl Sealer {
         &self,
         now: u64,
         times: Times,
-        fixed_nonce: Option<&[u8]>,
+        nonce: NonceSource<'_>,
         payload: impl FnOnce(&mut envelope::Capped<'_>) -> Result<()>,
-    ) -> Result<String> {
+    ) -> Result<Sealed> {
         let slot = self.keyring.sealing_slot(now)?;
-        envelope::seal(
+        let value = envelope::seal(
             slot.id,
             &slot.cipher,
             &self.context,
             times,
             self.max_len,
-            fixed_nonce,
+            nonce,
             payload,
-        )
+        )?;
+        slot.count_seal(matches!(nonce, NonceSource::Deterministic));
+        let overhead = envelope::overhead(slot.id, slot.algorithm);
+        let worst_len = envelope::encoded_len(
+            envelope::decoded_len(value.len()) - overhead + self.keyring.max_overhead(),
+        );
+        Ok(Sealed {
+            value,
+            times,
+            worst_len,
+        })
     }
 
     fn open_with<T>(
@@ -349,15 +450,41 @@ impl Sealer {
         })
     }
 
+    /// The checks on a value's times, after authentication: not issued in
+    /// the future, not expired, and never a longer life than this sealer
+    /// gives, however the value was sealed.
     fn check_times_at(&self, times: Times, now: u64) -> Result<()> {
         if times.issued_at > now.saturating_add(self.leeway) {
             return Err(Error::NotYetValid);
         }
-        if now >= times.expires_at.saturating_add(self.leeway) {
+        let lifetime = times.expires_at.saturating_sub(times.issued_at);
+        if lifetime > self.ttl.saturating_add(self.leeway) {
+            return Err(Error::LifetimeTooLong);
+        }
+        if now >= times.expires_at.saturating_add(self.leeway)
+            || now
+                >= times
+                    .issued_at
+                    .saturating_add(self.ttl)
+                    .saturating_add(self.leeway)
+        {
             return Err(Error::Expired);
         }
         Ok(())
     }
+}
+
+/// What the cookie layer needs to know of a seal.
+#[derive(Debug)]
+pub(crate) struct Sealed {
+    /// The sealed value.
+    pub(crate) value: String,
+    /// Its times.
+    pub(crate) times: Times,
+    /// The length the same message would have if the keyring's largest
+    /// envelope (longest key id and nonce) sealed it: what a re-seal after a
+    /// rotation within this keyring may need.
+    pub(crate) worst_len: usize,
 }
 
 /// Serializes `value` with postcard into the capped output.
@@ -450,8 +577,11 @@ mod tests {
                 expires_at,
             };
             let value = sealer
-                .seal_at(issued_at, times, Some(&nonce), |out| out.write(&payload))
-                .expect("seals");
+                .seal_at(issued_at, times, NonceSource::Fixed(&nonce), |out| {
+                    out.write(&payload)
+                })
+                .expect("seals")
+                .value;
             assert_eq!(value, v.get("value"), "vector {}", v.get("comment"));
             // The documented associated data and plaintext, byte for byte.
             let mut aad = vec![1u8];

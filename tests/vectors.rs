@@ -47,9 +47,12 @@ fn known_answer_vectors_open() {
         let ring = Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring");
         let issued_at = number(&v, "issued_at");
         let expires_at = number(&v, "expires_at");
+        // The opener's TTL must cover the value's lifetime: a value is
+        // never trusted beyond the sealer's own limit.
         let sealer = Sealer::new(ring)
             .name(v["name"])
             .purpose(v["purpose"])
+            .ttl(Duration::from_secs(expires_at - issued_at))
             .leeway(Duration::ZERO)
             .clock(move || at(issued_at));
         let opened = sealer.open_bytes(v["value"]).expect(v["comment"]);
@@ -94,9 +97,11 @@ fn frozen_values_from_released_versions_still_open() {
     for v in all {
         let ring: Keyring = v["keyring"].parse().expect("keyring");
         let issued_at = number(&v, "issued_at");
+        let lifetime = number(&v, "expires_at") - issued_at;
         let sealer = Sealer::new(ring)
             .name(v["name"])
             .purpose(v["purpose"])
+            .ttl(Duration::from_secs(lifetime))
             .clock(move || at(issued_at + 1));
         let opened = sealer.open_bytes(v["value"]).expect(v["comment"]);
         assert_eq!(opened.value, hex(v["payload"]), "{}", v["comment"]);
@@ -119,6 +124,7 @@ fn the_benchmark_vector_is_the_small_session_in_postcard() {
     )
     .name(v["name"])
     .purpose(v["purpose"])
+    .ttl(Duration::from_secs(14 * 86_400))
     .clock(move || at(1_764_000_000));
     let opened = sealer
         .open::<Session>(v["value"])

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use arbitrary::{Arbitrary, Unstructured};
 use sealed_session::{
     Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Opened, Sealer, DEFAULT_LEEWAY, DEFAULT_TTL,
+    MAX_TTL,
 };
 
 /// Test keys. They are public (they are in this file): never use them for
@@ -387,7 +388,8 @@ pub(crate) fn roundtrip(input: &RoundtripInput) {
         Some(t) => (input.issued_at, t),
         None => (NOW_SECS, now()),
     };
-    let ttl = input.ttl;
+    // A sealer lowers its TTL to MAX_TTL.
+    let ttl = input.ttl.min(MAX_TTL.as_secs());
     let expected_len = sealed_len(id, algorithm, issued_at, ttl, input.payload.len());
     let max_len = expected_len.saturating_add_signed(isize::from(input.slack));
     let sealer = Sealer::from_shared(Arc::clone(ring))
@@ -438,6 +440,14 @@ pub(crate) fn roundtrip(input: &RoundtripInput) {
         } else {
             assert_eq!(result.map(|o| o.value), Ok(input.payload.clone()));
         }
+    }
+
+    // An opener with a shorter TTL (beyond the leeway) refuses it: a value
+    // is never trusted beyond the opener's own limit.
+    let leeway = DEFAULT_LEEWAY.as_secs();
+    if ttl > leeway {
+        let shorter = sealer.clone().ttl(Duration::from_secs(ttl - leeway - 1));
+        assert_eq!(shorter.open_bytes(&sealed), Err(Error::LifetimeTooLong));
     }
 
     // Bound to name and purpose, with no ambiguity between the two.

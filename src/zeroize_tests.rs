@@ -1,0 +1,120 @@
+//! Zeroization, checked by reading the memory that held a secret through
+//! `/proc/self/mem` (no `unsafe`): after a key is dropped, and after a seal
+//! or open, including one whose `Serialize` or `Deserialize` panicked, the
+//! bytes are gone. Linux only.
+#![cfg(target_os = "linux")]
+
+use std::io::{Read as _, Seek as _, SeekFrom};
+
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::scratch_region;
+use crate::{Key, Keyring, Sealer};
+
+/// Reads `len` bytes of this process's memory at `addr`.
+fn read_memory(addr: usize, len: usize) -> Vec<u8> {
+    let mut mem = std::fs::File::open("/proc/self/mem").expect("/proc/self/mem");
+    mem.seek(SeekFrom::Start(addr as u64)).expect("seek");
+    let mut out = vec![0u8; len];
+    mem.read_exact(&mut out).expect("read");
+    out
+}
+
+/// A recognisable secret with no zero byte: byte `i` is `0xA0 ^ i`, over
+/// `len` bytes.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| 0xA0 ^ (i as u8) | 1).collect()
+}
+
+/// Whether any 8 consecutive bytes of `secret` occur in `memory`.
+fn holds_any_of(memory: &[u8], secret: &[u8]) -> bool {
+    secret.windows(8).any(|w| memory.windows(8).any(|m| m == w))
+}
+
+/// The scratch buffer's whole allocation.
+fn scratch_memory() -> Vec<u8> {
+    let (addr, capacity) = scratch_region();
+    assert!(capacity > 0, "the scratch buffer was never used");
+    read_memory(addr, capacity)
+}
+
+#[test]
+fn zeroization_key_bytes_are_wiped_on_drop() {
+    let secret = pattern(32);
+    let key = Box::new(Key::try_from(&secret[..]).expect("32 bytes"));
+    let addr = key.bytes().as_ptr() as usize;
+    assert_eq!(read_memory(addr, 32), secret, "reads the live key");
+    drop(key);
+    // The allocator may reuse the first 16 bytes of the freed block for its
+    // own pointers; none of the key may remain anywhere in it.
+    let after = read_memory(addr, 32);
+    assert!(
+        !holds_any_of(&after, &secret),
+        "key bytes left in freed memory: {after:02x?}"
+    );
+}
+
+#[test]
+fn zeroization_scratch_buffer_holds_no_plaintext_after_open() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    let secret = pattern(200);
+    let value = sealer.seal_bytes(&secret).expect("seals");
+    let opened = sealer.open_bytes(&value).expect("opens");
+    assert_eq!(opened.value, secret);
+    assert!(
+        !holds_any_of(&scratch_memory(), &secret),
+        "plaintext left in the scratch buffer after open"
+    );
+}
+
+/// Serializes a secret, then panics before the seal can finish.
+struct PanicsMidway(Vec<u8>);
+
+impl Serialize for PanicsMidway {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple as _;
+        let mut tuple = serializer.serialize_tuple(2)?;
+        tuple.serialize_element(&self.0)?;
+        panic!("a Serialize impl that panics after writing its secret");
+    }
+}
+
+#[test]
+fn zeroization_survives_a_panicking_serialize() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    let secret = pattern(200);
+    let value = PanicsMidway(secret.clone());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sealer.seal(&value)));
+    assert!(result.is_err(), "the Serialize impl panics");
+    assert!(
+        !holds_any_of(&scratch_memory(), &secret),
+        "plaintext left in the scratch buffer after a panic"
+    );
+    // The buffer is usable again.
+    assert!(sealer.seal(&1u8).is_ok());
+}
+
+/// Panics whenever it is deserialized.
+#[derive(Debug)]
+struct PanicsOnOpen;
+
+impl<'de> Deserialize<'de> for PanicsOnOpen {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        panic!("a Deserialize impl that panics");
+    }
+}
+
+#[test]
+fn zeroization_survives_a_panicking_deserialize() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    let secret = pattern(200);
+    let value = sealer.seal_bytes(&secret).expect("seals");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sealer.open::<PanicsOnOpen>(&value)
+    }));
+    assert!(result.is_err(), "the Deserialize impl panics");
+    assert!(
+        !holds_any_of(&scratch_memory(), &secret),
+        "plaintext left in the scratch buffer after a panic"
+    );
+}

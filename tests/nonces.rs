@@ -1,0 +1,118 @@
+//! Nonces: every byte of every nonce is unpredictable, no two seals of
+//! different messages share one, and a re-seal spends no new nonce.
+//!
+//! These attack the claims "192-bit (XChaCha20-Poly1305) / 96-bit
+//! (AES-256-GCM) random nonces" and "a replayed old-key value does not make
+//! a key spend nonces" (SECURITY.md, threat model: nonce reuse).
+
+use std::collections::HashSet;
+use std::time::{Duration, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sealed_session::{Algorithm, Key, KeyEntry, KeyId, Keyring, Sealer};
+
+const SAMPLES: usize = 4096;
+
+fn sealer(algorithm: Algorithm) -> Sealer {
+    let key = Key::try_generate().expect("os rng");
+    let keyring = Keyring::new([KeyEntry::new(1, key).algorithm(algorithm)]).expect("keyring");
+    // One fixed second and one payload: only the nonce's randomness can
+    // make two seals differ.
+    let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    Sealer::new(keyring).clock(move || now)
+}
+
+fn nonce(value: &str, algorithm: Algorithm) -> Vec<u8> {
+    let bin = URL_SAFE_NO_PAD.decode(value).expect("base64url");
+    // version, key id 1 (one byte), then the nonce.
+    bin[2..2 + algorithm.nonce_len()].to_vec()
+}
+
+/// Every byte position of the nonce takes (almost) every value and every
+/// bit is set about half the time over 4096 seals of one message in one
+/// second. A nonce with only some bytes random, or one derived from the
+/// message alone, fails this.
+#[test]
+fn nonces_are_random_in_every_byte() {
+    for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
+        let sealer = sealer(algorithm);
+        let nonces: Vec<Vec<u8>> = (0..SAMPLES)
+            .map(|_| nonce(&sealer.seal(&"one message").expect("seals"), algorithm))
+            .collect();
+        let distinct: HashSet<&Vec<u8>> = nonces.iter().collect();
+        assert_eq!(distinct.len(), SAMPLES, "{algorithm}: a nonce repeated");
+        for position in 0..algorithm.nonce_len() {
+            let values: HashSet<u8> = nonces.iter().map(|n| n[position]).collect();
+            // Expected about 255.9 distinct values; missing more than 16 has
+            // a probability far below 2^-100 for uniform bytes.
+            assert!(
+                values.len() >= 240,
+                "{algorithm}: nonce byte {position} took only {} values",
+                values.len()
+            );
+            for bit in 0..8 {
+                let set = nonces
+                    .iter()
+                    .filter(|n| n[position] >> bit & 1 == 1)
+                    .count();
+                // Mean 2048, standard deviation 32: a margin of 12 sigma.
+                assert!(
+                    (1664..=2432).contains(&set),
+                    "{algorithm}: nonce byte {position} bit {bit} set {set} times of {SAMPLES}"
+                );
+            }
+        }
+    }
+}
+
+/// A client that replays one old-key value on every request (the adapters
+/// re-seal it each time) makes the current key seal the same output again:
+/// 300 re-seals, one value, so one nonce spent, not 300. The key's counters
+/// see every seal.
+#[test]
+fn replayed_old_key_value_spends_no_new_nonce() {
+    for algorithm in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
+        let activation = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let keyring = Keyring::new([
+            KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(algorithm),
+            KeyEntry::new(2, Key::try_generate().expect("rng"))
+                .algorithm(algorithm)
+                .activate_at(activation),
+        ])
+        .expect("keyring");
+        let shared = std::sync::Arc::new(keyring);
+        let before =
+            Sealer::from_shared(shared.clone()).clock(move || activation - Duration::from_secs(10));
+        let old = before.seal(&"a session").expect("seals under key 1");
+        let after = Sealer::from_shared(shared.clone()).clock(move || activation);
+        let resealed: HashSet<String> = (0..300)
+            .map(|_| {
+                let opened = after.open::<String>(&old).expect("opens");
+                assert!(opened.needs_reseal);
+                after.reseal(&opened).expect("re-seals")
+            })
+            .collect();
+        assert_eq!(
+            resealed.len(),
+            1,
+            "{algorithm}: re-seals of one value differ"
+        );
+        let stats = shared.stats(KeyId(2)).expect("key 2");
+        assert_eq!((stats.seals, stats.reseals), (300, 300));
+        assert_eq!(shared.stats(KeyId(1)).expect("key 1").seals, 1);
+        // Fresh seals still differ.
+        let a = after.seal(&"a session").expect("seals");
+        let b = after.seal(&"a session").expect("seals");
+        assert_ne!(a, b);
+        assert_eq!(shared.stats(KeyId(2)).expect("key 2").seals, 302);
+        // A re-seal of a *different* value (another old cookie) gets its own
+        // nonce.
+        let other = before.seal(&"another session").expect("seals");
+        let other = after
+            .reseal(&after.open::<String>(&other).expect("opens"))
+            .expect("re-seals");
+        let one = resealed.iter().next().expect("one");
+        assert_ne!(nonce(&other, algorithm)[..], nonce(one, algorithm)[..]);
+    }
+}

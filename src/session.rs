@@ -3,13 +3,15 @@
 
 use core::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::cookie::{SessionConfig, MAX_SAME_NAME_COOKIES};
+use crate::cookie::{SessionConfig, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
+use crate::envelope::Times;
 use crate::error::{Error, Result};
+use crate::keyring::{system_time, unix_secs_saturating};
 use crate::sealer::Opened;
 
 /// The session of one request: a typed handle that an adapter puts into
@@ -73,6 +75,11 @@ struct Shared<T> {
 
 struct State<T> {
     value: Option<T>,
+    /// When the session was first issued and when it expires: from the
+    /// cookie that opened, or from the last store. `None` for an empty
+    /// session, or after [`Session::renew`]: the next store starts a new
+    /// lifetime.
+    times: Option<Times>,
     status: Status,
     finished: bool,
 }
@@ -149,12 +156,14 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         config: &SessionConfig,
         cookie_headers: impl IntoIterator<Item = &'a [u8]>,
     ) -> Self {
-        let (value, status) = open_request(config, cookie_headers);
+        let (opened, status) = open_request(config, cookie_headers);
+        let (value, times) = opened.unzip();
         Session {
             shared: Arc::new(Shared {
                 config: config.clone(),
                 state: Mutex::new(State {
                     value,
+                    times,
                     status,
                     finished: false,
                 }),
@@ -165,18 +174,76 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// Stores `value`: seals it now and keeps the `Set-Cookie` header for
     /// the response.
     ///
+    /// The session keeps the `issued_at` it was first sealed with, so
+    /// storing never extends its absolute lifetime ([`Sealer::ttl`]
+    /// counted from `issued_at`); only [`Session::renew`] starts a new one.
+    ///
+    /// The size is checked against the largest envelope the keyring can
+    /// produce (its longest key id and nonce), not only the current key's:
+    /// a session that fits now still fits when a scheduled key with a
+    /// longer envelope starts sealing, so a rotation never logs it out.
+    ///
     /// # Errors
     /// [`Error::TooLarge`] if the sealed value or the whole `Set-Cookie`
-    /// header would be too long, [`Error::Encode`] if `value` does not
-    /// serialize, [`Error::NoSealingKey`]. On error the session is left as
-    /// it was.
+    /// header would be too long under any key of the keyring,
+    /// [`Error::Encode`] if `value` does not serialize,
+    /// [`Error::NoSealingKey`], [`Error::Expired`] if the session's absolute
+    /// lifetime ended meanwhile. On error the session is left as it was.
+    ///
+    /// [`Sealer::ttl`]: crate::Sealer::ttl
     pub fn set(&self, value: T) -> Result<()> {
-        let header = self.seal(&value)?;
+        let issued_at = self.issued_at_secs();
+        let (header, times) = self.seal(&value, issued_at)?;
         let mut state = self.shared.lock();
         warn_if_finished(&state);
         state.value = Some(value);
+        state.times = Some(times);
         state.status = Status::Changed(header);
         Ok(())
+    }
+
+    /// Starts a new lifetime for the session: a fresh `issued_at` (now) and
+    /// expiry. Call it at login and on privilege changes, so a session
+    /// from before (perhaps fixed by an attacker) and a logged-in one never
+    /// share an `issued_at`, and per-user "sessions valid after" checks can
+    /// tell them apart. A value the session holds is sealed again at once;
+    /// the next [`Session::set`] or [`Session::update`] is sealed fresh in
+    /// any case.
+    ///
+    /// # Errors
+    /// As [`Session::set`], for the value held. On error the session is
+    /// left as it was.
+    pub fn renew(&self) -> Result<()> {
+        let held = {
+            let mut state = self.shared.lock();
+            warn_if_finished(&state);
+            state.times = None;
+            state.value.as_ref().map(|value| self.seal(value, None))
+        };
+        if let Some(sealed) = held {
+            let (header, times) = sealed?;
+            let mut state = self.shared.lock();
+            state.times = Some(times);
+            state.status = Status::Changed(header);
+        }
+        Ok(())
+    }
+
+    /// When the session was first issued (its cookie sealed fresh), or
+    /// `None` for an empty session or one just renewed and not yet
+    /// stored.
+    pub fn issued_at(&self) -> Option<SystemTime> {
+        self.shared.lock().times.map(|t| system_time(t.issued_at))
+    }
+
+    /// When the session stops opening (before the sealer's leeway), or
+    /// `None` as for [`Session::issued_at`].
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.shared.lock().times.map(|t| system_time(t.expires_at))
+    }
+
+    fn issued_at_secs(&self) -> Option<u64> {
+        self.shared.lock().times.map(|t| t.issued_at)
     }
 
     /// Changes a copy of the value (`T::default()` for an empty session)
@@ -190,12 +257,19 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         T: Default + Clone,
     {
         // No lock is held while `f` runs: it may use the session too.
-        let mut value = self.shared.lock().value.clone().unwrap_or_default();
+        let (mut value, issued_at) = {
+            let state = self.shared.lock();
+            (
+                state.value.clone().unwrap_or_default(),
+                state.times.map(|t| t.issued_at),
+            )
+        };
         let out = f(&mut value);
-        let header = self.seal(&value)?;
+        let (header, times) = self.seal(&value, issued_at)?;
         let mut state = self.shared.lock();
         warn_if_finished(&state);
         state.value = Some(value);
+        state.times = Some(times);
         state.status = Status::Changed(header);
         Ok(out)
     }
@@ -205,6 +279,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         let mut state = self.shared.lock();
         warn_if_finished(&state);
         state.value = None;
+        state.times = None;
         state.status = Status::Cleared;
     }
 
@@ -262,10 +337,14 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                     Ok(header) => Some(header),
                     Err(Error::Expired) => Some(config.removal_cookie()),
                     Err(error) => {
-                        tracing::warn!(
+                        // Its user is logged out when the old key is
+                        // removed: an operator must hear of it.
+                        tracing::error!(
                             cookie = config.cookie_name(),
+                            key_id = %opened.key_id,
                             %error,
-                            "session cookie could not be re-sealed under the current key"
+                            "session cookie could not be re-sealed under the current key; \
+                             it stops opening when its key is removed"
                         );
                         None
                     }
@@ -274,10 +353,31 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         }
     }
 
-    fn seal(&self, value: &T) -> Result<String> {
+    /// Seals `value` (keeping `issued_at`, or fresh for `None`) into its
+    /// `Set-Cookie` header, checked against the largest envelope of the
+    /// keyring.
+    fn seal(&self, value: &T, issued_at: Option<u64>) -> Result<(String, Times)> {
         let config = &self.shared.config;
-        let sealed = config.sealer().seal(value)?;
-        config.set_cookie(&sealed, config.sealer().ttl_duration())
+        let sealer = config.sealer();
+        let sealed = sealer.seal_value(value, issued_at)?;
+        if sealed.worst_len > sealer.max_len_chars() {
+            return Err(Error::TooLarge {
+                len: sealed.worst_len,
+                max: sealer.max_len_chars(),
+            });
+        }
+        let left = system_time(sealed.times.expires_at)
+            .duration_since(sealer.now())
+            .unwrap_or(Duration::ZERO);
+        let header = config.set_cookie(&sealed.value, left)?;
+        let worst_header = header.len() - sealed.value.len() + sealed.worst_len;
+        if worst_header > MAX_COOKIE_BYTES {
+            return Err(Error::TooLarge {
+                len: worst_header,
+                max: MAX_COOKIE_BYTES,
+            });
+        }
+        Ok((header, sealed.times))
     }
 }
 
@@ -291,7 +391,7 @@ fn warn_if_finished<T>(state: &State<T>) {
 fn open_request<'a, T: DeserializeOwned>(
     config: &SessionConfig,
     cookie_headers: impl IntoIterator<Item = &'a [u8]>,
-) -> (Option<T>, Status) {
+) -> (Option<(T, Times)>, Status) {
     let name = config.cookie_name();
     let candidates = config.request_values(cookie_headers);
     if candidates.is_empty() {
@@ -323,6 +423,10 @@ fn open_request<'a, T: DeserializeOwned>(
     }
     match found {
         Some(opened) => {
+            let times = Times {
+                issued_at: unix_secs_saturating(opened.issued_at),
+                expires_at: unix_secs_saturating(opened.expires_at),
+            };
             let (value, opened) = split(opened);
             let status = if opened.needs_reseal {
                 tracing::debug!(
@@ -334,7 +438,7 @@ fn open_request<'a, T: DeserializeOwned>(
             } else {
                 Status::Unchanged
             };
-            (Some(value), status)
+            (Some((value, times)), status)
         }
         // With several candidates one may have been planted by someone
         // else, but none opened, so removing ours loses nothing.
@@ -672,6 +776,189 @@ mod tests {
     fn missing_session_names_the_type() {
         let e = MissingSession::new::<Vec<u8>>().to_string();
         assert!(e.contains("Session<alloc::vec::Vec<u8>>"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod lifetime_tests {
+    //! The absolute lifetime across writes, renewal, and the size check
+    //! against the keyring's largest envelope.
+    use super::*;
+    use crate::key::{Algorithm, Key};
+    use crate::keyring::{KeyEntry, Keyring};
+    use crate::sealer::Sealer;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::UNIX_EPOCH;
+
+    const START: u64 = 1_800_000_000;
+    const HOUR: u64 = 3600;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// A one-hour session over `keyring`, read at the time in `clock`.
+    fn config(keyring: Arc<Keyring>, clock: &Arc<AtomicU64>) -> SessionConfig {
+        let clock = Arc::clone(clock);
+        let sealer = Sealer::from_shared(keyring)
+            .ttl(Duration::from_secs(HOUR))
+            .clock(move || at(clock.load(Ordering::SeqCst)));
+        SessionConfig::new(sealer).expect("valid")
+    }
+
+    fn cookie_of(header: &str) -> String {
+        header.split(';').next().expect("name=value").to_owned()
+    }
+
+    fn max_age(header: &str) -> u64 {
+        header
+            .rsplit_once("Max-Age=")
+            .expect("Max-Age")
+            .1
+            .parse()
+            .expect("seconds")
+    }
+
+    /// A stolen cookie kept alive by a writing route (a visit counter)
+    /// still ends one TTL after login: every write keeps the first
+    /// `issued_at` and expiry, and `Max-Age` counts down to it.
+    #[test]
+    fn absolute_lifetime_writes_keep_issued_at() {
+        let clock = Arc::new(AtomicU64::new(START));
+        let c = config(Arc::new(Keyring::ephemeral().expect("rng")), &clock);
+        let s = Session::<u64>::load(&c, []);
+        s.set(0).expect("small");
+        assert_eq!(s.issued_at(), Some(at(START)));
+        assert_eq!(s.expires_at(), Some(at(START + HOUR)));
+        let mut header = s.finish().expect("changed");
+        assert_eq!(max_age(&header), HOUR);
+        for minute in (10..60).step_by(10) {
+            clock.store(START + minute * 60, Ordering::SeqCst);
+            let s = Session::<u64>::load(&c, [cookie_of(&header).as_bytes()]);
+            assert_eq!(s.issued_at(), Some(at(START)), "minute {minute}");
+            assert_eq!(s.expires_at(), Some(at(START + HOUR)));
+            s.update(|n| *n += 1).expect("small");
+            assert_eq!(s.issued_at(), Some(at(START)));
+            header = s.finish().expect("changed");
+            assert_eq!(max_age(&header), HOUR - minute * 60);
+        }
+        // Past the lifetime and the leeway: no session, the cookie removed.
+        clock.store(START + HOUR + 61, Ordering::SeqCst);
+        let s = Session::<u64>::load(&c, [cookie_of(&header).as_bytes()]);
+        assert!(s.is_empty());
+        assert_eq!(s.finish(), Some(c.removal_cookie()));
+    }
+
+    /// `renew` (login, privilege change) gives the session a fresh
+    /// `issued_at`; a write after it keeps the new one.
+    #[test]
+    fn renew_starts_a_new_lifetime() {
+        let clock = Arc::new(AtomicU64::new(START));
+        let c = config(Arc::new(Keyring::ephemeral().expect("rng")), &clock);
+        let s = Session::<String>::load(&c, []);
+        s.set("anonymous cart".into()).expect("small");
+        let header = s.finish().expect("changed");
+
+        clock.store(START + 600, Ordering::SeqCst);
+        let s = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+        assert_eq!(s.issued_at(), Some(at(START)));
+        s.renew().expect("re-seals");
+        assert_eq!(s.issued_at(), Some(at(START + 600)));
+        s.set("ada".into()).expect("small");
+        assert_eq!(s.issued_at(), Some(at(START + 600)));
+        let header = s.finish().expect("changed");
+        assert_eq!(max_age(&header), HOUR);
+        let s = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+        assert_eq!(s.get().as_deref(), Some("ada"));
+        assert_eq!(s.expires_at(), Some(at(START + 600 + HOUR)));
+
+        // Renewing an empty session writes nothing; its next store is fresh.
+        let s = Session::<String>::load(&c, []);
+        s.renew().expect("nothing to seal");
+        assert_eq!(s.issued_at(), None);
+        assert_eq!(s.finish(), None);
+    }
+
+    /// The largest string that `set` accepts under `keyring`.
+    fn largest_accepted(keyring: &Arc<Keyring>, clock: &Arc<AtomicU64>) -> usize {
+        let c = config(Arc::clone(keyring), clock);
+        let s = Session::<String>::load(&c, []);
+        let mut len = 2000;
+        while s.set("x".repeat(len + 1)).is_ok() {
+            len += 1;
+        }
+        len
+    }
+
+    /// A session that fits under an AES-256-GCM key with id 1 but not
+    /// under the XChaCha20-Poly1305 key 300 the keyring already holds for
+    /// the next rotation is refused at `set`, not logged out at the
+    /// rotation. What `set` accepts is re-sealed under key 300 when it
+    /// activates.
+    #[test]
+    fn set_checks_the_largest_envelope_of_the_keyring() {
+        let clock = Arc::new(AtomicU64::new(START));
+        let aes =
+            KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(Algorithm::Aes256Gcm);
+        let only_aes = Arc::new(Keyring::new([aes.clone()]).expect("keyring"));
+        let next =
+            KeyEntry::new(300, Key::try_generate().expect("rng")).activate_at(at(START + HOUR / 2));
+        let both = Arc::new(Keyring::new([aes, next]).expect("keyring"));
+
+        let fits_aes = largest_accepted(&only_aes, &clock);
+        let fits_both = largest_accepted(&both, &clock);
+        assert!(fits_both + 10 < fits_aes, "{fits_both} vs {fits_aes}");
+        let c = config(Arc::clone(&both), &clock);
+        let s = Session::<String>::load(&c, []);
+        assert!(matches!(
+            s.set("x".repeat(fits_aes)),
+            Err(Error::TooLarge {
+                max: MAX_COOKIE_BYTES,
+                ..
+            })
+        ));
+        s.set("x".repeat(fits_both)).expect("fits every key");
+        let header = s.finish().expect("changed");
+        assert!(header.len() < MAX_COOKIE_BYTES);
+
+        // After the activation the value is re-sealed under key 300, and
+        // the new cookie still fits.
+        clock.store(START + HOUR / 2 + 1, Ordering::SeqCst);
+        let s = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+        let resealed = s.finish().expect("re-sealed under key 300");
+        assert!(resealed.len() <= MAX_COOKIE_BYTES, "{}", resealed.len());
+        assert!(resealed.len() > header.len());
+    }
+
+    /// A key added and activated at once (no check at `set` could foresee
+    /// it) can make a stored session too large to re-seal: that user is
+    /// logged out when the old key goes, so it is an error event, not a
+    /// warning.
+    #[test]
+    fn unsendable_reseal_is_logged_as_an_error() {
+        let clock = Arc::new(AtomicU64::new(START));
+        let aes =
+            KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(Algorithm::Aes256Gcm);
+        let before = Arc::new(Keyring::new([aes.clone()]).expect("keyring"));
+        let len = largest_accepted(&before, &clock);
+        let s = Session::<String>::load(&config(Arc::clone(&before), &clock), []);
+        s.set("x".repeat(len)).expect("fits");
+        let header = s.finish().expect("changed");
+
+        let after = Arc::new(
+            Keyring::new([aes, KeyEntry::new(300, Key::try_generate().expect("rng"))])
+                .expect("keyring"),
+        );
+        let c = config(after, &clock);
+        let (written, lines) = crate::session::capture::capture(|| {
+            Session::<String>::load(&c, [cookie_of(&header).as_bytes()]).finish()
+        });
+        assert_eq!(written, None, "nothing unsendable is written");
+        let errors: Vec<_> = lines.iter().filter(|l| l.starts_with("ERROR")).collect();
+        assert_eq!(errors.len(), 1, "{lines:?}");
+        assert!(errors[0].contains("could not be re-sealed"), "{lines:?}");
+        assert!(errors[0].contains("key_id=1"), "{lines:?}");
+        assert!(!errors[0].contains(&header[8..40]), "{lines:?}");
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::cookie::{SessionConfig, MAX_SAME_NAME_COOKIES};
+use crate::cookie::{named_values, SessionConfig, MAX_SAME_NAME_COOKIES};
 use crate::error::{Error, Result};
 use crate::sealer::Opened;
 
@@ -293,21 +293,32 @@ fn open_request<'a, T: DeserializeOwned>(
     cookie_headers: impl IntoIterator<Item = &'a [u8]>,
 ) -> (Option<T>, Status) {
     let name = config.cookie_name();
-    let candidates = config.request_values(cookie_headers);
+    // One more than the maximum is enough to know there are too many: the
+    // rest of the headers is not even read.
+    let candidates: Vec<_> = cookie_headers
+        .into_iter()
+        .flat_map(|header| named_values(header, name))
+        .take(MAX_SAME_NAME_COOKIES + 1)
+        .collect();
     if candidates.is_empty() {
         return (None, Status::Unchanged);
     }
     if candidates.len() > MAX_SAME_NAME_COOKIES {
         tracing::warn!(
             cookie = name,
-            count = candidates.len(),
+            max = MAX_SAME_NAME_COOKIES,
             "too many cookies with the session's name; all ignored"
         );
         return (None, Status::Unchanged);
     }
     let mut found: Option<Opened<T>> = None;
     for value in &candidates {
-        match config.sealer().open::<T>(value) {
+        // A value of ours that is not UTF-8 is not a sealed value.
+        let opened = match value {
+            Ok(value) => config.sealer().open::<T>(value),
+            Err(_) => Err(Error::Malformed),
+        };
+        match opened {
             Ok(opened) if found.is_some() => {
                 drop(opened);
                 tracing::warn!(

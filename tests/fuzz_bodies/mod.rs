@@ -518,7 +518,7 @@ pub(crate) fn cookie_header(data: &[u8]) {
     let headers: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
 
     let values = config.request_values(headers.iter().copied());
-    for value in &values {
+    for value in values.iter().flatten() {
         assert!(
             headers.iter().any(|h| find(h, value.as_bytes())),
             "{value:?} is not in the headers"
@@ -532,9 +532,11 @@ pub(crate) fn cookie_header(data: &[u8]) {
     );
 
     let register = &open_state().register;
-    let opening: Vec<&String> = values
+    let opening: Vec<&str> = values
         .iter()
-        .filter(|v| register.iter().any(|r| r.value == **v && r.typed == "ok"))
+        .flatten()
+        .copied()
+        .filter(|v| register.iter().any(|r| r.value == *v && r.typed == "ok"))
         .collect();
     let candidates = !values.is_empty() && values.len() <= MAX_SAME_NAME_COOKIES;
     let expect_session = candidates && opening.len() == 1;

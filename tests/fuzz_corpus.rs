@@ -225,6 +225,14 @@ fn regenerate_open_seeds() {
             "eight-with-valid",
             format!("{}session={a}", "session=x; ".repeat(7)),
         ),
+        (
+            "not-yet-valid",
+            format!("session={}", value("sealed-xchacha-future")),
+        ),
+        (
+            "not-yet-valid-beside-valid",
+            format!("session={}; session={a}", value("sealed-aes-future")),
+        ),
         ("unicode-space-name", format!("\u{2000}session={a}")),
         (
             "unicode-space-beside",

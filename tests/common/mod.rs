@@ -488,6 +488,69 @@ pub(crate) async fn expired_cookie(start: Start) {
     assert_eq!(r.set_cookies, [removal]);
 }
 
+/// A cookie sealed by a peer whose clock is ahead by more than the leeway
+/// is not yet valid here: an empty session, and not removed (a lagging
+/// server must not delete its peers' fresh sessions). Beside a valid
+/// cookie it makes the request ambiguous; a write replaces it; it opens
+/// once the clocks agree.
+pub(crate) async fn not_yet_valid_cookie_is_ignored_not_removed(start: Start) {
+    let clock = TestClock::new();
+    let ring = one_key_ring();
+    let ours = clock.sealer(&ring, "session");
+    let server = start(config(ours.clone()));
+    let ahead = clock.clone();
+    // Two minutes ahead: past the sealer's default leeway of one minute.
+    let peer = clock
+        .sealer(&ring, "session")
+        .clock(move || ahead.now() + Duration::from_secs(120));
+    let user = |name: &str| TestSession {
+        username: Some(name.into()),
+        ..TestSession::default()
+    };
+    let fresh = peer.seal(&user("ada")).expect("seal");
+    assert_eq!(
+        ours.open::<TestSession>(&fresh).err(),
+        Some(Error::NotYetValid)
+    );
+    let cookie = [format!("session={fresh}")];
+
+    let r = get(server.addr, "/get", &cookie).await;
+    assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+    assert!(r.set_cookies.is_empty(), "not removed: {r:?}");
+    let r = get(
+        server.addr,
+        "/get",
+        &[format!("session=junk; {}", cookie[0])],
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+    assert!(r.set_cookies.is_empty(), "not removed beside junk: {r:?}");
+
+    // Beside a valid cookie (planted?): two authentic cookies, none used.
+    let planted = ours.seal(&user("mallory")).expect("seal");
+    for header in [
+        format!("session={planted}; session={fresh}"),
+        format!("session={fresh}; session={planted}"),
+    ] {
+        let r = get(server.addr, "/get", &[header]).await;
+        assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+        assert!(r.set_cookies.is_empty(), "{r:?}");
+    }
+
+    // The handler's write replaces it: one Set-Cookie, the handler's.
+    let r = get(server.addr, "/set?username=grace", &cookie).await;
+    let opened = ours
+        .open::<TestSession>(cookie_value(r.only_cookie()))
+        .expect("the handler's cookie");
+    assert_eq!(opened.value.username.as_deref(), Some("grace"));
+
+    // Once this server's clock catches up, the same cookie is the session.
+    clock.advance(Duration::from_secs(120));
+    let r = get(server.addr, "/get", &cookie).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ada:0"));
+    assert!(r.set_cookies.is_empty(), "{r:?}");
+}
+
 /// A cookie sealed with a key that no longer seals comes back re-sealed
 /// under the current key with the same expiry; afterwards nothing is sent.
 pub(crate) async fn rotation_on_the_wire(start: Start) {
@@ -713,6 +776,7 @@ macro_rules! acceptance_suite {
             logout_removes_the_cookie,
             bad_cookies_are_an_empty_session,
             expired_cookie,
+            not_yet_valid_cookie_is_ignored_not_removed,
             rotation_on_the_wire,
             oversized_session,
             two_servers_share_sessions,

@@ -56,6 +56,15 @@ use crate::sealer::Opened;
 /// [`MAX_SAME_NAME_COOKIES`] are ignored unopened (nothing removed). A
 /// `__Host-` cookie name rules tossing out.
 ///
+/// **Nested layers** (an outer layer or middleware and another on a
+/// sub-router or scope, both for `Session<T>` and the same cookie name):
+/// the outermost one loads the session and alone decides the cookie; the
+/// inner ones find it in the request and pass it on untouched, so the
+/// handler's write is the one `Set-Cookie` for that cookie, never followed
+/// by a removal or re-seal from another layer. (Inner layers for other
+/// cookie names, with the same `T`, hold their own sessions; the handler
+/// sees the innermost one.)
+///
 /// Adapters call [`Session::load`] before the handler and
 /// [`Session::finish`] after it; handlers use [`Session::get`],
 /// [`Session::set`], [`Session::update`] and [`Session::clear`].
@@ -176,6 +185,22 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 }),
             }),
         }
+    }
+
+    /// What an adapter does before the handler: the session it loads,
+    /// puts into the request and finishes after the handler; or `None`
+    /// when `existing`, the `Session<T>` already in the request, is for the
+    /// same cookie name. Then an outer layer or middleware for the same
+    /// type and cookie loaded it and alone finishes it, and the handler
+    /// uses that one: one decision per cookie, so no second `Set-Cookie`
+    /// for it can follow (and undo) the handler's write.
+    pub(crate) fn begin<'a>(
+        config: &SessionConfig,
+        existing: Option<&Session<T>>,
+        cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Option<Self> {
+        let outer = existing.is_some_and(|s| s.config().cookie_name() == config.cookie_name());
+        (!outer).then(|| Session::load(config, cookie_headers))
     }
 
     /// Stores `value`: seals it now and keeps the `Set-Cookie` header for

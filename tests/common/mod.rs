@@ -23,6 +23,9 @@
 //!   layer/middleware; its handler takes the `Session<TestSession>` the
 //!   adapter's way and answers `route(path_and_query, &session)`: the
 //!   status code and the body (text/plain) it returns, nothing else;
+//! - paths under `/nested/` are wrapped, inside that one, by a second
+//!   layer/middleware with the same config (as on a nested router or
+//!   scope); `route` serves them as the same path without `/nested`;
 //! - `GET /no-layer` is served *without* the layer/middleware; its handler
 //!   asks for `Session<TestSession>` the adapter's way, must get the
 //!   adapter's missing-session error, and answers `500` with an empty body.
@@ -68,6 +71,7 @@ pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u1
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
+    let path = path.strip_prefix("/nested").unwrap_or(path);
     let param = |name: &str| {
         query
             .split('&')
@@ -753,6 +757,75 @@ pub(crate) async fn cookie_tossing(start: Start) {
     }
 }
 
+/// Nested layers for the same session type and cookie (an outer one and
+/// one on a nested router or scope) make one decision for the cookie: at
+/// most one `Set-Cookie` for it, and after a write, the handler's. Before,
+/// the outer layer's removal of a refused cookie, or its re-seal of a
+/// stale one, came after the inner handler's write, and the browser kept
+/// the old value or none.
+pub(crate) async fn two_layers_for_the_same_type_make_one_decision(start: Start) {
+    let clock = TestClock::new();
+    let (k1, k2) = (key(), key());
+    let old_ring = Arc::new(Keyring::new([KeyEntry::new(1, k1.clone())]).expect("keyring"));
+    let ring =
+        Arc::new(Keyring::new([KeyEntry::new(1, k1), KeyEntry::new(2, k2)]).expect("keyring"));
+    let sealer = clock.sealer(&ring, "session");
+    let config = config(sealer.clone());
+    let removal = config.removal_cookie();
+    let server = start(config);
+    let ada = TestSession {
+        username: Some("ada".into()),
+        ..TestSession::default()
+    };
+    let stale = clock.sealer(&old_ring, "session").seal(&ada).expect("seal");
+    let current = sealer.seal(&ada).expect("seal");
+    let refused = [
+        "session=garbage".to_owned(),
+        format!("session={}", &current[..current.len() - 1]),
+    ];
+
+    // A write while the request carried a refused or a stale cookie: one
+    // Set-Cookie, the handler's.
+    for cookie in refused.iter().chain([&format!("session={stale}")]) {
+        let r = get(
+            server.addr,
+            "/nested/set?username=grace",
+            std::slice::from_ref(cookie),
+        )
+        .await;
+        assert_eq!((r.status, r.body.as_str()), (200, "ok"), "{cookie:.30}");
+        let opened = sealer
+            .open::<TestSession>(cookie_value(r.only_cookie()))
+            .expect("the handler's write");
+        assert_eq!(opened.value.username.as_deref(), Some("grace"));
+    }
+    // A refused cookie and no write: one removal.
+    for cookie in &refused {
+        let r = get(server.addr, "/nested/get", std::slice::from_ref(cookie)).await;
+        assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+        assert_eq!(r.set_cookies, [removal.as_str()], "{cookie:.30}");
+    }
+    // A stale cookie and no write: one re-seal, of the same session.
+    let r = get(server.addr, "/nested/get", &[format!("session={stale}")]).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ada:0"));
+    let resealed = sealer
+        .open::<TestSession>(cookie_value(r.only_cookie()))
+        .expect("re-sealed");
+    assert_eq!((resealed.key_id, resealed.value), (KeyId(2), ada));
+    // A valid cookie: the inner handler sees it; logout removes it once;
+    // untouched, nothing is written.
+    let mut jar = Jar::default();
+    jar.set("session", &current);
+    let r = jar.get(server.addr, "/nested/count").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "1"));
+    r.only_cookie();
+    let r = jar.get(server.addr, "/nested/get").await;
+    assert_eq!((r.body.as_str(), r.set_cookies.len()), ("ada:1", 0));
+    let r = jar.get(server.addr, "/nested/logout").await;
+    assert_eq!(r.set_cookies, [removal.as_str()]);
+    assert_eq!(jar.value("session"), None);
+}
+
 /// A handler that asks for the session without the layer gets an error
 /// (the test server answers it with an empty 500), not a session whose
 /// writes vanish.
@@ -782,6 +855,7 @@ macro_rules! acceptance_suite {
             two_servers_share_sessions,
             scheduled_rotation_across_servers,
             cookie_tossing,
+            two_layers_for_the_same_type_make_one_decision,
             missing_layer_is_an_error,
         );
     };

@@ -47,7 +47,7 @@ use hyper::header::{COOKIE, HOST, SET_COOKIE};
 use hyper_util::rt::TokioIo;
 use sealed_session::{
     CookieOptions, Error, Key, KeyEntry, KeyId, Keyring, SameSite, Sealer, Session, SessionConfig,
-    MAX_COOKIE_BYTES,
+    MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES,
 };
 use serde::{Deserialize, Serialize};
 
@@ -757,6 +757,66 @@ pub(crate) async fn cookie_tossing(start: Start) {
     }
 }
 
+/// The cap on cookies with our name (`MAX_SAME_NAME_COOKIES`) counts
+/// cookies, distinct ones too, across headers: at the cap, with exactly
+/// one valid among them, that one is the session; one over the cap, with
+/// exactly one valid, all are ignored unopened: no session, nothing removed.
+pub(crate) async fn same_name_cap_counts_distinct_cookies(start: Start) {
+    let clock = TestClock::new();
+    let ring = one_key_ring();
+    let sealer = clock.sealer(&ring, "session");
+    let server = start(config(sealer.clone()));
+    let ada = TestSession {
+        username: Some("ada".into()),
+        ..TestSession::default()
+    };
+    let valid = sealer.seal(&ada).expect("seal");
+    let past = clock.clone();
+    let expired = clock
+        .sealer(&ring, "session")
+        .clock(move || past.now() - 2 * TTL);
+    // Distinct cookies that do not open: expired (authentic), tampered,
+    // and junk.
+    let refused = |i: usize| match i % 3 {
+        0 => expired.seal(&ada).expect("seal"),
+        1 => {
+            let mut v = sealer.seal(&ada).expect("seal").into_bytes();
+            v[20] = if v[20] == b'A' { b'B' } else { b'A' };
+            String::from_utf8(v).expect("ASCII")
+        }
+        _ => format!("junk{i}"),
+    };
+    for (n, opens) in [
+        (MAX_SAME_NAME_COOKIES, true),
+        (MAX_SAME_NAME_COOKIES + 1, false),
+    ] {
+        for at in [0, n / 2, n - 1] {
+            let mut values: Vec<String> = (0..n - 1).map(refused).collect();
+            values.insert(at, valid.clone());
+            let distinct: std::collections::BTreeSet<&String> = values.iter().collect();
+            assert_eq!(distinct.len(), n);
+            let pairs: Vec<String> = values.iter().map(|v| format!("session={v}")).collect();
+            // In one header, and split over two.
+            for headers in [
+                vec![pairs.join("; ")],
+                vec![pairs[..3].join("; "), pairs[3..].join("; ")],
+            ] {
+                let r = get(server.addr, "/get", &headers).await;
+                let expected = if opens { "ada:0" } else { ":0" };
+                assert_eq!(
+                    (r.status, r.body.as_str()),
+                    (200, expected),
+                    "{n} cookies, valid at {at}"
+                );
+                assert!(
+                    r.set_cookies.is_empty(),
+                    "{n} cookies, valid at {at}: {r:?}"
+                );
+            }
+        }
+    }
+}
+
 /// Nested layers for the same session type and cookie (an outer one and
 /// one on a nested router or scope) make one decision for the cookie: at
 /// most one `Set-Cookie` for it, and after a write, the handler's. Before,
@@ -855,6 +915,7 @@ macro_rules! acceptance_suite {
             two_servers_share_sessions,
             scheduled_rotation_across_servers,
             cookie_tossing,
+            same_name_cap_counts_distinct_cookies,
             two_layers_for_the_same_type_make_one_decision,
             missing_layer_is_an_error,
         );

@@ -35,6 +35,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod capture;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -469,6 +471,45 @@ pub(crate) async fn bad_cookies_are_an_empty_session(start: Start) {
     let r = get(server.addr, "/get", &[format!("session={valid}")]).await;
     assert_eq!((r.status, r.body.as_str()), (200, "ada:0"));
     assert!(r.set_cookies.is_empty());
+}
+
+/// A refused cookie is logged: one warn-level "session cookie refused"
+/// event that names the cookie and the reason, and holds no piece of the
+/// cookie's value (the server's log must not become a store of session
+/// values, even refused ones).
+pub(crate) async fn refused_cookie_is_logged_without_its_value(start: Start) {
+    // A name no other test of this binary uses: the capture is shared.
+    const NAME: &str = "refusal-logged";
+    capture::install();
+    let clock = TestClock::new();
+    let sealer = clock.sealer(&one_key_ring(), NAME);
+    let config = config(sealer.clone());
+    let removal = config.removal_cookie();
+    let server = start(config);
+    let mut tampered = sealer
+        .seal(&TestSession::default())
+        .expect("seal")
+        .into_bytes();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+
+    let r = get(server.addr, "/get", &[format!("{NAME}={tampered}")]).await;
+    assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+    assert_eq!(r.set_cookies, [removal]);
+    // The event is emitted before the handler runs, so before the reply.
+    let lines = capture::lines_with(&format!("cookie={NAME:?}"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert!(line.starts_with("WARN "), "{line}");
+    assert!(line.contains("message=session cookie refused"), "{line}");
+    assert!(line.contains("error=authentication failed"), "{line}");
+    // No event at all, of this test or another, holds a piece of it.
+    for chunk in tampered.as_bytes().chunks(8) {
+        let chunk = std::str::from_utf8(chunk).expect("ASCII");
+        let leaks = capture::lines_with(chunk);
+        assert!(leaks.is_empty(), "{chunk:?} of the value in {leaks:?}");
+    }
 }
 
 /// An expired cookie (by the injected clock) is an empty session and is
@@ -908,6 +949,7 @@ macro_rules! acceptance_suite {
             secure_defaults,
             logout_removes_the_cookie,
             bad_cookies_are_an_empty_session,
+            refused_cookie_is_logged_without_its_value,
             expired_cookie,
             not_yet_valid_cookie_is_ignored_not_removed,
             rotation_on_the_wire,

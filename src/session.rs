@@ -681,6 +681,24 @@ mod tests {
         );
     }
 
+    /// Nested layers: an inner one for the same cookie reuses the outer
+    /// session and finishes nothing; one for another cookie name, even
+    /// with the same `T`, holds its own.
+    #[test]
+    fn begin_reuses_an_outer_session_for_the_same_cookie_only() {
+        let ring = Arc::new(Keyring::ephemeral().expect("rng"));
+        let c = SessionConfig::new(Sealer::from_shared(Arc::clone(&ring))).expect("valid");
+        let outer = Session::<u8>::begin(&c, None, [b"session=junk".as_slice()]).expect("first");
+        assert!(Session::<u8>::begin(&c, Some(&outer), [b"session=junk".as_slice()]).is_none());
+        let same_name = SessionConfig::new(Sealer::from_shared(Arc::clone(&ring))).expect("valid");
+        assert!(Session::<u8>::begin(&same_name, Some(&outer), []).is_none());
+        let other = SessionConfig::new(Sealer::from_shared(ring).name("admin")).expect("valid");
+        let inner = Session::<u8>::begin(&other, Some(&outer), []).expect("another cookie");
+        inner.set(1).expect("small");
+        assert!(outer.is_empty());
+        assert_eq!(outer.finish(), Some(c.removal_cookie()));
+    }
+
     #[test]
     fn stale_key_is_resealed_keeping_expiry() {
         let now = Arc::new(AtomicU64::new(1_800_000_000));

@@ -194,6 +194,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// type and cookie loaded it and alone finishes it, and the handler
     /// uses that one: one decision per cookie, so no second `Set-Cookie`
     /// for it can follow (and undo) the handler's write.
+    #[cfg(any(feature = "hyper", feature = "actix"))]
     pub(crate) fn begin<'a>(
         config: &SessionConfig,
         existing: Option<&Session<T>>,
@@ -685,6 +686,7 @@ mod tests {
     /// session and finishes nothing; one for another cookie name, even
     /// with the same `T`, holds its own.
     #[test]
+    #[cfg(any(feature = "hyper", feature = "actix"))]
     fn begin_reuses_an_outer_session_for_the_same_cookie_only() {
         let ring = Arc::new(Keyring::ephemeral().expect("rng"));
         let c = SessionConfig::new(Sealer::from_shared(Arc::clone(&ring))).expect("valid");

@@ -108,7 +108,7 @@ struct State<T> {
 enum Status {
     /// Nothing to write: no cookie came, or a valid current one did, or the
     /// request was ambiguous (several valid cookies of our name), or the
-    /// only valid one is not yet valid (a peer's clock is ahead).
+    /// only authentic one is not yet valid (a peer's clock is ahead).
     Unchanged,
     /// The cookie that came did not open: remove it.
     Refused,

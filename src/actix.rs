@@ -8,6 +8,11 @@
 //! `Set-Cookie`, if any, to append ([`Session::finish`]). Bodies pass
 //! through untouched, whatever their type.
 //!
+//! Middlewares may nest (`App::wrap` and `Scope::wrap` with the same
+//! `SessionMiddleware<T>`): for the same `T` and cookie name, the outermost
+//! one loads and finishes the session and the inner ones pass it on, so
+//! the response carries at most one `Set-Cookie` for the cookie.
+//!
 //! Everything else is the shared cookie layer, the same as under the tower
 //! adapter: storing seals at once and returns the size error to the
 //! handler; `Set-Cookie` goes out only on change, clear or re-seal; a
@@ -186,12 +191,18 @@ where
     forward_ready!(inner);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let cookies = req.headers().get_all(COOKIE);
-        let session = Session::<T>::load(&self.config, cookies.map(HeaderValue::as_bytes));
-        req.extensions_mut().insert(session.clone());
+        // None under an outer middleware for the same cookie: it finishes.
+        let session = Session::<T>::begin(
+            &self.config,
+            req.extensions().get(),
+            req.headers().get_all(COOKIE).map(HeaderValue::as_bytes),
+        );
+        if let Some(session) = &session {
+            req.extensions_mut().insert(session.clone());
+        }
         ResponseFuture {
             inner: self.inner.call(req),
-            session: Some(session),
+            session,
         }
     }
 }

@@ -1,7 +1,11 @@
-//! Cookie attributes, `Set-Cookie` formatting and `Cookie` header reading,
-//! shared by every adapter. Nothing here knows an HTTP framework.
+//! Cookie attributes, `Set-Cookie` formatting and strict `Cookie` header
+//! parsing, shared by every adapter. Nothing here knows an HTTP framework
+//! or opens a value. The `cookie` crate formats `Set-Cookie` only: its
+//! parser trims Unicode whitespace from names, which would read a name a
+//! browser keeps apart from ours (`\u{2000}__Host-session`) as ours.
 
 use core::fmt;
+use core::str::Utf8Error;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -289,35 +293,43 @@ impl SessionConfig {
 
     /// The values of every cookie named [`SessionConfig::cookie_name`] in
     /// the request's `Cookie` header values, in the order they appear
-    /// (headers in order, then left to right). A header value that is not
-    /// UTF-8 or a piece that is not `name=value` is skipped. Names compare
-    /// exactly (case-sensitively); values are not percent-decoded.
+    /// (headers in order, then left to right).
+    ///
+    /// The headers are read strictly, as bytes: pairs are separated by
+    /// `;`, only SP and HTAB are trimmed around names and values, and a
+    /// name must equal the cookie name byte for byte (so `Session`, or
+    /// `session` behind a Unicode space such as U+2000, is another cookie:
+    /// a browser keeps such a name apart from ours, and does not apply the
+    /// `__Host-` rules to it). A piece without `=` is skipped. Values are
+    /// not unquoted or percent-decoded.
+    ///
+    /// Only the values of our own cookies are decoded as UTF-8, so bytes
+    /// elsewhere in a header hide nothing. A value of ours that is not
+    /// UTF-8 is an `Err`: it is still one of our cookies, one that does not
+    /// open (sealed values are ASCII).
     ///
     /// ```
     /// # use sealed_session::{Keyring, Sealer, SessionConfig};
     /// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?))?;
-    /// let headers: [&[u8]; 2] = [b"a=1; session=x", b"session=y;b=2"];
-    /// assert_eq!(config.request_values(headers), ["x", "y"]);
+    /// let headers: [&[u8]; 2] = [
+    ///     b"a=1; session=x; \xe2\x80\x80session=planted",
+    ///     b"\xff=\xfe; session=y;b=2; session=\xff",
+    /// ];
+    /// let values = config.request_values(headers);
+    /// assert_eq!(values[..2], [Ok("x"), Ok("y")]);
+    /// assert!(values[2].is_err());
+    /// assert_eq!(values.len(), 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn request_values<'a>(
         &self,
         cookie_headers: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Vec<String> {
+    ) -> Vec<Result<&'a str, Utf8Error>> {
         let name = self.cookie_name();
-        let mut values = Vec::new();
-        for header in cookie_headers {
-            let Ok(header) = core::str::from_utf8(header) else {
-                tracing::debug!("ignoring a Cookie header that is not UTF-8");
-                continue;
-            };
-            for cookie in ::cookie::Cookie::split_parse(header).flatten() {
-                if cookie.name() == name {
-                    values.push(cookie.value().to_owned());
-                }
-            }
-        }
-        values
+        cookie_headers
+            .into_iter()
+            .flat_map(|header| named_values(header, name))
+            .collect()
     }
 
     fn format(&self, value: &str, max_age: Option<Duration>) -> String {
@@ -343,6 +355,43 @@ fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// The values of the cookies called `name` in one `Cookie` header value,
+/// left to right; `name` must be a token (as [`SessionConfig`] checks).
+///
+/// Strict on purpose (DESIGN decision 11): the header is split at `;`; in
+/// each piece the name is what comes before the first `=` and the value
+/// what comes after it, each trimmed of SP and HTAB only, which is what a
+/// browser trims when it stores a cookie (RFC 6265 §5.2). The name must
+/// then equal `name` byte for byte: any other byte, a Unicode space
+/// included, makes it another cookie. A piece without `=` (a nameless
+/// cookie, or an empty piece) is skipped. The value is not unquoted or
+/// percent-decoded; it is decoded as UTF-8 only when the name matches, so
+/// a neighbour's bytes never hide ours. Never allocates.
+pub(crate) fn named_values<'h, 'n>(
+    header: &'h [u8],
+    name: &'n str,
+) -> impl Iterator<Item = Result<&'h str, Utf8Error>> + use<'h, 'n> {
+    debug_assert!(is_token(name));
+    header.split(|&b| b == b';').filter_map(move |piece| {
+        let eq = piece.iter().position(|&b| b == b'=')?;
+        let (pair_name, value) = (&piece[..eq], &piece[eq + 1..]);
+        (trim_sp_htab(pair_name) == name.as_bytes())
+            .then(|| core::str::from_utf8(trim_sp_htab(value)))
+    })
+}
+
+/// `s` without leading and trailing SP and HTAB (RFC 5234 `WSP`), and
+/// nothing else: not the other ASCII or Unicode whitespace.
+fn trim_sp_htab(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
 }
 
 fn is_attribute_safe(s: &str) -> bool {
@@ -523,6 +572,11 @@ mod tests {
         );
     }
 
+    /// Our values in one header, `Err` shown as `None`.
+    fn values<'h>(header: &'h [u8], name: &str) -> Vec<Option<&'h str>> {
+        named_values(header, name).map(Result::ok).collect()
+    }
+
     #[test]
     fn request_values_in_order_and_skips_junk() {
         let config = SessionConfig::new(sealer("session")).expect("valid");
@@ -532,7 +586,95 @@ mod tests {
             b"junk;;=;  session = two ; Session=case",
             b"sessionx=no; xsession=no",
         ];
-        assert_eq!(config.request_values(headers), ["one", "two"]);
+        assert_eq!(config.request_values(headers), [Ok("one"), Ok("two")]);
         assert!(config.request_values([]).is_empty());
+    }
+
+    /// A browser keeps a name behind a Unicode space apart from ours and
+    /// lets any sibling subdomain set it, so it must not read as our
+    /// `__Host-` cookie (the `cookie` crate's parser trims such spaces).
+    #[test]
+    fn unicode_whitespace_name_is_not_host_prefixed_session() {
+        let name = "__Host-session";
+        for space in [
+            "\u{2000}", "\u{00A0}", "\u{FEFF}", "\u{3000}", "\u{85}", "\u{200B}",
+        ] {
+            for header in [
+                format!("{space}__Host-session=planted"),
+                format!("__Host-session{space}=planted"),
+                format!("a=1; {space}__Host-session=planted; b=2"),
+                format!("a=1;{space} __Host-session =planted"),
+            ] {
+                assert_eq!(values(header.as_bytes(), name), [], "{header:?}");
+            }
+        }
+        // Other ASCII whitespace is not trimmed either: a browser trims SP
+        // and HTAB only.
+        for space in ["\n", "\r", "\x0b", "\x0c"] {
+            let header = format!("{space}__Host-session=planted");
+            assert_eq!(values(header.as_bytes(), name), [], "{header:?}");
+        }
+        // Next to a planted one, ours is the only value.
+        let header = "\u{2000}__Host-session=planted; __Host-session=ours";
+        assert_eq!(values(header.as_bytes(), name), [Some("ours")]);
+    }
+
+    #[test]
+    fn only_sp_and_htab_are_trimmed() {
+        let v = |h: &'static str| values(h.as_bytes(), "s");
+        assert_eq!(v("s=a"), [Some("a")]);
+        assert_eq!(v(" \t s \t = \t a \t ;"), [Some("a")]);
+        assert_eq!(v("\ts=a\t;\ts=b"), [Some("a"), Some("b")]);
+        assert_eq!(v("s=a b"), [Some("a b")], "inside a value: kept");
+        assert_eq!(v("s=\u{2000}a\u{2000}"), [Some("\u{2000}a\u{2000}")]);
+        assert_eq!(v("s =a; S=b; s\u{A0}=c"), [Some("a")]);
+    }
+
+    #[test]
+    fn empty_pairs_equals_and_quotes() {
+        let v = |h: &'static str| values(h.as_bytes(), "s");
+        assert_eq!(v(""), []);
+        assert_eq!(v(";;; ;\t;"), []);
+        assert_eq!(v("s"), [], "no `=`: a nameless cookie, not ours");
+        assert_eq!(v("=s; =; s"), []);
+        assert_eq!(v("s="), [Some("")], "ours, empty: refused later");
+        assert_eq!(v("s=="), [Some("=")]);
+        assert_eq!(
+            v("s=a=b=; t=s=c"),
+            [Some("a=b=")],
+            "value after the first `=`"
+        );
+        assert_eq!(v("s=\"a\""), [Some("\"a\"")], "quotes are kept");
+        assert_eq!(
+            v("s=\"a;b\""),
+            [Some("\"a")],
+            "`;` ends a pair, quoted or not"
+        );
+        assert_eq!(v(";s=a;;s=b;"), [Some("a"), Some("b")]);
+    }
+
+    #[test]
+    fn non_utf8_neighbours_hide_nothing() {
+        let v = |h: &'static [u8]| values(h, "s");
+        assert_eq!(v(b"\xff=\xfe; s=a"), [Some("a")], "before");
+        assert_eq!(v(b"s=a; t=\xff\xfe"), [Some("a")], "after");
+        assert_eq!(v(b"\xc3=1;s=a;\xff"), [Some("a")], "both");
+        assert_eq!(v(b"t\xff=1; s=a"), [Some("a")], "in a name");
+        assert_eq!(
+            v(b"\xffs=a; s\xff=b"),
+            [],
+            "a name with other bytes is not ours"
+        );
+        // Our own value that is not UTF-8: still ours, an `Err`.
+        assert_eq!(v(b"s=a\xff; s=b"), [None, Some("b")]);
+        // A multi-byte character split by `;` does not matter either.
+        assert_eq!(v(b"t=\xe2\x80;s=a;\x80"), [Some("a")]);
+    }
+
+    #[test]
+    fn names_compare_byte_for_byte() {
+        let v = |h: &'static str| values(h.as_bytes(), "__Host-s");
+        assert_eq!(v("__host-s=a; __HOST-S=b; __Host-s=c"), [Some("c")]);
+        assert_eq!(v("__Host-s%20=a; %5F_Host-s=b"), []);
     }
 }

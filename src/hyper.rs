@@ -9,6 +9,11 @@
 //! the session which `Set-Cookie`, if any, to append ([`Session::finish`]).
 //! Bodies pass through untouched, whatever their type.
 //!
+//! Layers may nest (an outer `SessionLayer<T>` and another on a nested
+//! router): for the same `T` and cookie name, the outermost one loads and
+//! finishes the session and the inner ones pass it on, so the response
+//! carries at most one `Set-Cookie` for the cookie.
+//!
 //! A handler that asks for a session where no layer for that session type
 //! ran gets [`MissingSession`] (the axum extractor answers it with an empty
 //! `500 Internal Server Error` and an error event), never a detached
@@ -204,12 +209,19 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let cookies = req.headers().get_all(COOKIE);
-        let session = Session::<T>::load(&self.config, cookies.iter().map(HeaderValue::as_bytes));
-        req.extensions_mut().insert(session.clone());
+        let cookies = req.headers().get_all(COOKIE).iter();
+        // None under an outer layer for the same cookie: it finishes.
+        let session = Session::<T>::begin(
+            &self.config,
+            req.extensions().get(),
+            cookies.map(HeaderValue::as_bytes),
+        );
+        if let Some(session) = &session {
+            req.extensions_mut().insert(session.clone());
+        }
         ResponseFuture {
             inner: self.inner.call(req),
-            session: Some(session),
+            session,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::cookie::{SessionConfig, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
+use crate::cookie::{named_values, SessionConfig, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
 use crate::envelope::Times;
 use crate::error::{Error, Result};
 use crate::keyring::{system_time, unix_secs_saturating};
@@ -30,18 +30,42 @@ use crate::sealer::Opened;
 ///   another name or purpose, does not decode as `T`): an empty session,
 ///   and the response removes the cookie unless the handler stores a new
 ///   one; a `tracing` event says why (no cookie value in it);
+/// - a cookie that is not yet valid ([`Error::NotYetValid`]: authentic, but
+///   sealed by a server whose clock is ahead of ours by more than the
+///   sealer's leeway): an empty session for this request, and nothing
+///   removed unless the handler stores a new one. It is someone's live
+///   session, which opens here once the clocks agree; removing it would
+///   let a lagging server log out its peers' fresh sessions. A warn event
+///   says so;
 /// - a valid cookie sealed with a key that no longer seals: the response
 ///   carries it re-sealed under the current key, with its original expiry;
 /// - a valid cookie left untouched: no `Set-Cookie` at all.
 ///
+/// A cookie is ours when its name is the cookie name byte for byte, as
+/// [`SessionConfig::request_values`] reads the headers: `\u{2000}session`
+/// or `Session` is another cookie, and is neither used nor removed.
+///
 /// **Several cookies with the session's name** (a sibling subdomain can
-/// plant one, "cookie tossing"): each is tried, in order. If exactly one
-/// opens, it is the session. If two or more open, none is used (the session
-/// is empty) and nothing is removed: a removal could only reach the cookie
-/// at our own path and domain and would leave the planted one in force. If
-/// none opens, the session is empty and the response removes the cookie at
-/// our path and domain. More than [`MAX_SAME_NAME_COOKIES`] are ignored
-/// unopened. A `__Host-` cookie name rules tossing out.
+/// plant one, "cookie tossing"): each is tried, in order, and one that is
+/// not yet valid counts as one that opens (it is authentic: a planted
+/// cookie must not take the place of the user's own fresh session). If
+/// exactly one opens, it is the session, or, if it is not yet valid, the
+/// session is empty and nothing is removed. If two or more open, none is
+/// used (the session is empty) and nothing is removed: a removal could only
+/// reach the cookie at our own path and domain and would leave the planted
+/// one in force. If none opens, the session is empty and the response
+/// removes the cookie at our path and domain. More than
+/// [`MAX_SAME_NAME_COOKIES`] are ignored unopened (nothing removed). A
+/// `__Host-` cookie name rules tossing out.
+///
+/// **Nested layers** (an outer layer or middleware and another on a
+/// sub-router or scope, both for `Session<T>` and the same cookie name):
+/// the outermost one loads the session and alone decides the cookie; the
+/// inner ones find it in the request and pass it on untouched, so the
+/// handler's write is the one `Set-Cookie` for that cookie, never followed
+/// by a removal or re-seal from another layer. (Inner layers for other
+/// cookie names, with the same `T`, hold their own sessions; the handler
+/// sees the innermost one.)
 ///
 /// Adapters call [`Session::load`] before the handler and
 /// [`Session::finish`] after it; handlers use [`Session::get`],
@@ -90,7 +114,8 @@ struct State<T> {
 #[derive(Debug)]
 enum Status {
     /// Nothing to write: no cookie came, or a valid current one did, or the
-    /// request was ambiguous (several valid cookies of our name).
+    /// request was ambiguous (several valid cookies of our name), or the
+    /// only authentic one is not yet valid (a peer's clock is ahead).
     Unchanged,
     /// The cookie that came did not open: remove it.
     Refused,
@@ -169,6 +194,23 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 }),
             }),
         }
+    }
+
+    /// What an adapter does before the handler: the session it loads,
+    /// puts into the request and finishes after the handler; or `None`
+    /// when `existing`, the `Session<T>` already in the request, is for the
+    /// same cookie name. Then an outer layer or middleware for the same
+    /// type and cookie loaded it and alone finishes it, and the handler
+    /// uses that one: one decision per cookie, so no second `Set-Cookie`
+    /// for it can follow (and undo) the handler's write.
+    #[cfg(any(feature = "hyper", feature = "actix"))]
+    pub(crate) fn begin<'a>(
+        config: &SessionConfig,
+        existing: Option<&Session<T>>,
+        cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Option<Self> {
+        let outer = existing.is_some_and(|s| s.config().cookie_name() == config.cookie_name());
+        (!outer).then(|| Session::load(config, cookie_headers))
     }
 
     /// Stores `value`: seals it now and keeps the `Set-Cookie` header for
@@ -306,8 +348,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// the session's status becomes a header.
     ///
     /// - stored by the handler: the cookie sealed when it was stored;
-    /// - cleared by the handler, or a cookie that did not open: the removal
-    ///   cookie ([`SessionConfig::removal_cookie`]);
+    /// - cleared by the handler, or cookies that were all refused (see the
+    ///   type's docs): the removal cookie ([`SessionConfig::removal_cookie`]);
     /// - a valid cookie under a key that no longer seals: the value
     ///   re-sealed under the current key with its original expiry (if that
     ///   fails, a warn event and no header: the old cookie still opens as
@@ -393,32 +435,56 @@ fn open_request<'a, T: DeserializeOwned>(
     cookie_headers: impl IntoIterator<Item = &'a [u8]>,
 ) -> (Option<(T, Times)>, Status) {
     let name = config.cookie_name();
-    let candidates = config.request_values(cookie_headers);
+    // One more than the maximum is enough to know there are too many: the
+    // rest of the headers is not even read.
+    let candidates: Vec<_> = cookie_headers
+        .into_iter()
+        .flat_map(|header| named_values(header, name))
+        .take(MAX_SAME_NAME_COOKIES + 1)
+        .collect();
     if candidates.is_empty() {
         return (None, Status::Unchanged);
     }
     if candidates.len() > MAX_SAME_NAME_COOKIES {
         tracing::warn!(
             cookie = name,
-            count = candidates.len(),
+            max = MAX_SAME_NAME_COOKIES,
             "too many cookies with the session's name; all ignored"
         );
         return (None, Status::Unchanged);
     }
     let mut found: Option<Opened<T>> = None;
+    // Cookies that authenticated: the one that opened, and any not yet
+    // valid (live sessions that a server whose clock is ahead sealed).
+    let mut authentic = 0_usize;
     for value in &candidates {
-        match config.sealer().open::<T>(value) {
-            Ok(opened) if found.is_some() => {
-                drop(opened);
+        // A value of ours that is not UTF-8 is not a sealed value.
+        let opened = match value {
+            Ok(value) => config.sealer().open::<T>(value),
+            Err(_) => Err(Error::Malformed),
+        };
+        match opened {
+            Ok(opened) => {
+                authentic += 1;
+                found = Some(opened);
+            }
+            Err(Error::NotYetValid) => {
+                authentic += 1;
                 tracing::warn!(
                     cookie = name,
-                    count = candidates.len(),
-                    "several valid cookies with the session's name (cookie tossing?); none used"
+                    error = %Error::NotYetValid,
+                    "session cookie ignored, not removed (is a server's clock ahead of ours?)"
                 );
-                return (None, Status::Unchanged);
             }
-            Ok(opened) => found = Some(opened),
             Err(error) => log_refused(name, &error),
+        }
+        if authentic > 1 {
+            tracing::warn!(
+                cookie = name,
+                count = candidates.len(),
+                "several valid cookies with the session's name (cookie tossing?); none used"
+            );
+            return (None, Status::Unchanged);
         }
     }
     match found {
@@ -440,6 +506,11 @@ fn open_request<'a, T: DeserializeOwned>(
             };
             (Some((value, times)), status)
         }
+        // The only cookie that authenticated is not yet valid: a peer's
+        // fresh session. Removing it would log its user out (and could
+        // only reach the cookie at our own path and domain anyway): ignore
+        // it; it opens here once our clock catches up.
+        None if authentic > 0 => (None, Status::Unchanged),
         // With several candidates one may have been planted by someone
         // else, but none opened, so removing ours loses nothing.
         None => (None, Status::Refused),
@@ -466,8 +537,9 @@ fn split<T>(opened: Opened<T>) -> (T, Opened<()>) {
 
 /// One event per refused cookie: the reason, never the value. Warn level
 /// for what points at tampering or a misconfiguration (authentication
-/// failed, unknown key, not yet valid: clocks apart, undecodable: a schema
-/// change without a new purpose), debug for the rest.
+/// failed, unknown key, undecodable: a schema change without a new
+/// purpose), debug for the rest. (A cookie that is not yet valid is not
+/// refused but ignored, with its own warn event.)
 fn log_refused(name: &str, error: &Error) {
     match error {
         // Routine: sessions end, and browsers send junk.
@@ -658,6 +730,79 @@ mod tests {
         let s = Session::<u8>::load(&c, [many.as_bytes()]);
         assert!(s.is_empty());
         assert_eq!(s.finish(), None);
+    }
+
+    /// A server whose clock lags its peers' by more than the leeway must
+    /// not delete their fresh sessions.
+    #[test]
+    fn not_yet_valid_cookie_is_ignored_not_removed() {
+        let ring = Arc::new(Keyring::ephemeral().expect("rng"));
+        let at = |secs: u64| move || UNIX_EPOCH + Duration::from_secs(secs);
+        let now = 1_800_000_000;
+        let ours = Sealer::from_shared(Arc::clone(&ring)).clock(at(now));
+        let c = SessionConfig::new(ours).expect("valid");
+        // Two minutes ahead: past the default leeway of one minute.
+        let peer = Sealer::from_shared(Arc::clone(&ring)).clock(at(now + 120));
+        let early = format!("session={}", peer.seal(&1_u8).expect("small"));
+        let valid = format!("session={}", c.sealer().seal(&2_u8).expect("small"));
+        let load = |h: &str| {
+            let s = Session::<u8>::load(&c, [h.as_bytes()]);
+            (s.get(), s.finish())
+        };
+
+        let (loaded, lines) = crate::session::capture::capture(|| load(&early));
+        assert_eq!(loaded, (None, None), "empty, and not removed");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("WARN"), "{lines:?}");
+        assert!(lines[0].contains("not yet valid"), "{lines:?}");
+        assert!(lines[0].contains("not removed"), "{lines:?}");
+        assert!(!lines[0].contains(&early[8..24]), "{lines:?}");
+
+        // Refused cookies beside it: still nothing removed, since the
+        // removal would reach whichever of them sits at our path.
+        let h = format!("session=junk; {early}; session=more-junk");
+        assert_eq!(load(&h), (None, None));
+        // Beside a valid one, in either order: two authentic cookies,
+        // ambiguous as with two valid ones (a planted valid cookie must
+        // not replace the user's own fresh session).
+        assert_eq!(load(&format!("{early}; {valid}")), (None, None));
+        assert_eq!(load(&format!("{valid}; {early}")), (None, None));
+        // The handler may still store a session, which replaces it.
+        let s = Session::<u8>::load(&c, [early.as_bytes()]);
+        s.set(3).expect("small");
+        let header = s.finish().expect("changed");
+        let again = Session::<u8>::load(&c, [cookie_of(&header).as_bytes()]);
+        assert_eq!(again.get(), Some(3));
+        // Within the leeway it opens; once our clock catches up, the
+        // ignored cookie opens too.
+        let near = Sealer::from_shared(Arc::clone(&ring)).clock(at(now + 60));
+        let near = format!("session={}", near.seal(&4_u8).expect("small"));
+        assert_eq!(load(&near), (Some(4), None));
+        let later =
+            SessionConfig::new(Sealer::from_shared(ring).clock(at(now + 60))).expect("valid");
+        assert_eq!(
+            Session::<u8>::load(&later, [early.as_bytes()]).get(),
+            Some(1)
+        );
+    }
+
+    /// Nested layers: an inner one for the same cookie reuses the outer
+    /// session and finishes nothing; one for another cookie name, even
+    /// with the same `T`, holds its own.
+    #[test]
+    #[cfg(any(feature = "hyper", feature = "actix"))]
+    fn begin_reuses_an_outer_session_for_the_same_cookie_only() {
+        let ring = Arc::new(Keyring::ephemeral().expect("rng"));
+        let c = SessionConfig::new(Sealer::from_shared(Arc::clone(&ring))).expect("valid");
+        let outer = Session::<u8>::begin(&c, None, [b"session=junk".as_slice()]).expect("first");
+        assert!(Session::<u8>::begin(&c, Some(&outer), [b"session=junk".as_slice()]).is_none());
+        let same_name = SessionConfig::new(Sealer::from_shared(Arc::clone(&ring))).expect("valid");
+        assert!(Session::<u8>::begin(&same_name, Some(&outer), []).is_none());
+        let other = SessionConfig::new(Sealer::from_shared(ring).name("admin")).expect("valid");
+        let inner = Session::<u8>::begin(&other, Some(&outer), []).expect("another cookie");
+        inner.set(1).expect("small");
+        assert!(outer.is_empty());
+        assert_eq!(outer.finish(), Some(c.removal_cookie()));
     }
 
     #[test]

@@ -225,6 +225,19 @@ fn regenerate_open_seeds() {
             "eight-with-valid",
             format!("{}session={a}", "session=x; ".repeat(7)),
         ),
+        (
+            "not-yet-valid",
+            format!("session={}", value("sealed-xchacha-future")),
+        ),
+        (
+            "not-yet-valid-beside-valid",
+            format!("session={}; session={a}", value("sealed-aes-future")),
+        ),
+        ("unicode-space-name", format!("\u{2000}session={a}")),
+        (
+            "unicode-space-beside",
+            format!("\u{3000}session={x}; session={a}"),
+        ),
     ];
     let cookie_dir = corpus_dir("cookie_header");
     for (file, text) in cookie_seeds {
@@ -233,6 +246,9 @@ fn regenerate_open_seeds() {
     let mut non_utf8 = format!("session={a}").into_bytes();
     non_utf8.push(0xff);
     fs::write(cookie_dir.join("non-utf8"), non_utf8).expect("write seed");
+    let mut neighbour = b"legacy=\xff\xfe; ".to_vec();
+    neighbour.extend_from_slice(format!("session={a}").as_bytes());
+    fs::write(cookie_dir.join("non-utf8-neighbour"), neighbour).expect("write seed");
 
     let register_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_bodies/sealed.txt");
     fs::write(register_path, register).expect("write register");

@@ -284,18 +284,32 @@ mod cookie_layer {
         assert_eq!(load(&config, &headers), (None, None));
     }
 
+    /// Only our own values are decoded as UTF-8: one of ours that is not
+    /// is a refused cookie, and bytes anywhere else hide nothing.
     #[test]
-    fn non_utf8_headers_are_skipped() {
+    fn non_utf8_bytes_hide_no_session() {
         let config = config(sealer());
         let value = valid(&config);
+        let removal = config.removal_cookie();
         let mut bad = format!("session={value}").into_bytes();
         bad.push(0xff);
-        assert_eq!(load(&config, &[&bad]), (None, None));
+        assert_eq!(load(&config, &[&bad]), (None, Some(removal)));
         let good = format!("session={value}");
         assert_eq!(
             load(&config, &[&bad, good.as_bytes()]),
             (Some("ada".to_owned()), None)
         );
+        for header in [
+            [b"\xff=\xfe; ".as_slice(), good.as_bytes()].concat(),
+            [good.as_bytes(), b"; t=\xff\xfe".as_slice()].concat(),
+            [b"\xc3;".as_slice(), good.as_bytes(), b";\x80".as_slice()].concat(),
+        ] {
+            assert_eq!(
+                load(&config, &[&header]),
+                (Some("ada".to_owned()), None),
+                "{header:?}"
+            );
+        }
     }
 
     #[test]

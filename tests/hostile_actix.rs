@@ -62,3 +62,17 @@ async fn hostile_cookie_headers_are_no_session() {
     // Fewer cookies around ours: actix's request head is limited to 128 KiB.
     hostile::hostile_cookie_headers_are_no_session(server.addr, &config, 5_000).await;
 }
+
+#[tokio::test]
+async fn unicode_whitespace_name_is_not_host_prefixed_session() {
+    let config = hostile::host_config();
+    let server = start(config.clone());
+    hostile::unicode_whitespace_name_is_not_host_prefixed_session(server.addr, &config).await;
+}
+
+#[tokio::test]
+async fn non_utf8_neighbour_cookie_does_not_hide_the_session() {
+    let config = hostile::config();
+    let server = start(config.clone());
+    hostile::non_utf8_neighbour_cookie_does_not_hide_the_session(server.addr, &config).await;
+}

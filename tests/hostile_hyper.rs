@@ -65,3 +65,17 @@ async fn hostile_cookie_headers_are_no_session() {
     let server = start(config.clone()).await;
     hostile::hostile_cookie_headers_are_no_session(server.addr, &config, 10_000).await;
 }
+
+#[tokio::test]
+async fn unicode_whitespace_name_is_not_host_prefixed_session() {
+    let config = hostile::host_config();
+    let server = start(config.clone()).await;
+    hostile::unicode_whitespace_name_is_not_host_prefixed_session(server.addr, &config).await;
+}
+
+#[tokio::test]
+async fn non_utf8_neighbour_cookie_does_not_hide_the_session() {
+    let config = hostile::config();
+    let server = start(config.clone()).await;
+    hostile::non_utf8_neighbour_cookie_does_not_hide_the_session(server.addr, &config).await;
+}

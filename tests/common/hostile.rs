@@ -64,6 +64,86 @@ pub(crate) fn config() -> SessionConfig {
     SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("os rng"))).expect("valid name")
 }
 
+/// A config for the cookie `__Host-session`.
+pub(crate) fn host_config() -> SessionConfig {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("os rng")).name("__Host-session");
+    SessionConfig::new(sealer).expect("valid name")
+}
+
+/// A browser keeps `\u{2000}__Host-session` (a Unicode space, then our
+/// name) as a name of its own, without the `__Host-` rules, so a sibling
+/// subdomain may set it. Carrying a valid `__Host-session` value, it must
+/// not be read as our cookie: no session (the value is not accepted), and
+/// nothing to remove; next to the real cookie it changes nothing.
+/// `config` is the server's, named `__Host-session`.
+pub(crate) async fn unicode_whitespace_name_is_not_host_prefixed_session(
+    addr: SocketAddr,
+    config: &SessionConfig,
+) {
+    assert_eq!(config.cookie_name(), "__Host-session");
+    let seal = |who: &str| config.sealer().seal(&who.to_owned()).expect("seals");
+    let (planted, ours) = (seal("attacker"), seal("victim"));
+
+    let r = get(addr, &[format!("__Host-session={ours}").as_bytes()]).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "victim"));
+
+    for space in ["\u{2000}", "\u{00A0}", "\u{FEFF}", "\u{3000}"] {
+        for header in [
+            format!("{space}__Host-session={planted}"),
+            format!("__Host-session{space}={planted}"),
+            format!("theme=dark; {space}__Host-session={planted}"),
+        ] {
+            let r = get(addr, &[header.as_bytes()]).await;
+            assert_eq!((r.status, r.body.as_str()), (200, "-"), "{header:?}");
+            assert!(
+                r.set_cookies.is_empty(),
+                "not ours: {header:?} {:?}",
+                r.set_cookies
+            );
+        }
+        // Planted next to the victim's cookie, in either order and header:
+        // the victim keeps their session (not two sessions, no logout).
+        let plant = format!("{space}__Host-session={planted}");
+        let real = format!("__Host-session={ours}");
+        for headers in [
+            vec![format!("{plant}; {real}")],
+            vec![format!("{real}; {plant}")],
+            vec![plant.clone(), real.clone()],
+        ] {
+            let headers: Vec<&[u8]> = headers.iter().map(|h| h.as_bytes()).collect();
+            let r = get(addr, &headers).await;
+            assert_eq!((r.status, r.body.as_str()), (200, "victim"), "{plant:?}");
+            assert!(r.set_cookies.is_empty(), "{:?}", r.set_cookies);
+        }
+    }
+}
+
+/// A cookie whose bytes are not UTF-8 next to ours, in the same header,
+/// before or after it: the session is still found, nothing written.
+/// (A browser sends whatever bytes another site's script or server put
+/// into a cookie.) `config` is the server's, named `session`.
+pub(crate) async fn non_utf8_neighbour_cookie_does_not_hide_the_session(
+    addr: SocketAddr,
+    config: &SessionConfig,
+) {
+    let valid = config.sealer().seal(&"ada".to_owned()).expect("seals");
+    let ours = format!("session={valid}");
+    for header in [
+        [b"legacy=\xff\xfe; ".as_slice(), ours.as_bytes()].concat(),
+        [ours.as_bytes(), b"; legacy=caf\xe9".as_slice()].concat(),
+        [
+            b"\xe9t\xe9=1; ".as_slice(),
+            ours.as_bytes(),
+            b"; x=\xff".as_slice(),
+        ]
+        .concat(),
+    ] {
+        let r = get(addr, &[&header]).await;
+        assert_eq!((r.status, r.body.as_str()), (200, "ada"), "{header:?}");
+        assert!(r.set_cookies.is_empty(), "{:?}", r.set_cookies);
+    }
+}
+
 /// Runs every hostile header against the server at `addr`, which serves
 /// `config`. `crowd` is how many other cookies fit around ours under the
 /// framework's own head limit.

@@ -23,6 +23,9 @@
 //!   layer/middleware; its handler takes the `Session<TestSession>` the
 //!   adapter's way and answers `route(path_and_query, &session)`: the
 //!   status code and the body (text/plain) it returns, nothing else;
+//! - paths under `/nested/` are wrapped, inside that one, by a second
+//!   layer/middleware with the same config (as on a nested router or
+//!   scope); `route` serves them as the same path without `/nested`;
 //! - `GET /no-layer` is served *without* the layer/middleware; its handler
 //!   asks for `Session<TestSession>` the adapter's way, must get the
 //!   adapter's missing-session error, and answers `500` with an empty body.
@@ -31,6 +34,8 @@
 //! statuses and bodies.
 
 #![allow(dead_code)]
+
+pub(crate) mod capture;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -44,7 +49,7 @@ use hyper::header::{COOKIE, HOST, SET_COOKIE};
 use hyper_util::rt::TokioIo;
 use sealed_session::{
     CookieOptions, Error, Key, KeyEntry, KeyId, Keyring, SameSite, Sealer, Session, SessionConfig,
-    MAX_COOKIE_BYTES,
+    MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES,
 };
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +73,7 @@ pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u1
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
+    let path = path.strip_prefix("/nested").unwrap_or(path);
     let param = |name: &str| {
         query
             .split('&')
@@ -467,6 +473,45 @@ pub(crate) async fn bad_cookies_are_an_empty_session(start: Start) {
     assert!(r.set_cookies.is_empty());
 }
 
+/// A refused cookie is logged: one warn-level "session cookie refused"
+/// event that names the cookie and the reason, and holds no piece of the
+/// cookie's value (the server's log must not become a store of session
+/// values, even refused ones).
+pub(crate) async fn refused_cookie_is_logged_without_its_value(start: Start) {
+    // A name no other test of this binary uses: the capture is shared.
+    const NAME: &str = "refusal-logged";
+    capture::install();
+    let clock = TestClock::new();
+    let sealer = clock.sealer(&one_key_ring(), NAME);
+    let config = config(sealer.clone());
+    let removal = config.removal_cookie();
+    let server = start(config);
+    let mut tampered = sealer
+        .seal(&TestSession::default())
+        .expect("seal")
+        .into_bytes();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+
+    let r = get(server.addr, "/get", &[format!("{NAME}={tampered}")]).await;
+    assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+    assert_eq!(r.set_cookies, [removal]);
+    // The event is emitted before the handler runs, so before the reply.
+    let lines = capture::lines_with(&format!("cookie={NAME:?}"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert!(line.starts_with("WARN "), "{line}");
+    assert!(line.contains("message=session cookie refused"), "{line}");
+    assert!(line.contains("error=authentication failed"), "{line}");
+    // No event at all, of this test or another, holds a piece of it.
+    for chunk in tampered.as_bytes().chunks(8) {
+        let chunk = std::str::from_utf8(chunk).expect("ASCII");
+        let leaks = capture::lines_with(chunk);
+        assert!(leaks.is_empty(), "{chunk:?} of the value in {leaks:?}");
+    }
+}
+
 /// An expired cookie (by the injected clock) is an empty session and is
 /// removed.
 pub(crate) async fn expired_cookie(start: Start) {
@@ -486,6 +531,69 @@ pub(crate) async fn expired_cookie(start: Start) {
     let r = get(server.addr, "/get", &cookie).await;
     assert_eq!((r.status, r.body.as_str()), (200, ":0"));
     assert_eq!(r.set_cookies, [removal]);
+}
+
+/// A cookie sealed by a peer whose clock is ahead by more than the leeway
+/// is not yet valid here: an empty session, and not removed (a lagging
+/// server must not delete its peers' fresh sessions). Beside a valid
+/// cookie it makes the request ambiguous; a write replaces it; it opens
+/// once the clocks agree.
+pub(crate) async fn not_yet_valid_cookie_is_ignored_not_removed(start: Start) {
+    let clock = TestClock::new();
+    let ring = one_key_ring();
+    let ours = clock.sealer(&ring, "session");
+    let server = start(config(ours.clone()));
+    let ahead = clock.clone();
+    // Two minutes ahead: past the sealer's default leeway of one minute.
+    let peer = clock
+        .sealer(&ring, "session")
+        .clock(move || ahead.now() + Duration::from_secs(120));
+    let user = |name: &str| TestSession {
+        username: Some(name.into()),
+        ..TestSession::default()
+    };
+    let fresh = peer.seal(&user("ada")).expect("seal");
+    assert_eq!(
+        ours.open::<TestSession>(&fresh).err(),
+        Some(Error::NotYetValid)
+    );
+    let cookie = [format!("session={fresh}")];
+
+    let r = get(server.addr, "/get", &cookie).await;
+    assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+    assert!(r.set_cookies.is_empty(), "not removed: {r:?}");
+    let r = get(
+        server.addr,
+        "/get",
+        &[format!("session=junk; {}", cookie[0])],
+    )
+    .await;
+    assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+    assert!(r.set_cookies.is_empty(), "not removed beside junk: {r:?}");
+
+    // Beside a valid cookie (planted?): two authentic cookies, none used.
+    let planted = ours.seal(&user("mallory")).expect("seal");
+    for header in [
+        format!("session={planted}; session={fresh}"),
+        format!("session={fresh}; session={planted}"),
+    ] {
+        let r = get(server.addr, "/get", &[header]).await;
+        assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+        assert!(r.set_cookies.is_empty(), "{r:?}");
+    }
+
+    // The handler's write replaces it: one Set-Cookie, the handler's.
+    let r = get(server.addr, "/set?username=grace", &cookie).await;
+    let opened = ours
+        .open::<TestSession>(cookie_value(r.only_cookie()))
+        .expect("the handler's cookie");
+    assert_eq!(opened.value.username.as_deref(), Some("grace"));
+
+    // Once this server's clock catches up, the same cookie is the session.
+    clock.advance(Duration::from_secs(120));
+    let r = get(server.addr, "/get", &cookie).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ada:0"));
+    assert!(r.set_cookies.is_empty(), "{r:?}");
 }
 
 /// A cookie sealed with a key that no longer seals comes back re-sealed
@@ -690,6 +798,135 @@ pub(crate) async fn cookie_tossing(start: Start) {
     }
 }
 
+/// The cap on cookies with our name (`MAX_SAME_NAME_COOKIES`) counts
+/// cookies, distinct ones too, across headers: at the cap, with exactly
+/// one valid among them, that one is the session; one over the cap, with
+/// exactly one valid, all are ignored unopened: no session, nothing removed.
+pub(crate) async fn same_name_cap_counts_distinct_cookies(start: Start) {
+    let clock = TestClock::new();
+    let ring = one_key_ring();
+    let sealer = clock.sealer(&ring, "session");
+    let server = start(config(sealer.clone()));
+    let ada = TestSession {
+        username: Some("ada".into()),
+        ..TestSession::default()
+    };
+    let valid = sealer.seal(&ada).expect("seal");
+    let past = clock.clone();
+    let expired = clock
+        .sealer(&ring, "session")
+        .clock(move || past.now() - 2 * TTL);
+    // Distinct cookies that do not open: expired (authentic), tampered,
+    // and junk.
+    let refused = |i: usize| match i % 3 {
+        0 => expired.seal(&ada).expect("seal"),
+        1 => {
+            let mut v = sealer.seal(&ada).expect("seal").into_bytes();
+            v[20] = if v[20] == b'A' { b'B' } else { b'A' };
+            String::from_utf8(v).expect("ASCII")
+        }
+        _ => format!("junk{i}"),
+    };
+    for (n, opens) in [
+        (MAX_SAME_NAME_COOKIES, true),
+        (MAX_SAME_NAME_COOKIES + 1, false),
+    ] {
+        for at in [0, n / 2, n - 1] {
+            let mut values: Vec<String> = (0..n - 1).map(refused).collect();
+            values.insert(at, valid.clone());
+            let distinct: std::collections::BTreeSet<&String> = values.iter().collect();
+            assert_eq!(distinct.len(), n);
+            let pairs: Vec<String> = values.iter().map(|v| format!("session={v}")).collect();
+            // In one header, and split over two.
+            for headers in [
+                vec![pairs.join("; ")],
+                vec![pairs[..3].join("; "), pairs[3..].join("; ")],
+            ] {
+                let r = get(server.addr, "/get", &headers).await;
+                let expected = if opens { "ada:0" } else { ":0" };
+                assert_eq!(
+                    (r.status, r.body.as_str()),
+                    (200, expected),
+                    "{n} cookies, valid at {at}"
+                );
+                assert!(
+                    r.set_cookies.is_empty(),
+                    "{n} cookies, valid at {at}: {r:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Nested layers for the same session type and cookie (an outer one and
+/// one on a nested router or scope) make one decision for the cookie: at
+/// most one `Set-Cookie` for it, and after a write, the handler's. Before,
+/// the outer layer's removal of a refused cookie, or its re-seal of a
+/// stale one, came after the inner handler's write, and the browser kept
+/// the old value or none.
+pub(crate) async fn two_layers_for_the_same_type_make_one_decision(start: Start) {
+    let clock = TestClock::new();
+    let (k1, k2) = (key(), key());
+    let old_ring = Arc::new(Keyring::new([KeyEntry::new(1, k1.clone())]).expect("keyring"));
+    let ring =
+        Arc::new(Keyring::new([KeyEntry::new(1, k1), KeyEntry::new(2, k2)]).expect("keyring"));
+    let sealer = clock.sealer(&ring, "session");
+    let config = config(sealer.clone());
+    let removal = config.removal_cookie();
+    let server = start(config);
+    let ada = TestSession {
+        username: Some("ada".into()),
+        ..TestSession::default()
+    };
+    let stale = clock.sealer(&old_ring, "session").seal(&ada).expect("seal");
+    let current = sealer.seal(&ada).expect("seal");
+    let refused = [
+        "session=garbage".to_owned(),
+        format!("session={}", &current[..current.len() - 1]),
+    ];
+
+    // A write while the request carried a refused or a stale cookie: one
+    // Set-Cookie, the handler's.
+    for cookie in refused.iter().chain([&format!("session={stale}")]) {
+        let r = get(
+            server.addr,
+            "/nested/set?username=grace",
+            std::slice::from_ref(cookie),
+        )
+        .await;
+        assert_eq!((r.status, r.body.as_str()), (200, "ok"), "{cookie:.30}");
+        let opened = sealer
+            .open::<TestSession>(cookie_value(r.only_cookie()))
+            .expect("the handler's write");
+        assert_eq!(opened.value.username.as_deref(), Some("grace"));
+    }
+    // A refused cookie and no write: one removal.
+    for cookie in &refused {
+        let r = get(server.addr, "/nested/get", std::slice::from_ref(cookie)).await;
+        assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+        assert_eq!(r.set_cookies, [removal.as_str()], "{cookie:.30}");
+    }
+    // A stale cookie and no write: one re-seal, of the same session.
+    let r = get(server.addr, "/nested/get", &[format!("session={stale}")]).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ada:0"));
+    let resealed = sealer
+        .open::<TestSession>(cookie_value(r.only_cookie()))
+        .expect("re-sealed");
+    assert_eq!((resealed.key_id, resealed.value), (KeyId(2), ada));
+    // A valid cookie: the inner handler sees it; logout removes it once;
+    // untouched, nothing is written.
+    let mut jar = Jar::default();
+    jar.set("session", &current);
+    let r = jar.get(server.addr, "/nested/count").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "1"));
+    r.only_cookie();
+    let r = jar.get(server.addr, "/nested/get").await;
+    assert_eq!((r.body.as_str(), r.set_cookies.len()), ("ada:1", 0));
+    let r = jar.get(server.addr, "/nested/logout").await;
+    assert_eq!(r.set_cookies, [removal.as_str()]);
+    assert_eq!(jar.value("session"), None);
+}
+
 /// A handler that asks for the session without the layer gets an error
 /// (the test server answers it with an empty 500), not a session whose
 /// writes vanish.
@@ -712,12 +949,16 @@ macro_rules! acceptance_suite {
             secure_defaults,
             logout_removes_the_cookie,
             bad_cookies_are_an_empty_session,
+            refused_cookie_is_logged_without_its_value,
             expired_cookie,
+            not_yet_valid_cookie_is_ignored_not_removed,
             rotation_on_the_wire,
             oversized_session,
             two_servers_share_sessions,
             scheduled_rotation_across_servers,
             cookie_tossing,
+            same_name_cap_counts_distinct_cookies,
+            two_layers_for_the_same_type_make_one_decision,
             missing_layer_is_an_error,
         );
     };

@@ -54,6 +54,13 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                 .service(
                     web::scope("")
                         .wrap(SessionMiddleware::<TestSession>::new(config.clone()))
+                        // A second middleware for the same session and
+                        // cookie on a nested scope.
+                        .service(
+                            web::scope("/nested")
+                                .wrap(SessionMiddleware::<TestSession>::new(config.clone()))
+                                .default_service(web::to(handler)),
+                        )
                         .default_service(web::to(handler)),
                 )
         })

@@ -55,7 +55,21 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
     listener.set_nonblocking(true).expect("non-blocking");
     let addr = listener.local_addr().expect("local address");
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-    let layered = SessionLayer::<TestSession>::new(config).layer(service_fn(handler));
+    // Under /nested/ a second layer for the same session and cookie, as on
+    // a nested router.
+    let nested = SessionLayer::<TestSession>::new(config.clone()).layer(service_fn(handler));
+    let layered = SessionLayer::<TestSession>::new(config).layer(service_fn(
+        move |req: Request<Incoming>| {
+            let nested = nested.clone();
+            async move {
+                if req.uri().path().starts_with("/nested/") {
+                    nested.oneshot(req).await
+                } else {
+                    handler(req).await
+                }
+            }
+        },
+    ));
     let server = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let layered = layered.clone();

@@ -1,0 +1,65 @@
+//! The `tracing` events of this test binary, from every thread (an actix
+//! test server runs on a thread of its own, so a thread-local subscriber
+//! would miss its events): one process-wide subscriber, installed once,
+//! that keeps each event as a `LEVEL field=value ...` line. Tests running
+//! in parallel share it, so a test picks out its own events by something
+//! only it uses, such as its cookie name.
+
+use core::fmt;
+use std::sync::{Mutex, Once, PoisonError};
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        struct Fields<'a>(&'a mut String);
+        impl Visit for Fields<'_> {
+            fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+                self.0.push_str(&format!(" {}={:?}", field.name(), value));
+            }
+        }
+        let mut line = event.metadata().level().to_string();
+        event.record(&mut Fields(&mut line));
+        LINES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(line);
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// Installs the subscriber for the whole process (once; later calls do
+/// nothing).
+pub(crate) fn install() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        tracing::subscriber::set_global_default(Capture)
+            .expect("no other global subscriber in this test binary");
+    });
+}
+
+/// The events so far, as lines, that contain `needle`.
+pub(crate) fn lines_with(needle: &str) -> Vec<String> {
+    LINES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter(|line| line.contains(needle))
+        .cloned()
+        .collect()
+}

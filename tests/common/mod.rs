@@ -647,6 +647,64 @@ pub(crate) async fn rotation_on_the_wire(start: Start) {
     );
 }
 
+/// A client that replays one old-key cookie on a read-only route gets the
+/// same re-sealed value every time: the current key spends one nonce on it,
+/// not one per request (its counters still see every seal).
+pub(crate) async fn replayed_old_key_cookie_spends_one_nonce(start: Start) {
+    let clock = TestClock::new();
+    let (k1, k2) = (key(), key());
+    let old_ring = Arc::new(Keyring::new([KeyEntry::new(1, k1.clone())]).expect("keyring"));
+    let new_ring =
+        Arc::new(Keyring::new([KeyEntry::new(1, k1), KeyEntry::new(2, k2)]).expect("keyring"));
+    let old = clock.sealer(&old_ring, "session");
+    let server = start(config(clock.sealer(&new_ring, "session")));
+    let issued = old
+        .seal(&TestSession {
+            username: Some("ada".into()),
+            ..TestSession::default()
+        })
+        .expect("seal");
+
+    let mut resealed = std::collections::BTreeSet::new();
+    for _ in 0..50 {
+        let r = get(server.addr, "/get", &[format!("session={issued}")]).await;
+        assert_eq!((r.status, r.body.as_str()), (200, "ada:0"));
+        resealed.insert(cookie_value(r.only_cookie()).to_owned());
+    }
+    assert_eq!(resealed.len(), 1, "one old value re-seals to one new value");
+    let stats = new_ring.stats(KeyId(2)).expect("key 2");
+    assert_eq!((stats.seals, stats.reseals), (50, 50));
+}
+
+/// A stolen cookie kept alive by a route that writes (the counter) still
+/// ends one TTL after it was issued: every write keeps the first
+/// `issued_at`, and `Max-Age` counts down to the same expiry.
+pub(crate) async fn writes_keep_the_absolute_lifetime(start: Start) {
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), "session")));
+    let mut jar = Jar::default();
+    let r = jar.get(server.addr, "/set?username=ada").await;
+    assert!(r
+        .only_cookie()
+        .ends_with(&format!("; Max-Age={}", TTL.as_secs())));
+    for step in 1..6 {
+        clock.advance(Duration::from_secs(600));
+        let r = jar.get(server.addr, "/count").await;
+        assert_eq!(r.body, step.to_string());
+        let left = TTL.as_secs() - step * 600;
+        assert!(
+            r.only_cookie().ends_with(&format!("; Max-Age={left}")),
+            "write {step}: {r:?}"
+        );
+    }
+    // Past the lifetime and the leeway: gone, whatever was written.
+    clock.advance(Duration::from_secs(600 + 61));
+    let r = jar.get(server.addr, "/count").await;
+    assert_eq!(r.body, "1", "a fresh session: {r:?}");
+    let r = jar.get(server.addr, "/get").await;
+    assert_eq!(r.body, ":1", "the username is gone");
+}
+
 /// The handler gets the size error and answers; no broken cookie is sent,
 /// and the session keeps its previous value.
 pub(crate) async fn oversized_session(start: Start) {
@@ -953,6 +1011,8 @@ macro_rules! acceptance_suite {
             expired_cookie,
             not_yet_valid_cookie_is_ignored_not_removed,
             rotation_on_the_wire,
+            replayed_old_key_cookie_spends_one_nonce,
+            writes_keep_the_absolute_lifetime,
             oversized_session,
             two_servers_share_sessions,
             scheduled_rotation_across_servers,

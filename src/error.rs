@@ -85,7 +85,7 @@ pub enum Error {
         problem: EntryProblem,
     },
 
-    /// Key material had the wrong length.
+    /// Key material had the wrong length (never 32).
     #[error("key is {0} bytes, expected 32")]
     KeyLength(usize),
 

@@ -55,12 +55,13 @@ impl Key {
 
     /// Parses a key from base64: url-safe or standard alphabet, with or
     /// without padding (what `cargo run --example keygen` or
-    /// `openssl rand -base64 32` print).
+    /// `openssl rand -base64 32` print). Surrounding whitespace is ignored.
     ///
     /// # Errors
-    /// [`Error::KeyEncoding`] if the text is not base64, [`Error::KeyLength`]
-    /// if it does not decode to exactly 32 bytes. Neither error repeats the
-    /// input.
+    /// [`Error::KeyEncoding`] if the text is not base64 (bad characters,
+    /// wrong padding, two alphabets mixed, non-zero unused bits),
+    /// [`Error::KeyLength`] if it decodes to another number of bytes than
+    /// 32. Neither error repeats the input.
     pub fn from_base64(text: &str) -> Result<Self> {
         let text = text.trim();
         // Room for one byte too many, so a too-long key is reported as such.
@@ -89,16 +90,24 @@ impl Key {
     }
 }
 
-/// Why `text` is not a base64 key. Base64 characters of the wrong count
-/// are reported as the number of bytes they would be, which tells an operator
-/// more than "not base64".
+/// Why `text`, which no engine decodes, is not a base64 key. Base64
+/// characters of a wrong count are reported as the number of bytes they
+/// would be, which tells an operator more than "not base64"; but the right
+/// count of characters (43, or 44 with padding) is an encoding problem,
+/// never "32 bytes, expected 32".
 fn not_a_key(text: &str) -> Error {
     let digits = text.trim_end_matches('=');
+    let padding = text.len() - digits.len();
     let alphabet = |b: u8| b.is_ascii_alphanumeric() || b"-_+/".contains(&b);
-    if !digits.is_empty() && digits.bytes().all(alphabet) {
-        Error::KeyLength(digits.len() * 6 / 8)
-    } else {
-        Error::KeyEncoding
+    if digits.is_empty() || !digits.bytes().all(alphabet) {
+        return Error::KeyEncoding;
+    }
+    if padding > 0 && (padding > 2 || !text.len().is_multiple_of(4)) {
+        return Error::KeyEncoding;
+    }
+    match digits.len() * 6 / 8 {
+        KEY_LEN => Error::KeyEncoding,
+        len => Error::KeyLength(len),
     }
 }
 
@@ -252,6 +261,76 @@ mod tests {
         let a = Key::try_generate().expect("os rng");
         let b = Key::try_generate().expect("os rng");
         assert_ne!(a.bytes(), b.bytes());
+    }
+
+    /// Finding 12: a key with the right number of base64 characters but
+    /// wrong padding (or trailing bits, or mixed alphabets) was reported as
+    /// "key is 32 bytes, expected 32".
+    #[test]
+    fn bad_padding_is_an_encoding_error_not_a_length() {
+        let key = Key::try_generate().expect("os rng");
+        let unpadded = key.to_base64();
+        assert_eq!(unpadded.len(), 43);
+        assert!(
+            Key::from_base64(&format!("{unpadded}=")).is_ok(),
+            "right padding"
+        );
+        for bad in [
+            format!("{unpadded}=="),
+            format!("{unpadded}==="),
+            format!("{unpadded}===="),
+            format!("{}=", &unpadded[..42]),
+            format!("{}==", &unpadded[..41]),
+            format!("{}=A", &unpadded[..42]),
+        ] {
+            assert_eq!(
+                Key::from_base64(&bad).err(),
+                Some(Error::KeyEncoding),
+                "{bad}"
+            );
+        }
+        // Non-zero unused bits in the last character.
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let last = unpadded.as_bytes()[42];
+        let at = alphabet.iter().position(|&c| c == last).expect("base64url");
+        for low in 1..4 {
+            let mut bad = unpadded.clone();
+            bad.pop();
+            bad.push(char::from(alphabet[(at & !3) | low]));
+            assert_eq!(
+                Key::from_base64(&bad).err(),
+                Some(Error::KeyEncoding),
+                "{bad}"
+            );
+        }
+        // The two alphabets mixed in one key.
+        let mixed = format!("-+{}", &unpadded[2..]);
+        assert_eq!(Key::from_base64(&mixed).err(), Some(Error::KeyEncoding));
+        // A wrong length is still reported as one, and never as 32.
+        assert_eq!(
+            Key::from_base64(&unpadded[..42]).err(),
+            Some(Error::KeyLength(31))
+        );
+        assert_eq!(
+            Key::from_base64(&format!("{unpadded}AA")).err(),
+            Some(Error::KeyLength(33))
+        );
+    }
+
+    #[test]
+    fn key_length_errors_never_say_32() {
+        let key = Key::try_generate().expect("os rng");
+        let text = format!("{}{}", key.to_base64(), key.to_base64());
+        for end in 0..=text.len() {
+            for tail in ["", "=", "==", "===", "!", "=A"] {
+                let candidate = format!("{}{tail}", &text[..end]);
+                assert_ne!(
+                    Key::from_base64(&candidate).err(),
+                    Some(Error::KeyLength(KEY_LEN)),
+                    "{candidate}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -76,6 +76,10 @@ fn each_bad_entry_is_named_with_its_problem() {
             EntryProblem::Activation,
         ),
         (format!("{ok},2:aes256gcm:{K2}@"), EntryProblem::Activation),
+        (
+            format!("{ok},2:aes256gcm:{K2}=="),
+            EntryProblem::KeyEncoding,
+        ),
     ];
     for (spec, problem) in cases {
         assert_eq!(entry_error(&spec), (2, problem), "{spec}");
@@ -128,6 +132,7 @@ fn no_secret_material_in_errors_or_debug() {
     let mut rendered = vec![format!("{k1:?}"), format!("{k1:#?}")];
     let specs = [
         format!("1:xchacha20poly1305:{K1}x"),
+        format!("1:xchacha20poly1305:{K1}=="),
         format!("1:xchacha20poly1305:{K1}{K2}"),
         format!("{K1}:xchacha20poly1305:{K2}"),
         format!("1:{K1}:{K2}"),
@@ -156,4 +161,24 @@ fn no_secret_material_in_errors_or_debug() {
         // Nor the raw bytes as a Debug list of numbers.
         assert!(!text.contains("245, 173"), "{text:?}");
     }
+}
+
+/// Finding 12: a key of the right length with wrong padding was reported
+/// as "key is 32 bytes, expected 32".
+#[test]
+fn bad_padding_is_an_encoding_error_not_a_length() {
+    for key in [
+        format!("{K1}=="),
+        format!("{K1}==="),
+        format!("{}={}", &K1[..21], &K1[21..]),
+        format!("{}=", &K2[..42]),
+    ] {
+        let spec = format!("1:xchacha20poly1305:{key}");
+        assert_eq!(entry_error(&spec), (1, EntryProblem::KeyEncoding), "{key}");
+        let shown = spec.parse::<Keyring>().expect_err("bad").to_string();
+        assert!(!shown.contains("32 bytes"), "{shown}");
+    }
+    assert!(format!("1:xchacha20poly1305:{K1}=")
+        .parse::<Keyring>()
+        .is_ok());
 }

@@ -220,7 +220,8 @@ impl FromStr for Keyring {
     /// each `ID:ALGORITHM:KEY` or `ID:ALGORITHM:KEY@ACTIVATION`, where
     ///
     /// - `ID` is a whole number from 0 to 4294967295,
-    /// - `ALGORITHM` is `xchacha20poly1305` or `aes256gcm`,
+    /// - `ALGORITHM` is exactly `xchacha20poly1305` or `aes256gcm` (see
+    ///   [`Algorithm`]'s `FromStr`),
     /// - `KEY` is 32 bytes in base64 (url-safe or standard, padded or not),
     /// - `ACTIVATION` is unix seconds or `YYYY-MM-DDTHH:MM:SSZ` (UTC).
     ///

@@ -17,7 +17,7 @@ fn entry_error(spec: &str) -> (usize, EntryProblem) {
 fn a_valid_spec_parses_in_any_separator_style() {
     for spec in [
         format!("1:xchacha20poly1305:{K1},2:aes256gcm:{K2}"),
-        format!("  1:xchacha20poly1305:{K1}\n\t2:AES-256-GCM:{K2}\n"),
+        format!("  1:xchacha20poly1305:{K1}\n\t2:aes256gcm:{K2}\n"),
         format!("1:xchacha20poly1305:{K1}, 2:aes256gcm:{K2}@1"),
         format!("2:aes256gcm:{K2}@2030-01-01T00:00:00Z 1:xchacha20poly1305:{K1}"),
     ] {
@@ -76,6 +76,7 @@ fn each_bad_entry_is_named_with_its_problem() {
             EntryProblem::Activation,
         ),
         (format!("{ok},2:aes256gcm:{K2}@"), EntryProblem::Activation),
+        (format!("{ok},2:AES-256-GCM:{K2}"), EntryProblem::Algorithm),
         (
             format!("{ok},2:aes256gcm:{K2}=="),
             EntryProblem::KeyEncoding,
@@ -133,6 +134,7 @@ fn no_secret_material_in_errors_or_debug() {
     let specs = [
         format!("1:xchacha20poly1305:{K1}x"),
         format!("1:xchacha20poly1305:{K1}=="),
+        format!("1:AES-256-GCM:{K1}"),
         format!("1:xchacha20poly1305:{K1}{K2}"),
         format!("{K1}:xchacha20poly1305:{K2}"),
         format!("1:{K1}:{K2}"),
@@ -181,4 +183,27 @@ fn bad_padding_is_an_encoding_error_not_a_length() {
     assert!(format!("1:xchacha20poly1305:{K1}=")
         .parse::<Keyring>()
         .is_ok());
+}
+
+/// Finding 12: spellings the documentation does not list
+/// (`AES-256-GCM`, other case, `-`/`_`) were accepted in specs.
+#[test]
+fn algorithm_spellings_outside_the_docs_are_refused() {
+    for alg in ["xchacha20poly1305", "aes256gcm"] {
+        assert!(format!("1:{alg}:{K1}").parse::<Keyring>().is_ok(), "{alg}");
+    }
+    for alg in [
+        "AES-256-GCM",
+        "AES256GCM",
+        "aes_256_gcm",
+        "XChaCha20-Poly1305",
+        "XCHACHA20POLY1305",
+        "xchacha20-poly1305",
+    ] {
+        assert_eq!(
+            entry_error(&format!("1:{alg}:{K1}")),
+            (1, EntryProblem::Algorithm),
+            "{alg}"
+        );
+    }
 }

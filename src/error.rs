@@ -137,8 +137,9 @@ pub enum EntryProblem {
     /// The key decodes to the wrong number of bytes.
     #[error("key is {0} bytes, expected 32")]
     KeyLength(usize),
-    /// The activation time is neither unix seconds nor `YYYY-MM-DDTHH:MM:SSZ`.
-    #[error("activation time is neither unix seconds nor YYYY-MM-DDTHH:MM:SSZ")]
+    /// The activation time is neither unix seconds nor
+    /// `YYYY-MM-DDTHH:MM:SSZ` from 1970 on.
+    #[error("activation time is neither unix seconds nor YYYY-MM-DDTHH:MM:SSZ from 1970 on")]
     Activation,
 }
 

@@ -2,6 +2,7 @@
 //! never repeats secret material; Debug shows no keys.
 
 use sealed_session::{Algorithm, EntryProblem, Error, Key, KeyEntry, KeyId, Keyring, Sealer};
+use std::time::{Duration, UNIX_EPOCH};
 
 const K1: &str = "9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
 const K2: &str = "Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw";
@@ -76,6 +77,10 @@ fn each_bad_entry_is_named_with_its_problem() {
             EntryProblem::Activation,
         ),
         (format!("{ok},2:aes256gcm:{K2}@"), EntryProblem::Activation),
+        (
+            format!("{ok},2:aes256gcm:{K2}@1969-12-31T23:59:59Z"),
+            EntryProblem::Activation,
+        ),
         (format!("{ok},2:AES-256-GCM:{K2}"), EntryProblem::Algorithm),
         (
             format!("{ok},2:aes256gcm:{K2}=="),
@@ -205,5 +210,45 @@ fn algorithm_spellings_outside_the_docs_are_refused() {
             (1, EntryProblem::Algorithm),
             "{alg}"
         );
+    }
+}
+
+/// Finding 12: `KeyEntry::activate_at` said times before 1970 count as
+/// 1970, while specs refused them. Both refuse them now.
+#[test]
+fn activation_before_1970_is_refused_everywhere() {
+    let key = || Key::from_base64(K1).expect("key");
+    let before = UNIX_EPOCH - Duration::from_secs(1);
+    assert_eq!(
+        Keyring::new([KeyEntry::new(1, key()).activate_at(before)]).err(),
+        Some(Error::TimeRange)
+    );
+    assert_eq!(
+        Keyring::new([
+            KeyEntry::new(1, key()),
+            KeyEntry::new(2, Key::from_base64(K2).expect("key")).activate_at(before),
+        ])
+        .err(),
+        Some(Error::TimeRange)
+    );
+    let ring = Keyring::new([KeyEntry::new(1, key()).activate_at(UNIX_EPOCH)]).expect("1970");
+    assert_eq!(ring.sealing_key_id(UNIX_EPOCH).ok(), Some(KeyId(1)));
+    // A later call replaces an earlier one.
+    let entry = KeyEntry::new(1, key())
+        .activate_at(before)
+        .activate_at(UNIX_EPOCH);
+    assert!(Keyring::new([entry]).is_ok());
+    // The same times in a spec.
+    for at in ["1969-12-31T23:59:59Z", "-1", "0000-01-01T00:00:00Z"] {
+        assert_eq!(
+            entry_error(&format!("1:xchacha20poly1305:{K1}@{at}")),
+            (1, EntryProblem::Activation),
+            "{at}"
+        );
+    }
+    for at in ["1970-01-01T00:00:00Z", "0"] {
+        assert!(format!("1:xchacha20poly1305:{K1}@{at}")
+            .parse::<Keyring>()
+            .is_ok());
     }
 }

@@ -97,6 +97,13 @@ pub enum Error {
     #[error("key is not valid base64")]
     KeyEncoding,
 
+    /// Key material is obviously not random: a repeated, sequential or
+    /// text-like pattern (the check is documented on
+    /// [`Key`](crate::Key)). A random key is refused with probability below
+    /// 2^-62.
+    #[error("key is not random: generate one with `openssl rand -base64 32`")]
+    WeakKey,
+
     /// Cookie attributes that break a cookie rule (set up once, at start-up).
     #[error("cookie configuration: {0}")]
     Cookie(CookieProblem),
@@ -137,6 +144,9 @@ pub enum EntryProblem {
     /// The key decodes to the wrong number of bytes.
     #[error("key is {0} bytes, expected 32")]
     KeyLength(usize),
+    /// The key is obviously not random (see [`Error::WeakKey`]).
+    #[error("key is not random: generate one with `openssl rand -base64 32`")]
+    WeakKey,
     /// The activation time is neither unix seconds nor
     /// `YYYY-MM-DDTHH:MM:SSZ` from 1970 on.
     #[error("activation time is neither unix seconds nor YYYY-MM-DDTHH:MM:SSZ from 1970 on")]

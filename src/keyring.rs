@@ -250,7 +250,8 @@ impl FromStr for Keyring {
     /// - `ID` is a whole number from 0 to 4294967295,
     /// - `ALGORITHM` is exactly `xchacha20poly1305` or `aes256gcm` (see
     ///   [`Algorithm`]'s `FromStr`),
-    /// - `KEY` is 32 bytes in base64 (url-safe or standard, padded or not),
+    /// - `KEY` is 32 random bytes in base64 (url-safe or standard, padded or
+    ///   not); keys that are obviously not random are refused (see [`Key`]),
     /// - `ACTIVATION` is unix seconds or `YYYY-MM-DDTHH:MM:SSZ` (UTC), from
     ///   1970 on.
     ///
@@ -298,6 +299,7 @@ fn parse_entry(text: &str) -> core::result::Result<KeyEntry, EntryProblem> {
     let algorithm: Algorithm = alg.parse().map_err(|_| EntryProblem::Algorithm)?;
     let key = Key::from_base64(key).map_err(|e| match e {
         Error::KeyLength(n) => EntryProblem::KeyLength(n),
+        Error::WeakKey => EntryProblem::WeakKey,
         _ => EntryProblem::KeyEncoding,
     })?;
     let mut entry = KeyEntry::new(id, key).algorithm(algorithm);

@@ -6,6 +6,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 const K1: &str = "9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
 const K2: &str = "Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw";
+/// 32 bytes of typed text, base64url: refused as not random.
+const WEAK: &str = "bXkgdmVyeSBzZWNyZXQgc2Vzc2lvbiBrZXkgMTIzNDU";
 
 fn entry_error(spec: &str) -> (usize, EntryProblem) {
     match spec.parse::<Keyring>() {
@@ -86,6 +88,10 @@ fn each_bad_entry_is_named_with_its_problem() {
             format!("{ok},2:aes256gcm:{K2}=="),
             EntryProblem::KeyEncoding,
         ),
+        (
+            format!("{ok},2:aes256gcm:{}", "A".repeat(43)),
+            EntryProblem::WeakKey,
+        ),
     ];
     for (spec, problem) in cases {
         assert_eq!(entry_error(&spec), (2, problem), "{spec}");
@@ -134,11 +140,22 @@ fn from_env_reads_the_variable_and_reports_a_missing_one() {
 #[test]
 fn no_secret_material_in_errors_or_debug() {
     let k1 = Key::from_base64(K1).expect("key");
-    let fragments = [K1, &K1[..20], &K1[20..], K2, &K2[..20], &K2[20..]];
+    let fragments = [
+        K1,
+        &K1[..20],
+        &K1[20..],
+        K2,
+        &K2[..20],
+        &K2[20..],
+        WEAK,
+        &WEAK[..20],
+        &WEAK[20..],
+    ];
     let mut rendered = vec![format!("{k1:?}"), format!("{k1:#?}")];
     let specs = [
         format!("1:xchacha20poly1305:{K1}x"),
         format!("1:xchacha20poly1305:{K1}=="),
+        format!("1:xchacha20poly1305:{WEAK}"),
         format!("1:AES-256-GCM:{K1}"),
         format!("1:xchacha20poly1305:{K1}{K2}"),
         format!("{K1}:xchacha20poly1305:{K2}"),
@@ -250,5 +267,47 @@ fn activation_before_1970_is_refused_everywhere() {
         assert!(format!("1:xchacha20poly1305:{K1}@{at}")
             .parse::<Keyring>()
             .is_ok());
+    }
+}
+
+/// Finding 10: weak keys in a spec are refused, named by entry and problem,
+/// never by their text; generated keys always pass.
+#[test]
+fn weak_keys_are_refused() {
+    let ok = format!("1:xchacha20poly1305:{K1}");
+    let weak = [
+        "A".repeat(43),                                            // 32 zero bytes
+        format!("{}=", "A".repeat(43)),                            // the same, padded
+        "_".repeat(42) + "8",                                      // 32 0xff bytes
+        WEAK.to_string(), // "my very secret session key 12345"
+        "changemepleasechangemepleasechangemepleaseA".to_string(), // typed as base64
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopA".to_string(), // the alphabet
+    ];
+    for key in &weak {
+        let spec = format!("{ok} 2:aes256gcm:{key}");
+        assert_eq!(entry_error(&spec), (2, EntryProblem::WeakKey), "{key}");
+        let err = spec.parse::<Keyring>().expect_err("weak");
+        assert_eq!(
+            err.to_string(),
+            "keyring entry 2: key is not random: generate one with `openssl rand -base64 32`"
+        );
+        assert_eq!(Key::from_base64(key).err(), Some(Error::WeakKey), "{key}");
+    }
+    // The known-answer vectors' keys are patterns on purpose: refused on
+    // every checked path, usable only through the unchecked constructor.
+    for v in include_str!("vectors/v1.txt").lines() {
+        if let Some(key) = v.strip_prefix("key = ") {
+            assert_eq!(Key::from_base64(key).err(), Some(Error::WeakKey), "{key}");
+            let spec = format!("1:xchacha20poly1305:{key}");
+            assert_eq!(entry_error(&spec), (1, EntryProblem::WeakKey), "{key}");
+        }
+    }
+    assert_eq!(Key::try_from(&[0u8; 32][..]).err(), Some(Error::WeakKey));
+    assert!(Keyring::new([KeyEntry::new(1, Key::insecure_from_bytes(&[0; 32]))]).is_ok());
+    // Generated keys always pass, in a spec too.
+    for id in 0..1000u32 {
+        let key = Key::try_generate().expect("os rng");
+        let spec = format!("{id}:xchacha20poly1305:{}", key.to_base64());
+        assert!(spec.parse::<Keyring>().is_ok());
     }
 }

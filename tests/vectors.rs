@@ -92,7 +92,7 @@ fn known_answer_vectors_open() {
         );
         // And at the expiry second it no longer opens.
         let late = sealer.clock(move || at(expires_at));
-        assert!(late.open_bytes(v["value"]).is_err());
+        assert_eq!(late.open_bytes(v["value"]).err(), Some(Error::Expired));
     }
 }
 

@@ -44,12 +44,19 @@ fn main() -> ExitCode {
         entry.push_str(&at);
     }
     // Check the entry parses exactly as a server will parse it (next to a
-    // stand-in key that may seal now, in case the activation is in the future).
-    let stand_in = format!(
-        "{}:xchacha20poly1305:{}",
-        u32::from(id == 0),
-        "A".repeat(43)
-    );
+    // stand-in key that may seal now, in case the activation is in the
+    // future; a fresh one, as a patterned key would be refused as weak).
+    let stand_in = match Key::try_generate() {
+        Ok(key) => format!(
+            "{}:xchacha20poly1305:{}",
+            u32::from(id == 0),
+            key.to_base64()
+        ),
+        Err(e) => {
+            eprintln!("keygen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match format!("{entry} {stand_in}").parse::<Keyring>() {
         Ok(_) => {}
         Err(Error::KeyringEntry { problem, .. }) => return usage(&problem.to_string()),

@@ -92,7 +92,7 @@ pub enum Error {
         problem: EntryProblem,
     },
 
-    /// Key material had the wrong length.
+    /// Key material had the wrong length (never 32).
     #[error("key is {0} bytes, expected 32")]
     KeyLength(usize),
 
@@ -103,6 +103,13 @@ pub enum Error {
     /// Key material was not valid base64.
     #[error("key is not valid base64")]
     KeyEncoding,
+
+    /// Key material is obviously not random: a repeated, sequential or
+    /// text-like pattern (the check is documented on
+    /// [`Key`](crate::Key)). A random key is refused with probability below
+    /// 2^-62.
+    #[error("key is not random: generate one with `openssl rand -base64 32`")]
+    WeakKey,
 
     /// Cookie attributes that break a cookie rule (set up once, at start-up).
     #[error("cookie configuration: {0}")]
@@ -144,8 +151,12 @@ pub enum EntryProblem {
     /// The key decodes to the wrong number of bytes.
     #[error("key is {0} bytes, expected 32")]
     KeyLength(usize),
-    /// The activation time is neither unix seconds nor `YYYY-MM-DDTHH:MM:SSZ`.
-    #[error("activation time is neither unix seconds nor YYYY-MM-DDTHH:MM:SSZ")]
+    /// The key is obviously not random (see [`Error::WeakKey`]).
+    #[error("key is not random: generate one with `openssl rand -base64 32`")]
+    WeakKey,
+    /// The activation time is neither unix seconds nor
+    /// `YYYY-MM-DDTHH:MM:SSZ` from 1970 on.
+    #[error("activation time is neither unix seconds nor YYYY-MM-DDTHH:MM:SSZ from 1970 on")]
     Activation,
 }
 

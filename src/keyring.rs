@@ -26,6 +26,9 @@ pub struct KeyEntry {
     algorithm: Algorithm,
     key: Key,
     activation: Option<u64>,
+    /// `activate_at` was given a time before 1970: [`Keyring::new`]
+    /// refuses the entry.
+    activation_before_1970: bool,
 }
 
 impl KeyEntry {
@@ -36,6 +39,7 @@ impl KeyEntry {
             algorithm: Algorithm::default(),
             key,
             activation: None,
+            activation_before_1970: false,
         }
     }
 
@@ -47,11 +51,26 @@ impl KeyEntry {
     }
 
     /// The key opens at once but seals only from `at` on (if it then has the
-    /// highest id among keys that may seal). Times before 1970 count as 1970;
-    /// sub-second parts are dropped.
+    /// highest id among keys that may seal). Sub-second parts are dropped
+    /// (the key seals from the start of that second).
+    ///
+    /// A time before 1970 is refused, as it is in a keyring spec string:
+    /// [`Keyring::new`] fails with [`Error::TimeRange`]. No rotation is
+    /// scheduled before 1970, so such a time is a bug in how it was
+    /// computed, and reading it as "active since forever" would make the key
+    /// seal at once.
     #[must_use]
     pub fn activate_at(mut self, at: SystemTime) -> Self {
-        self.activation = Some(unix_secs_saturating(at));
+        match at.duration_since(UNIX_EPOCH) {
+            Ok(since) => {
+                self.activation = Some(since.as_secs());
+                self.activation_before_1970 = false;
+            }
+            Err(_) => {
+                self.activation = None;
+                self.activation_before_1970 = true;
+            }
+        }
         self
     }
 
@@ -63,11 +82,14 @@ impl KeyEntry {
 
 impl fmt::Debug for KeyEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyEntry")
-            .field("id", &self.id)
+        let mut d = f.debug_struct("KeyEntry");
+        d.field("id", &self.id)
             .field("algorithm", &self.algorithm)
-            .field("activation", &self.activation)
-            .finish_non_exhaustive()
+            .field("activation", &self.activation);
+        if self.activation_before_1970 {
+            d.field("activation_before_1970", &true);
+        }
+        d.finish_non_exhaustive()
     }
 }
 
@@ -140,19 +162,25 @@ impl Keyring {
     ///
     /// # Errors
     /// [`Error::EmptyKeyring`] for no keys, [`Error::DuplicateKeyId`] if two
-    /// keys share an id.
+    /// keys share an id, [`Error::TimeRange`] if a key's activation time is
+    /// before 1970.
     pub fn new(entries: impl IntoIterator<Item = KeyEntry>) -> Result<Self> {
         let mut slots: Vec<Slot> = entries
             .into_iter()
-            .map(|e| Slot {
-                id: e.id,
-                algorithm: e.algorithm,
-                activation: e.activation,
-                cipher: Cipher::new(e.algorithm, &e.key),
-                seals: AtomicU64::new(0),
-                reseals: AtomicU64::new(0),
+            .map(|e| {
+                if e.activation_before_1970 {
+                    return Err(Error::TimeRange);
+                }
+                Ok(Slot {
+                    id: e.id,
+                    algorithm: e.algorithm,
+                    activation: e.activation,
+                    cipher: Cipher::new(e.algorithm, &e.key),
+                    seals: AtomicU64::new(0),
+                    reseals: AtomicU64::new(0),
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         if slots.is_empty() {
             return Err(Error::EmptyKeyring);
         }
@@ -280,9 +308,12 @@ impl FromStr for Keyring {
     /// each `ID:ALGORITHM:KEY` or `ID:ALGORITHM:KEY@ACTIVATION`, where
     ///
     /// - `ID` is a whole number from 0 to 4294967295,
-    /// - `ALGORITHM` is `xchacha20poly1305` or `aes256gcm`,
-    /// - `KEY` is 32 bytes in base64 (url-safe or standard, padded or not),
-    /// - `ACTIVATION` is unix seconds or `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+    /// - `ALGORITHM` is exactly `xchacha20poly1305` or `aes256gcm` (see
+    ///   [`Algorithm`]'s `FromStr`),
+    /// - `KEY` is 32 random bytes in base64 (url-safe or standard, padded or
+    ///   not); keys that are obviously not random are refused (see [`Key`]),
+    /// - `ACTIVATION` is unix seconds or `YYYY-MM-DDTHH:MM:SSZ` (UTC), from
+    ///   1970 on.
     ///
     /// At least one key must be able to seal now (by the system clock), so a
     /// misconfigured server fails at start-up rather than at its first
@@ -328,6 +359,7 @@ fn parse_entry(text: &str) -> core::result::Result<KeyEntry, EntryProblem> {
     let algorithm: Algorithm = alg.parse().map_err(|_| EntryProblem::Algorithm)?;
     let key = Key::from_base64(key).map_err(|e| match e {
         Error::KeyLength(n) => EntryProblem::KeyLength(n),
+        Error::WeakKey => EntryProblem::WeakKey,
         _ => EntryProblem::KeyEncoding,
     })?;
     let mut entry = KeyEntry::new(id, key).algorithm(algorithm);

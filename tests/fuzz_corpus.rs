@@ -261,3 +261,12 @@ fn the_key_material_check_bites() {
     let spec = format!("1:nope:{XCHACHA_KEY}");
     assert_no_key_material(&spec, &format!("entry 1 ({XCHACHA_KEY}) is wrong"));
 }
+
+/// A weak key shown in an error is still caught, although it does not load.
+#[test]
+#[should_panic(expected = "key material from the input is shown")]
+fn the_key_material_check_bites_for_weak_keys() {
+    let weak = "A".repeat(43);
+    let spec = format!("1:xchacha20poly1305:{weak}");
+    assert_no_key_material(&spec, &format!("entry 1 ({weak}) is weak"));
+}

@@ -2,9 +2,12 @@
 //! never repeats secret material; Debug shows no keys.
 
 use sealed_session::{Algorithm, EntryProblem, Error, Key, KeyEntry, KeyId, Keyring, Sealer};
+use std::time::{Duration, UNIX_EPOCH};
 
 const K1: &str = "9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
 const K2: &str = "Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw";
+/// 32 bytes of typed text, base64url: refused as not random.
+const WEAK: &str = "bXkgdmVyeSBzZWNyZXQgc2Vzc2lvbiBrZXkgMTIzNDU";
 
 fn entry_error(spec: &str) -> (usize, EntryProblem) {
     match spec.parse::<Keyring>() {
@@ -17,7 +20,7 @@ fn entry_error(spec: &str) -> (usize, EntryProblem) {
 fn a_valid_spec_parses_in_any_separator_style() {
     for spec in [
         format!("1:xchacha20poly1305:{K1},2:aes256gcm:{K2}"),
-        format!("  1:xchacha20poly1305:{K1}\n\t2:AES-256-GCM:{K2}\n"),
+        format!("  1:xchacha20poly1305:{K1}\n\t2:aes256gcm:{K2}\n"),
         format!("1:xchacha20poly1305:{K1}, 2:aes256gcm:{K2}@1"),
         format!("2:aes256gcm:{K2}@2030-01-01T00:00:00Z 1:xchacha20poly1305:{K1}"),
     ] {
@@ -76,6 +79,19 @@ fn each_bad_entry_is_named_with_its_problem() {
             EntryProblem::Activation,
         ),
         (format!("{ok},2:aes256gcm:{K2}@"), EntryProblem::Activation),
+        (
+            format!("{ok},2:aes256gcm:{K2}@1969-12-31T23:59:59Z"),
+            EntryProblem::Activation,
+        ),
+        (format!("{ok},2:AES-256-GCM:{K2}"), EntryProblem::Algorithm),
+        (
+            format!("{ok},2:aes256gcm:{K2}=="),
+            EntryProblem::KeyEncoding,
+        ),
+        (
+            format!("{ok},2:aes256gcm:{}", "A".repeat(43)),
+            EntryProblem::WeakKey,
+        ),
     ];
     for (spec, problem) in cases {
         assert_eq!(entry_error(&spec), (2, problem), "{spec}");
@@ -124,10 +140,23 @@ fn from_env_reads_the_variable_and_reports_a_missing_one() {
 #[test]
 fn no_secret_material_in_errors_or_debug() {
     let k1 = Key::from_base64(K1).expect("key");
-    let fragments = [K1, &K1[..20], &K1[20..], K2, &K2[..20], &K2[20..]];
+    let fragments = [
+        K1,
+        &K1[..20],
+        &K1[20..],
+        K2,
+        &K2[..20],
+        &K2[20..],
+        WEAK,
+        &WEAK[..20],
+        &WEAK[20..],
+    ];
     let mut rendered = vec![format!("{k1:?}"), format!("{k1:#?}")];
     let specs = [
         format!("1:xchacha20poly1305:{K1}x"),
+        format!("1:xchacha20poly1305:{K1}=="),
+        format!("1:xchacha20poly1305:{WEAK}"),
+        format!("1:AES-256-GCM:{K1}"),
         format!("1:xchacha20poly1305:{K1}{K2}"),
         format!("{K1}:xchacha20poly1305:{K2}"),
         format!("1:{K1}:{K2}"),
@@ -155,5 +184,130 @@ fn no_secret_material_in_errors_or_debug() {
         }
         // Nor the raw bytes as a Debug list of numbers.
         assert!(!text.contains("245, 173"), "{text:?}");
+    }
+}
+
+/// Finding 12: a key of the right length with wrong padding was reported
+/// as "key is 32 bytes, expected 32".
+#[test]
+fn bad_padding_is_an_encoding_error_not_a_length() {
+    for key in [
+        format!("{K1}=="),
+        format!("{K1}==="),
+        format!("{}={}", &K1[..21], &K1[21..]),
+        format!("{}=", &K2[..42]),
+    ] {
+        let spec = format!("1:xchacha20poly1305:{key}");
+        assert_eq!(entry_error(&spec), (1, EntryProblem::KeyEncoding), "{key}");
+        let shown = spec.parse::<Keyring>().expect_err("bad").to_string();
+        assert!(!shown.contains("32 bytes"), "{shown}");
+    }
+    assert!(format!("1:xchacha20poly1305:{K1}=")
+        .parse::<Keyring>()
+        .is_ok());
+}
+
+/// Finding 12: spellings the documentation does not list
+/// (`AES-256-GCM`, other case, `-`/`_`) were accepted in specs.
+#[test]
+fn algorithm_spellings_outside_the_docs_are_refused() {
+    for alg in ["xchacha20poly1305", "aes256gcm"] {
+        assert!(format!("1:{alg}:{K1}").parse::<Keyring>().is_ok(), "{alg}");
+    }
+    for alg in [
+        "AES-256-GCM",
+        "AES256GCM",
+        "aes_256_gcm",
+        "XChaCha20-Poly1305",
+        "XCHACHA20POLY1305",
+        "xchacha20-poly1305",
+    ] {
+        assert_eq!(
+            entry_error(&format!("1:{alg}:{K1}")),
+            (1, EntryProblem::Algorithm),
+            "{alg}"
+        );
+    }
+}
+
+/// Finding 12: `KeyEntry::activate_at` said times before 1970 count as
+/// 1970, while specs refused them. Both refuse them now.
+#[test]
+fn activation_before_1970_is_refused_everywhere() {
+    let key = || Key::from_base64(K1).expect("key");
+    let before = UNIX_EPOCH - Duration::from_secs(1);
+    assert_eq!(
+        Keyring::new([KeyEntry::new(1, key()).activate_at(before)]).err(),
+        Some(Error::TimeRange)
+    );
+    assert_eq!(
+        Keyring::new([
+            KeyEntry::new(1, key()),
+            KeyEntry::new(2, Key::from_base64(K2).expect("key")).activate_at(before),
+        ])
+        .err(),
+        Some(Error::TimeRange)
+    );
+    let ring = Keyring::new([KeyEntry::new(1, key()).activate_at(UNIX_EPOCH)]).expect("1970");
+    assert_eq!(ring.sealing_key_id(UNIX_EPOCH).ok(), Some(KeyId(1)));
+    // A later call replaces an earlier one.
+    let entry = KeyEntry::new(1, key())
+        .activate_at(before)
+        .activate_at(UNIX_EPOCH);
+    assert!(Keyring::new([entry]).is_ok());
+    // The same times in a spec.
+    for at in ["1969-12-31T23:59:59Z", "-1", "0000-01-01T00:00:00Z"] {
+        assert_eq!(
+            entry_error(&format!("1:xchacha20poly1305:{K1}@{at}")),
+            (1, EntryProblem::Activation),
+            "{at}"
+        );
+    }
+    for at in ["1970-01-01T00:00:00Z", "0"] {
+        assert!(format!("1:xchacha20poly1305:{K1}@{at}")
+            .parse::<Keyring>()
+            .is_ok());
+    }
+}
+
+/// Finding 10: weak keys in a spec are refused, named by entry and problem,
+/// never by their text; generated keys always pass.
+#[test]
+fn weak_keys_are_refused() {
+    let ok = format!("1:xchacha20poly1305:{K1}");
+    let weak = [
+        "A".repeat(43),                                            // 32 zero bytes
+        format!("{}=", "A".repeat(43)),                            // the same, padded
+        "_".repeat(42) + "8",                                      // 32 0xff bytes
+        WEAK.to_string(), // "my very secret session key 12345"
+        "changemepleasechangemepleasechangemepleaseA".to_string(), // typed as base64
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopA".to_string(), // the alphabet
+    ];
+    for key in &weak {
+        let spec = format!("{ok} 2:aes256gcm:{key}");
+        assert_eq!(entry_error(&spec), (2, EntryProblem::WeakKey), "{key}");
+        let err = spec.parse::<Keyring>().expect_err("weak");
+        assert_eq!(
+            err.to_string(),
+            "keyring entry 2: key is not random: generate one with `openssl rand -base64 32`"
+        );
+        assert_eq!(Key::from_base64(key).err(), Some(Error::WeakKey), "{key}");
+    }
+    // The known-answer vectors' keys are patterns on purpose: refused on
+    // every checked path, usable only through the unchecked constructor.
+    for v in include_str!("vectors/v1.txt").lines() {
+        if let Some(key) = v.strip_prefix("key = ") {
+            assert_eq!(Key::from_base64(key).err(), Some(Error::WeakKey), "{key}");
+            let spec = format!("1:xchacha20poly1305:{key}");
+            assert_eq!(entry_error(&spec), (1, EntryProblem::WeakKey), "{key}");
+        }
+    }
+    assert_eq!(Key::try_from(&[0u8; 32][..]).err(), Some(Error::WeakKey));
+    assert!(Keyring::new([KeyEntry::new(1, Key::insecure_from_bytes(&[0; 32]))]).is_ok());
+    // Generated keys always pass, in a spec too.
+    for id in 0..1000u32 {
+        let key = Key::try_generate().expect("os rng");
+        let spec = format!("{id}:xchacha20poly1305:{}", key.to_base64());
+        assert!(spec.parse::<Keyring>().is_ok());
     }
 }

@@ -4,7 +4,8 @@
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use proptest::prelude::*;
-use sealed_session::{Algorithm, Error, Key, KeyEntry, Keyring, Sealer};
+use sealed_session::{Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Sealer};
+use std::time::{Duration, UNIX_EPOCH};
 
 const ALGORITHMS: [Algorithm; 2] = [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm];
 
@@ -204,6 +205,85 @@ proptest! {
         }
         prop_assume!(bin != original);
         let mutated = URL_SAFE_NO_PAD.encode(&bin);
-        prop_assert!(sealer.open_bytes(&mutated).is_err());
+        // Failing is not enough: Expired, NotYetValid or Decode (or Ok)
+        // would mean the mutated value passed authentication.
+        let result = sealer.open_bytes(&mutated).map(|opened| opened.value);
+        prop_assert!(
+            matches!(
+                result,
+                Err(Error::Malformed
+                    | Error::Authentication
+                    | Error::UnknownKey(_)
+                    | Error::UnsupportedVersion(_)
+                    | Error::TooLarge { .. })
+            ),
+            "{:?}",
+            result
+        );
+    }
+}
+
+/// Unsigned LEB128, as the envelope writes key ids.
+fn leb128(mut n: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out
+}
+
+/// Two ids holding the same secret (an operator who re-lists a key under a
+/// new id, which SECURITY.md forbids but nothing can detect): a value sealed
+/// under one id must not open relabeled as the other, because the key id
+/// as sent is associated data. Same algorithm and different algorithms;
+/// ids of the same and of different LEB128 lengths, in both directions.
+#[test]
+fn relabeled_key_id_with_the_same_secret_is_rejected() {
+    let secret = Key::try_generate().expect("os rng");
+    let later = UNIX_EPOCH + Duration::from_secs(4_102_444_800); // 2100
+    for (from, to) in [
+        (1u32, 2u32),
+        (2, 1),
+        (1, 0),
+        (1, 300),
+        (300, 1),
+        (1, u32::MAX),
+    ] {
+        for (from_alg, to_alg) in [
+            (Algorithm::XChaCha20Poly1305, Algorithm::XChaCha20Poly1305),
+            (Algorithm::Aes256Gcm, Algorithm::Aes256Gcm),
+            (Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm),
+            (Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305),
+        ] {
+            let mut other = KeyEntry::new(to, secret.clone()).algorithm(to_alg);
+            if to > from {
+                other = other.activate_at(later); // so `from` seals
+            }
+            let sealer = Sealer::new(
+                Keyring::new([
+                    KeyEntry::new(from, secret.clone()).algorithm(from_alg),
+                    other,
+                ])
+                .expect("ring"),
+            );
+            let what = format!("{from} ({from_alg}) -> {to} ({to_alg})");
+            let value = sealer.seal_bytes(b"user_id=42;role=admin").expect("seals");
+            let opened = sealer.open_bytes(&value).expect("opens as sealed");
+            assert_eq!(opened.key_id, KeyId(from), "{what}");
+
+            let bin = URL_SAFE_NO_PAD.decode(&value).expect("base64url");
+            let id_len = leb128(from).len();
+            assert_eq!(&bin[1..1 + id_len], &leb128(from)[..], "{what}");
+            let mut relabeled = vec![bin[0]];
+            relabeled.extend_from_slice(&leb128(to));
+            relabeled.extend_from_slice(&bin[1 + id_len..]);
+            assert_eq!(
+                sealer.open_bytes(&URL_SAFE_NO_PAD.encode(&relabeled)).err(),
+                Some(Error::Authentication),
+                "{what}"
+            );
+        }
     }
 }

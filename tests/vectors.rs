@@ -1,10 +1,19 @@
 //! Known-answer vectors (`tests/vectors/v1.txt`, written by an independent
 //! implementation) and values frozen from released versions
-//! (`tests/vectors/frozen.txt`) open through the public API, forever.
+//! (`tests/vectors/frozen.txt`) open through the public API, forever; the
+//! authentic-but-malformed values of `tests/vectors/v1_malformed.txt` fail
+//! with exactly the error SECURITY.md names.
+//!
+//! The keys of v1.txt and frozen.txt are patterns on purpose (0, 1, 2, ...;
+//! 32 times 0x42), which the randomness check refuses: they are loaded with
+//! `Key::insecure_from_bytes`, the one path without it.
 
-use sealed_session::{Algorithm, Key, KeyEntry, KeyId, Keyring, Sealer};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sealed_session::{Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Sealer};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn blocks(text: &str) -> Vec<HashMap<&str, &str>> {
@@ -36,6 +45,28 @@ fn number(block: &HashMap<&str, &str>, field: &str) -> u64 {
     block[field].parse().expect("number")
 }
 
+/// A published test key, loaded without the randomness check.
+fn test_key(base64url: &str) -> Key {
+    let bytes = URL_SAFE_NO_PAD.decode(base64url).expect("base64url");
+    Key::insecure_from_bytes(&bytes.try_into().expect("32 bytes"))
+}
+
+/// A keyring spec of published test keys (`ID:ALGORITHM:KEY` entries
+/// separated by spaces), loaded without the randomness check.
+fn test_keyring(spec: &str) -> Keyring {
+    Keyring::new(spec.split_whitespace().map(|entry| {
+        let mut fields = entry.split(':');
+        let (Some(id), Some(alg), Some(key), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            panic!("entry {entry:?}");
+        };
+        let algorithm: Algorithm = alg.parse().expect("algorithm");
+        KeyEntry::new(id.parse::<u32>().expect("id"), test_key(key)).algorithm(algorithm)
+    }))
+    .expect("keyring")
+}
+
 #[test]
 fn known_answer_vectors_open() {
     let all = blocks(include_str!("vectors/v1.txt"));
@@ -43,7 +74,7 @@ fn known_answer_vectors_open() {
     for v in all {
         let algorithm: Algorithm = v["algorithm"].parse().expect("algorithm");
         let id = number(&v, "key_id") as u32;
-        let key = Key::from_base64(v["key"]).expect("key");
+        let key = test_key(v["key"]);
         let ring = Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring");
         let issued_at = number(&v, "issued_at");
         let expires_at = number(&v, "expires_at");
@@ -64,7 +95,7 @@ fn known_answer_vectors_open() {
         );
         // And at the expiry second it no longer opens.
         let late = sealer.clock(move || at(expires_at));
-        assert!(late.open_bytes(v["value"]).is_err());
+        assert_eq!(late.open_bytes(v["value"]).err(), Some(Error::Expired));
     }
 }
 
@@ -95,7 +126,7 @@ fn frozen_values_from_released_versions_still_open() {
     let all = blocks(include_str!("vectors/frozen.txt"));
     assert!(all.len() >= 4);
     for v in all {
-        let ring: Keyring = v["keyring"].parse().expect("keyring");
+        let ring = test_keyring(v["keyring"]);
         let issued_at = number(&v, "issued_at");
         let lifetime = number(&v, "expires_at") - issued_at;
         let sealer = Sealer::new(ring)
@@ -119,13 +150,11 @@ fn the_benchmark_vector_is_the_small_session_in_postcard() {
         .into_iter()
         .find(|v| v["comment"].contains("benchmark"))
         .expect("benchmark vector");
-    let sealer = Sealer::new(
-        Keyring::new([KeyEntry::new(7, Key::from_base64(v["key"]).expect("key"))]).expect("ring"),
-    )
-    .name(v["name"])
-    .purpose(v["purpose"])
-    .ttl(Duration::from_secs(14 * 86_400))
-    .clock(move || at(1_764_000_000));
+    let sealer = Sealer::new(Keyring::new([KeyEntry::new(7, test_key(v["key"]))]).expect("ring"))
+        .name(v["name"])
+        .purpose(v["purpose"])
+        .ttl(Duration::from_secs(14 * 86_400))
+        .clock(move || at(1_764_000_000));
     let opened = sealer
         .open::<Session>(v["value"])
         .expect("opens as the session");
@@ -133,4 +162,55 @@ fn the_benchmark_vector_is_the_small_session_in_postcard() {
     // 88 bytes of postcard make a 184-character value with XChaCha20-Poly1305.
     assert_eq!(hex(v["payload"]).len(), 88);
     assert_eq!(v["value"].len(), 184);
+}
+
+/// Finding 12: SECURITY.md's step 6 named no error for bad times inside an
+/// authentic value. They are `Malformed`: non-canonical, cut off, longer
+/// than 10 bytes, over a u64, or summing past a u64. The values were sealed
+/// by the reference implementation (tests/vectors/reference_v1.py
+/// --malformed), so they pass authentication; the control at the edge of
+/// the range is not malformed.
+#[test]
+fn bad_times_inside_an_authentic_value_are_malformed() {
+    let all = blocks(include_str!("vectors/v1_malformed.txt"));
+    assert!(all.len() >= 12);
+    let mut malformed = 0;
+    for v in all {
+        let algorithm: Algorithm = v["algorithm"].parse().expect("algorithm");
+        let id = number(&v, "key_id") as u32;
+        // Random-looking keys: they load through the checked path.
+        let key = Key::from_base64(v["key"]).expect("key");
+        let ring =
+            Arc::new(Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring"));
+        let expected = match v["error"] {
+            "Malformed" => Error::Malformed,
+            "NotYetValid" => Error::NotYetValid,
+            other => panic!("unknown error {other}"),
+        };
+        malformed += usize::from(expected == Error::Malformed);
+        for now in [0, 1_800_000_000, u64::from(u32::MAX) * 4] {
+            let sealer = Sealer::from_shared(Arc::clone(&ring))
+                .name(v["name"])
+                .purpose(v["purpose"])
+                .clock(move || at(now));
+            assert_eq!(
+                sealer.open_bytes(v["value"]).err(),
+                Some(expected.clone()),
+                "{} (opened at {now})",
+                v["comment"]
+            );
+        }
+        // Under another purpose the same value is an authentication
+        // failure: the times are read only after authentication.
+        let other = Sealer::from_shared(ring)
+            .name(v["name"])
+            .purpose("another/v1");
+        assert_eq!(
+            other.open_bytes(v["value"]).err(),
+            Some(Error::Authentication),
+            "{}",
+            v["comment"]
+        );
+    }
+    assert!(malformed >= 12);
 }

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """An independent implementation of sealed-session envelope v1, written from
-SECURITY.md alone. It writes the known-answer vectors in v1.txt and checks
-that it can open them (and the frozen values in frozen.txt).
+SECURITY.md alone. It writes the known-answer vectors in v1.txt and the
+authentic-but-malformed values in v1_malformed.txt, and checks that it opens
+the former (and the frozen values in frozen.txt) and refuses the latter.
 
     pip install pynacl cryptography
     python3 tests/vectors/reference_v1.py > tests/vectors/v1.txt
+    python3 tests/vectors/reference_v1.py --malformed > tests/vectors/v1_malformed.txt
     python3 tests/vectors/reference_v1.py --check
 """
 import base64
+import hashlib
 import sys
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -31,6 +34,8 @@ def leb128(n):
 def read_leb128(data, at, max_len):
     n, shift = 0, 0
     for i in range(max_len):
+        if at + i >= len(data):
+            raise ValueError("truncated")
         b = data[at + i]
         n |= (b & 0x7F) << shift
         shift += 7
@@ -55,9 +60,13 @@ def context(name, purpose):
 
 
 def seal(alg, key, key_id, name, purpose, nonce, issued_at, expires_at, payload):
+    plaintext = leb128(issued_at) + leb128(expires_at - issued_at) + payload
+    return seal_plaintext(alg, key, key_id, name, purpose, nonce, plaintext)
+
+
+def seal_plaintext(alg, key, key_id, name, purpose, nonce, plaintext):
     header = bytes([VERSION]) + leb128(key_id)
     aad = header + context(name, purpose)
-    plaintext = leb128(issued_at) + leb128(expires_at - issued_at) + payload
     if alg == "xchacha20poly1305":
         assert len(nonce) == 24
         sealed = crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, aad, nonce, key)
@@ -82,9 +91,36 @@ def open_(keys, name, purpose, value):
         plaintext = crypto_aead_xchacha20poly1305_ietf_decrypt(sealed, aad, nonce, key)
     else:
         plaintext = AESGCM(key).decrypt(nonce, sealed, aad)
+    # Step 6: canonical LEB128 of at most 10 bytes, each a u64, and a sum
+    # that fits a u64; anything else is Malformed.
     issued_at, at = read_leb128(plaintext, 0, 10)
     lifetime, at = read_leb128(plaintext, at, 10)
+    if issued_at >= 2**64 or lifetime >= 2**64 or issued_at + lifetime >= 2**64:
+        raise ValueError("time out of range")
     return issued_at, issued_at + lifetime, plaintext[at:]
+
+
+class Malformed(Exception):
+    pass
+
+
+def open_times(keys, name, purpose, value):
+    """Decrypts (an authentication failure raises InvalidTag or
+    CryptoError), then reads the times: a problem there is Malformed."""
+    data = unb64(value)
+    key_id, at = read_leb128(data, 1, 5)
+    alg, key = keys[key_id]
+    nonce_len = 24 if alg == "xchacha20poly1305" else 12
+    header, nonce, sealed = data[:at], data[at:at + nonce_len], data[at + nonce_len:]
+    aad = header + context(name, purpose)
+    if alg == "xchacha20poly1305":
+        crypto_aead_xchacha20poly1305_ietf_decrypt(sealed, aad, nonce, key)
+    else:
+        AESGCM(key).decrypt(nonce, sealed, aad)
+    try:
+        return open_(keys, name, purpose, value)
+    except ValueError as e:
+        raise Malformed(str(e))
 
 
 VECTORS = [
@@ -121,9 +157,71 @@ VECTORS = [
 ]
 
 
+# Authentic values (sealed under the key, so they pass step 5) whose
+# plaintext breaks step 6. The keys are random-looking (derived from a
+# label), so they load through the checked paths.
+def derived_key(label):
+    return hashlib.sha256(b"sealed-session v1 malformed vectors: " + label.encode()).digest()
+
+
+U64_MAX = 2**64 - 1
+ISSUED = leb128(1_800_000_000)  # 80 a4 a7 da 06
+DAY = leb128(86_400)            # 80 a3 05
+
+MALFORMED = [
+    ("empty plaintext: no issued_at", b"", "Malformed"),
+    ("issued_at cut off (continuation bit on the last byte)", bytes.fromhex("80a4a7da86"), "Malformed"),
+    ("no lifetime", ISSUED, "Malformed"),
+    ("lifetime cut off", ISSUED + bytes.fromhex("80a3"), "Malformed"),
+    ("issued_at not canonical (trailing zero group)", bytes.fromhex("80a4a7da8600") + DAY, "Malformed"),
+    ("issued_at 0 written as two bytes", bytes.fromhex("8000") + DAY, "Malformed"),
+    ("lifetime not canonical (trailing zero group)", ISSUED + bytes.fromhex("80a38500"), "Malformed"),
+    ("issued_at longer than 10 bytes", bytes.fromhex("81808080808080808080" + "01") + DAY, "Malformed"),
+    ("lifetime longer than 10 bytes", ISSUED + bytes.fromhex("80808080808080808080" + "01"), "Malformed"),
+    ("issued_at 2^64 (10 bytes, over a u64)", bytes.fromhex("80808080808080808002") + DAY, "Malformed"),
+    ("lifetime 2^64 (10 bytes, over a u64)", ISSUED + bytes.fromhex("80808080808080808002"), "Malformed"),
+    ("issued_at + lifetime overflows a u64", leb128(U64_MAX) + leb128(1), "Malformed"),
+    ("issued_at + lifetime overflows a u64 (both large)", leb128(2**63) + leb128(2**63) + b"x", "Malformed"),
+    ("control: issued_at + lifetime = 2^64 - 1 is in range (issued in the future)",
+     leb128(U64_MAX - 5) + leb128(5), "NotYetValid"),
+]
+
+
+def malformed_vectors():
+    out = []
+    for i, (comment, plaintext, error) in enumerate(MALFORMED):
+        alg = "xchacha20poly1305" if i % 2 == 0 else "aes256gcm"
+        key = derived_key(alg)
+        nonce_len = 24 if alg == "xchacha20poly1305" else 12
+        nonce = bytes((i * 16 + j) % 256 for j in range(nonce_len))
+        key_id = 3 if alg == "xchacha20poly1305" else 4
+        value, _, _ = seal_plaintext(alg, key, key_id, "session", "malformed/v1", nonce, plaintext)
+        out.append(dict(comment=comment, algorithm=alg, key_id=key_id, key=b64(key),
+                        name="session", purpose="malformed/v1", nonce=nonce.hex(),
+                        plaintext=plaintext.hex(), value=value, error=error))
+    return out
+
+
+def print_malformed():
+    print("# sealed-session envelope v1: authentic values with bad times (SECURITY.md,")
+    print("# \"To open a value\", step 6). Each is sealed under its key, so it passes")
+    print("# authentication; opening it must fail with the error named (Malformed,")
+    print("# except for the in-range control), at any time of opening.")
+    print("# Binary fields are lowercase hex; key is unpadded base64url.")
+    print("# Written by tests/vectors/reference_v1.py --malformed.")
+    for v in malformed_vectors():
+        print()
+        for field in ("comment", "algorithm", "key_id", "key", "name", "purpose",
+                      "nonce", "plaintext", "value", "error"):
+            print(f"{field} = {v[field]}")
+
+
 def main():
     if "--check" in sys.argv:
         check()
+        return
+    if "--malformed" in sys.argv:
+        print_malformed()
         return
     print("# sealed-session envelope v1 known-answer vectors (see SECURITY.md).")
     print("# Binary fields are lowercase hex; key is unpadded base64url; times are unix seconds.")
@@ -179,7 +277,18 @@ def check():
             issued, expires, payload = open_(keys, v["name"], v["purpose"], v["value"])
             assert payload.hex() == v["payload"], v["comment"]
             assert (issued, expires) == (int(v["issued_at"]), int(v["expires_at"])), v["comment"]
-    print("all vectors open")
+    malformed = os.path.join(here, "v1_malformed.txt")
+    if os.path.exists(malformed):
+        for v in parse(malformed):
+            keys = {int(v["key_id"]): (v["algorithm"], unb64(v["key"]))}
+            if v["error"] == "Malformed":
+                try:
+                    open_times(keys, v["name"], v["purpose"], v["value"])
+                except Malformed:
+                    continue
+                raise AssertionError("opened: " + v["comment"])
+            open_times(keys, v["name"], v["purpose"], v["value"])
+    print("all vectors open; every malformed vector authenticates and is refused")
 
 
 if __name__ == "__main__":

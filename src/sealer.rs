@@ -476,6 +476,7 @@ impl Sealer {
 
 /// What the cookie layer needs to know of a seal.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "cookie"), allow(dead_code))]
 pub(crate) struct Sealed {
     /// The sealed value.
     pub(crate) value: String,

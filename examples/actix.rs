@@ -48,7 +48,7 @@ const ADDR: &str = "127.0.0.1:3000";
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keyring = match Keyring::from_env("SESSION_KEYS") {
         Ok(keyring) => keyring,
-        Err(sealed_session::Error::Env) => {
+        Err(sealed_session::Error::Config(sealed_session::ConfigError::EnvNotSet { .. })) => {
             let suggestion = Key::try_generate()?.to_base64();
             eprintln!(
                 "WARNING: SESSION_KEYS is not set, so this server uses a key that exists only in \
@@ -66,8 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // In production prefer a `__Host-` name ("__Host-session"): browsers
     // then refuse a cookie of that name planted by a subdomain.
     let sealer = Sealer::new(keyring)
-        .name("session")
-        .purpose("sealed-session-demo/visitor/v1");
+        .with_name("session")
+        .with_purpose("sealed-session-demo/visitor/v1");
     let config = SessionConfig::new(sealer)?;
 
     // Every worker gets a clone of the same configuration, so of the same

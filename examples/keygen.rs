@@ -7,7 +7,7 @@
 //!
 //! The entry is a secret: put it in your secret store, not in a repository.
 
-use sealed_session::{Algorithm, Error, Key, Keyring};
+use sealed_session::{Algorithm, ConfigError, Error, Key, Keyring};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -59,7 +59,9 @@ fn main() -> ExitCode {
     };
     match format!("{entry} {stand_in}").parse::<Keyring>() {
         Ok(_) => {}
-        Err(Error::KeyringEntry { problem, .. }) => return usage(&problem.to_string()),
+        Err(Error::Config(ConfigError::Entry { problem, .. })) => {
+            return usage(&problem.to_string())
+        }
         Err(e) => return usage(&e.to_string()),
     }
     println!("{entry}");

@@ -2,7 +2,7 @@
 //! sessions tutorial, served by hyper 1 on http://localhost:3000.
 //!
 //! ```text
-//! cargo run --example server --features hyper
+//! cargo run --example server --features tower
 //! ```
 //!
 //! - `/`        counts your visits; `/?username=NAME` stores a username
@@ -31,7 +31,7 @@ use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use sealed_session::hyper::{SessionExt, SessionLayer};
+use sealed_session::tower::{SessionExt, SessionLayer};
 use sealed_session::{Key, Keyring, Sealer, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
 use tower::{service_fn, Layer};
@@ -51,7 +51,7 @@ const ADDR: &str = "127.0.0.1:3000";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keyring = match Keyring::from_env("SESSION_KEYS") {
         Ok(keyring) => keyring,
-        Err(sealed_session::Error::Env) => {
+        Err(sealed_session::Error::Config(sealed_session::ConfigError::EnvNotSet { .. })) => {
             let suggestion = Key::try_generate()?.to_base64();
             eprintln!(
                 "WARNING: SESSION_KEYS is not set, so this server uses a key that exists only in \
@@ -69,8 +69,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // In production prefer a `__Host-` name ("__Host-session"): browsers
     // then refuse a cookie of that name planted by a subdomain.
     let sealer = Sealer::new(keyring)
-        .name("session")
-        .purpose("sealed-session-demo/visitor/v1");
+        .with_name("session")
+        .with_purpose("sealed-session-demo/visitor/v1");
     let layer = SessionLayer::<Visitor>::new(SessionConfig::new(sealer)?);
 
     let listener = tokio::net::TcpListener::bind(ADDR).await?;

@@ -5,7 +5,7 @@
 //! a [`Session<T>`] into the request's extensions; the handler takes it as
 //! an extractor argument (or with [`SessionExt::session`]). When the inner
 //! service's response is ready the middleware asks the session which
-//! `Set-Cookie`, if any, to append ([`Session::finish`]). Bodies pass
+//! `Set-Cookie` values, if any, to append. Bodies pass
 //! through untouched, whatever their type.
 //!
 //! Middlewares may nest (`App::wrap` and `Scope::wrap` with the same
@@ -21,10 +21,16 @@
 //!
 //! A handler that extracts a `Session<T>` where no middleware for that
 //! session type ran is not called: the extractor fails with
-//! [`MissingSession`], which actix answers with an empty `500 Internal
-//! Server Error` and an error-level `tracing` event. A session whose writes
+//! [`ConfigError::MissingSession`], which actix answers with an empty `500
+//! Internal Server Error` and an error-level `tracing` event. A session whose writes
 //! would be lost is never handed out. (Extracting `Option<Session<T>>`
 //! turns that into `None`, silently: only do so on purpose.)
+//!
+//! [`Error`] is an actix `ResponseError`, so `?` works in handlers: an
+//! empty `413 Payload Too Large` for a session too large for its cookie, an
+//! empty `500` otherwise, and an event in the server's log. It also
+//! converts into `std::io::Error`, so `?` works in actix's usual
+//! `std::io::Result<()>` `main`.
 //!
 //! A handler's error (`Result<_, E>` with `E: ResponseError`) reaches the
 //! middleware as an error response like any other, so it carries the
@@ -47,27 +53,24 @@
 //!     }
 //! }
 //!
-//! fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let sealer = Sealer::new(Keyring::from_env("SESSION_KEYS")?).name("__Host-session");
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let sealer = Sealer::new(Keyring::from_env("SESSION_KEYS")?).with_name("__Host-session");
 //!     let config = SessionConfig::new(sealer)?;
-//!     actix_web::rt::System::new().block_on(
-//!         HttpServer::new(move || {
-//!             App::new()
-//!                 .wrap(SessionMiddleware::<Visits>::new(config.clone()))
-//!                 .route("/", web::get().to(count))
-//!         })
-//!         .bind("127.0.0.1:3000")?
-//!         .run(),
-//!     )?;
-//!     Ok(())
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .wrap(SessionMiddleware::<Visits>::new(config.clone()))
+//!             .route("/", web::get().to(count))
+//!     })
+//!     .bind("127.0.0.1:3000")?
+//!     .run()
+//!     .await
 //! }
 //! ```
 
 use core::fmt;
-use core::future::{ready, Future, Ready};
+use core::future::{ready, Ready};
 use core::marker::PhantomData;
-use core::pin::Pin;
-use core::task::{ready, Context, Poll};
 
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderValue, COOKIE, SET_COOKIE};
@@ -76,8 +79,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::cookie::SessionConfig;
-use crate::session::{MissingSession, Session};
+use crate::error::{ConfigError, Error};
+pub use crate::session::future::ResponseFuture;
+use crate::session::{AppendSetCookie, Session, SessionConfig};
 
 /// An actix-web middleware ([`Transform`]) that gives every request a
 /// [`Session<T>`] and writes the session cookie into the response when
@@ -96,7 +100,7 @@ use crate::session::{MissingSession, Session};
 /// }
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?).name("__Host-session"))?;
+/// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?).with_name("__Host-session"))?;
 /// actix_web::rt::System::new().block_on(async {
 ///     let app = test::init_service(
 ///         App::new()
@@ -163,7 +167,7 @@ where
 
 /// The [`Service`] made by [`SessionMiddleware`]: loads the [`Session<T>`]
 /// into the request's extensions, calls the inner service, and appends the
-/// `Set-Cookie` that [`Session::finish`] decides.
+/// session's `Set-Cookie` values to its response.
 pub struct SessionService<S, T> {
     inner: S,
     config: SessionConfig,
@@ -200,58 +204,30 @@ where
         if let Some(session) = &session {
             req.extensions_mut().insert(session.clone());
         }
-        ResponseFuture {
-            inner: self.inner.call(req),
-            session,
+        ResponseFuture::new(self.inner.call(req), session)
+    }
+}
+
+impl<B> crate::session::future_sealed::Sealed for ServiceResponse<B> {}
+
+impl<B> AppendSetCookie for ServiceResponse<B> {
+    fn append_set_cookie(&mut self, value: String) {
+        match HeaderValue::try_from(value) {
+            Ok(value) => self.headers_mut().append(SET_COOKIE, value),
+            // Unreachable with a checked SessionConfig: names, paths and
+            // domains with control characters are refused, and sealed
+            // values are base64url.
+            Err(_) => tracing::error!("session Set-Cookie is not a valid header value"),
         }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The future of [`SessionService`]: the inner service's response with
-    /// the session cookie appended.
-    pub struct ResponseFuture<F, T> {
-        #[pin]
-        inner: F,
-        session: Option<Session<T>>,
-    }
-}
-
-impl<F, T> fmt::Debug for ResponseFuture<F, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
-
-impl<F, T, B, E> Future for ResponseFuture<F, T>
-where
-    F: Future<Output = Result<ServiceResponse<B>, E>>,
-    T: Serialize + DeserializeOwned,
-{
-    type Output = Result<ServiceResponse<B>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
-        if let Some(header) = this.session.take().and_then(|s| s.finish()) {
-            match HeaderValue::try_from(header) {
-                Ok(value) => response.headers_mut().append(SET_COOKIE, value),
-                // Unreachable with a checked SessionConfig: names, paths
-                // and domains with control characters are refused, and
-                // sealed values are base64url.
-                Err(_) => tracing::error!("session Set-Cookie is not a valid header value"),
-            }
-        }
-        Poll::Ready(Ok(response))
     }
 }
 
 /// The session that [`SessionMiddleware<T>`] loaded for this request.
 ///
-/// Fails with [`MissingSession`] (an empty `500` and an error event) when
-/// no `SessionMiddleware<T>` with this `T` wraps the handler.
+/// Fails with [`ConfigError::MissingSession`] (an empty `500` and an error
+/// event) when no `SessionMiddleware<T>` with this `T` wraps the handler.
 impl<T: 'static> FromRequest for Session<T> {
-    type Error = MissingSession;
+    type Error = Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
@@ -259,16 +235,20 @@ impl<T: 'static> FromRequest for Session<T> {
     }
 }
 
-/// An empty `500 Internal Server Error`; the reason goes to the server's
-/// log (an error event), not to the client.
-impl ResponseError for MissingSession {
+/// An empty response: `413 Payload Too Large` for a session too large for
+/// its cookie, `500 Internal Server Error` for everything else. The reason
+/// goes to the server's log (an error event; a warn event for 413), never
+/// to the client.
+impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
+        StatusCode::from_u16(crate::session::status_code(self))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        tracing::error!(error = %self, "handler asked for a session the middleware does not provide");
-        HttpResponse::new(self.status_code())
+        let status = self.status_code();
+        crate::session::log_answered(self, status.as_u16());
+        HttpResponse::new(status)
     }
 }
 
@@ -279,33 +259,36 @@ impl ResponseError for MissingSession {
 ///
 /// ```
 /// use sealed_session::actix::SessionExt;
-/// use sealed_session::MissingSession;
+/// use sealed_session::{ConfigError, Error};
 ///
 /// // Without the middleware, asking for the session is an error, not a
 /// // session whose changes would be lost.
 /// let req = actix_web::test::TestRequest::default().to_http_request();
-/// assert_eq!(req.session::<u64>().unwrap_err(), MissingSession::new::<u64>());
+/// assert_eq!(
+///     req.session::<u64>().unwrap_err(),
+///     Error::Config(ConfigError::missing_session::<u64>()),
+/// );
 /// ```
 pub trait SessionExt {
     /// The session of this request.
     ///
     /// # Errors
-    /// [`MissingSession`] if no [`SessionMiddleware<T>`] with this `T` ran
-    /// before.
-    fn session<T: 'static>(&self) -> Result<Session<T>, MissingSession>;
+    /// [`ConfigError::MissingSession`] if no [`SessionMiddleware<T>`] with
+    /// this `T` ran before.
+    fn session<T: 'static>(&self) -> Result<Session<T>, Error>;
 }
 
 impl SessionExt for HttpRequest {
-    fn session<T: 'static>(&self) -> Result<Session<T>, MissingSession> {
+    fn session<T: 'static>(&self) -> Result<Session<T>, Error> {
         self.extensions()
             .get::<Session<T>>()
             .cloned()
-            .ok_or_else(MissingSession::new::<T>)
+            .ok_or_else(|| ConfigError::missing_session::<T>().into())
     }
 }
 
 impl SessionExt for ServiceRequest {
-    fn session<T: 'static>(&self) -> Result<Session<T>, MissingSession> {
+    fn session<T: 'static>(&self) -> Result<Session<T>, Error> {
         self.request().session()
     }
 }
@@ -314,7 +297,8 @@ impl SessionExt for ServiceRequest {
 mod tests {
 
     use actix_web::body::MessageBody;
-    use actix_web::{test, web, App};
+    use actix_web::test as actix_test;
+    use actix_web::{web, App};
 
     use super::*;
     use crate::{Keyring, Sealer};
@@ -330,16 +314,16 @@ mod tests {
         }
     }
 
-    use crate::session::capture::capture;
+    use crate::session::tests::capture::capture;
 
     /// Serves one `GET /` with `app` on this thread under a fresh actix
     /// System: the status, the number of `Set-Cookie` headers, the body.
     macro_rules! get_root {
         ($app:expr) => {
             actix_web::rt::System::new().block_on(async {
-                let app = test::init_service($app).await;
-                let req = test::TestRequest::get().uri("/").to_request();
-                let res = test::call_service(&app, req).await;
+                let app = actix_test::init_service($app).await;
+                let req = actix_test::TestRequest::get().uri("/").to_request();
+                let res = actix_test::call_service(&app, req).await;
                 let status = res.status();
                 let cookies = res.headers().get_all(SET_COOKIE).count();
                 let body = res.into_body().try_into_bytes().unwrap_or_default();
@@ -393,7 +377,7 @@ mod tests {
     #[test]
     fn session_ext_finds_the_middlewares_session() {
         let c = config();
-        let req = test::TestRequest::default().to_srv_request();
+        let req = actix_test::TestRequest::default().to_srv_request();
         req.extensions_mut().insert(Session::<u8>::load(&c, []));
         req.session::<u8>()
             .expect("inserted")
@@ -402,7 +386,7 @@ mod tests {
         assert_eq!(req.request().session::<u8>().expect("same").get(), Some(3));
         assert_eq!(
             req.session::<u16>().expect_err("other type"),
-            MissingSession::new::<u16>()
+            Error::Config(ConfigError::missing_session::<u16>())
         );
     }
 }

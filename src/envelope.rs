@@ -1,4 +1,5 @@
-//! Envelope v1: the wire format. Nothing here knows serde.
+//! Envelope v1: the byte format of a sealed value, and nothing else (no
+//! serde, no clock, no choice of key: the sealer brings those).
 //!
 //! ```text
 //! value     = base64url-nopad(envelope)
@@ -11,134 +12,19 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use core::cell::RefCell;
-use rand::RngCore as _;
-use zeroize::Zeroize;
 
-use crate::error::{Error, Result};
-use crate::key::{Algorithm, Key, KeyId};
+use crate::aead::{Cipher, NonceSource, TAG_LEN};
+use crate::error::{Refusal, Result, SealError};
+use crate::key::{Algorithm, KeyId};
+use crate::time::UnixTime;
 
 /// The only envelope version this release writes and opens.
 pub(crate) const VERSION: u8 = 1;
-mod backend;
-#[cfg(feature = "ring")]
-use backend::ring as aead;
-#[cfg(not(feature = "ring"))]
-use backend::rust_crypto as aead;
-/// Length of the authentication tag of both algorithms.
-pub(crate) use backend::TAG_LEN;
 /// The longest LEB128 encoding of a `u32` / `u64`.
 const MAX_U32_LEN: usize = 5;
 const MAX_U64_LEN: usize = 10;
 /// Bytes reserved up front when sealing: more than any cookie needs.
 const SEAL_RESERVE: usize = 16 * 1024;
-
-/// A key made ready for one algorithm (key schedule computed once), with
-/// the key that derives its synthetic nonces.
-pub(crate) struct Cipher {
-    aead: Aead,
-    nonce_key: NonceKey,
-}
-
-enum Aead {
-    XChaCha(aead::XChaCha),
-    Aes(Box<aead::Aes>),
-}
-
-/// The BLAKE3 key that turns a message into its nonce, derived from the
-/// secret key (BLAKE3's key derivation mode with a context string of its
-/// own, so it is independent of the AEAD key). Zeroized on drop.
-struct NonceKey([u8; 32]);
-
-impl Drop for NonceKey {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
-
-/// The context string of the nonce key's derivation. Changing it changes
-/// no value on the wire (openers never derive nonces), only which nonces a
-/// sealer picks.
-const NONCE_KEY_CONTEXT: &str = "sealed-session 2026-11-27 synthetic nonce key v1";
-
-/// How a seal picks its nonce.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum NonceSource<'a> {
-    /// A fresh seal: fresh random bytes enter the nonce's hash with the
-    /// whole message.
-    Fresh,
-    /// A re-seal: the nonce is a function of the whole message alone, so
-    /// re-sealing the same value twice gives the same output and spends no
-    /// new nonce.
-    Deterministic,
-    /// Known-answer tests only: exactly these bytes.
-    #[cfg_attr(not(test), allow(dead_code))]
-    Fixed(&'a [u8]),
-}
-
-impl Cipher {
-    pub(crate) fn new(algorithm: Algorithm, key: &Key) -> Self {
-        let bytes = key.bytes();
-        let aead = match algorithm {
-            Algorithm::XChaCha20Poly1305 => Aead::XChaCha(aead::XChaCha::new(bytes)),
-            Algorithm::Aes256Gcm => Aead::Aes(Box::new(aead::Aes::new(bytes))),
-        };
-        Cipher {
-            aead,
-            nonce_key: NonceKey(blake3::derive_key(NONCE_KEY_CONTEXT, bytes)),
-        }
-    }
-
-    pub(crate) fn algorithm(&self) -> Algorithm {
-        match self.aead {
-            Aead::XChaCha(_) => Algorithm::XChaCha20Poly1305,
-            Aead::Aes(_) => Algorithm::Aes256Gcm,
-        }
-    }
-
-    /// The synthetic nonce of a message, from the bytes laid out as
-    /// `seed || plaintext || aad || u64le(len(aad))` (the layout [`seal`]
-    /// builds in place): `BLAKE3-keyed(nonce_key, those bytes)`, truncated
-    /// to the nonce's length. `seed` is as long as the nonce: fresh random
-    /// bytes for a fresh seal, zeros for a re-seal. The length suffix makes
-    /// the layout unambiguous, whatever the name and purpose.
-    ///
-    /// Two seals under one key share a nonce only if their seeds *and*
-    /// their whole messages are equal, and then they produce the same
-    /// ciphertext, which reveals nothing new. A generator state duplicated
-    /// by `fork` (or a cloned virtual machine) therefore never reuses a
-    /// nonce for two different messages, and re-sealing the same value
-    /// again spends no new nonce.
-    fn synthetic_nonce(&self, laid_out: &[u8]) -> blake3::Hash {
-        blake3::keyed_hash(&self.nonce_key.0, laid_out)
-    }
-
-    fn encrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Result<[u8; TAG_LEN]> {
-        let tag = match &self.aead {
-            Aead::XChaCha(c) => nonce.try_into().map(|n| c.seal(n, aad, buf)),
-            Aead::Aes(c) => nonce.try_into().map(|n| c.seal(n, aad, buf)),
-        };
-        // Only fails for messages beyond the algorithms' length limits (the
-        // nonce length follows from the algorithm), which no capped seal
-        // reaches.
-        match tag {
-            Ok(Ok(tag)) => Ok(tag),
-            _ => Err(Error::Encode),
-        }
-    }
-
-    fn decrypt(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
-        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Authentication)?;
-        let result = match &self.aead {
-            Aead::XChaCha(c) => nonce.try_into().map(|n| c.open(n, aad, buf, tag)),
-            Aead::Aes(c) => nonce.try_into().map(|n| c.open(n, aad, buf, tag)),
-        };
-        match result {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(Error::Authentication),
-        }
-    }
-}
 
 /// The cookie name and purpose, encoded once as the tail of the associated
 /// data.
@@ -156,11 +42,29 @@ impl Context {
     }
 }
 
-/// Times carried inside the ciphertext, in unix seconds.
+/// Times carried inside the ciphertext.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Times {
-    pub(crate) issued_at: u64,
-    pub(crate) expires_at: u64,
+    pub(crate) issued_at: UnixTime,
+    pub(crate) expires_at: UnixTime,
+}
+
+/// Where a payload writer may write: up to `cap` bytes in the buffer in
+/// all, always keeping `tail` bytes of spare capacity for what the envelope
+/// appends after the payload (so plaintext never moves unwiped).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Room {
+    pub(crate) cap: usize,
+    pub(crate) tail: usize,
+}
+
+/// Why a payload writer failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PayloadError {
+    /// The payload does not fit its room: the value would be too long.
+    Overflow,
+    /// The payload could not be encoded.
+    Encode,
 }
 
 /// Appends the canonical LEB128 encoding of `n`.
@@ -194,138 +98,13 @@ fn get_varint(input: &[u8], max_len: usize, limit: u64) -> Option<(u64, usize)> 
     None
 }
 
-thread_local! {
-    /// Per-thread working buffer: no allocation per seal or open once warm.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs `f` on an empty buffer with at least `capacity` bytes reserved (so it
-/// never reallocates while holding plaintext, if `f` stays within
-/// `capacity`), then zeroizes what `f` left in it: also when `f` panics
-/// (a `Serialize` or `Deserialize` impl may), through a drop guard.
-fn with_scratch<R>(capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
-    /// Zeroizes and empties the buffer when dropped, unwinding included.
-    struct Wipe<'a>(&'a mut Vec<u8>);
-    impl Drop for Wipe<'_> {
-        fn drop(&mut self) {
-            self.0.as_mut_slice().zeroize();
-            self.0.clear();
-        }
-    }
-    fn run<R>(buf: &mut Vec<u8>, capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
-        buf.clear();
-        buf.reserve(capacity);
-        let guard = Wipe(buf);
-        f(guard.0)
-    }
-    let mut slot = Some(f);
-    let done = SCRATCH
-        .try_with(|cell| match (cell.try_borrow_mut(), slot.take()) {
-            (Ok(mut buf), Some(f)) => Some(run(&mut buf, capacity, f)),
-            (_, f) => {
-                slot = f;
-                None
-            }
-        })
-        .ok()
-        .flatten();
-    match (done, slot) {
-        (Some(result), _) => result,
-        // Re-entered (a `Serialize` impl that seals) or thread exiting.
-        (None, Some(f)) => run(&mut Vec::new(), capacity, f),
-        (None, None) => unreachable!("the closure either ran `f` or put it back"),
-    }
-}
-
-/// The address and capacity of this thread's scratch buffer, for the tests
-/// that read the memory it held.
-#[cfg(test)]
-pub(crate) fn scratch_region() -> (usize, usize) {
-    SCRATCH.with(|cell| {
-        let buf = cell.borrow();
-        (buf.as_ptr() as usize, buf.capacity())
-    })
-}
-
-/// A postcard output that refuses to grow past a fixed length, so a too
-/// large payload fails fast. It keeps `tail` bytes of spare capacity for
-/// what is appended after the payload, and grows by hand, zeroizing the
-/// old allocation, so plaintext is never left behind by a reallocation.
-pub(crate) struct Capped<'a> {
-    buf: &'a mut Vec<u8>,
-    cap: usize,
-    tail: usize,
-}
-
-impl Capped<'_> {
-    /// A shorter-lived handle on the same buffer (postcard takes its output
-    /// by value).
-    pub(crate) fn reborrow(&mut self) -> Capped<'_> {
-        Capped {
-            buf: self.buf,
-            cap: self.cap,
-            tail: self.tail,
-        }
-    }
-
-    /// Appends `data`, or fails with [`Error::TooLarge`] past the capacity.
-    // Inlined into serde's code for `T`: postcard calls this once per field
-    // and varint, and a call per piece was a quarter of a small seal.
-    #[inline]
-    pub(crate) fn write(&mut self, data: &[u8]) -> Result<()> {
-        let len = self.buf.len().saturating_add(data.len());
-        if len > self.cap {
-            return Err(Error::TooLarge { len, max: self.cap });
-        }
-        if len.saturating_add(self.tail) > self.buf.capacity() {
-            self.grow(len);
-        }
-        self.buf.extend_from_slice(data);
-        Ok(())
-    }
-
-    /// Moves the contents to a larger allocation (at least `len` plus the
-    /// tail, at most the cap plus the tail) and zeroizes the old one.
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self, len: usize) {
-        let target = len
-            .max(self.buf.capacity().saturating_mul(2))
-            .min(self.cap)
-            .saturating_add(self.tail);
-        let mut bigger = Vec::with_capacity(target);
-        bigger.extend_from_slice(self.buf);
-        self.buf.as_mut_slice().zeroize();
-        core::mem::swap(self.buf, &mut bigger);
-    }
-}
-
-impl postcard::ser_flavors::Flavor for Capped<'_> {
-    type Output = ();
-
-    #[inline]
-    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        self.try_extend(&[data])
-    }
-
-    #[inline]
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.write(data)
-            .map_err(|_| postcard::Error::SerializeBufferFull)
-    }
-
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
-}
-
-/// Largest binary envelope whose base64url form fits in `max_len` characters.
+/// Largest binary envelope whose base64url form fits in `max_len` bytes.
 const fn max_binary_len(max_len: usize) -> usize {
     max_len / 4 * 3 + (max_len % 4).saturating_sub(1)
 }
 
 /// Length of the binary envelope whose unpadded base64url form is `n`
-/// characters long (for canonical encodings).
+/// bytes long (for canonical encodings).
 pub(crate) const fn decoded_len(n: usize) -> usize {
     n / 4 * 3 + (n % 4).saturating_sub(1)
 }
@@ -347,78 +126,101 @@ pub(crate) const fn encoded_len(n: usize) -> usize {
     n / 3 * 4 + (n % 3 * 4).div_ceil(3)
 }
 
-/// Seals a payload written by `payload` into a value of at most `max_len`
-/// bytes, with a nonce picked as `nonce` says.
-#[allow(clippy::too_many_arguments)]
+/// The tail a seal keeps free after the payload: room for the tag, or for
+/// the associated data and its length appended while sealing.
+fn seal_tail(context: &Context) -> usize {
+    TAG_LEN.max(1 + MAX_U32_LEN + context.0.len() + 8)
+}
+
+/// The buffer capacity to reserve for sealing a value of at most `max_len`
+/// bytes: enough for a typical value, not for the configured maximum,
+/// which may be huge (the payload writer grows the buffer safely).
+pub(crate) fn seal_capacity(max_len: usize, context: &Context) -> usize {
+    max_binary_len(max_len)
+        .min(SEAL_RESERVE)
+        .saturating_add(seal_tail(context))
+}
+
+/// The buffer capacity to reserve for opening `value`.
+pub(crate) fn open_capacity(value: &str, context: &Context) -> usize {
+    value.len().div_ceil(4) * 3 + 1 + MAX_U32_LEN + context.0.len()
+}
+
+/// The key that seals: its id (written in clear) and its cipher.
+#[derive(Clone, Copy)]
+pub(crate) struct SealingKey<'k> {
+    pub(crate) id: KeyId,
+    pub(crate) cipher: &'k Cipher,
+}
+
+/// Seals, in `buf` (empty, with [`seal_capacity`] reserved), a payload
+/// written by `payload` into a value of at most `max_len` bytes, with a
+/// nonce picked as `nonce` says.
+///
+/// The layout is built in place: `header || seed || plaintext`, then the
+/// associated data and its length after it, so the synthetic nonce hashes
+/// one contiguous run; then the seed is replaced by the nonce, the
+/// plaintext encrypted in place, and the tag replaces the associated data.
 pub(crate) fn seal(
-    key_id: KeyId,
-    cipher: &Cipher,
+    buf: &mut Vec<u8>,
+    key: SealingKey<'_>,
     context: &Context,
     times: Times,
     max_len: usize,
     nonce: NonceSource<'_>,
-    payload: impl FnOnce(&mut Capped<'_>) -> Result<()>,
+    payload: impl FnOnce(&mut Vec<u8>, Room) -> Result<(), PayloadError>,
 ) -> Result<String> {
     let lifetime = times
         .expires_at
-        .checked_sub(times.issued_at)
-        .ok_or(Error::TimeRange)?;
-    let nonce_len = cipher.algorithm().nonce_len();
+        .since(times.issued_at)
+        .ok_or(SealError::TimeRange)?;
+    let nonce_len = key.cipher.algorithm().nonce_len();
     let max_bin = max_binary_len(max_len);
-    // Room after the body for the tag, or for the associated data and its
-    // length appended while sealing.
-    let tail = TAG_LEN.max(1 + MAX_U32_LEN + context.0.len() + 8);
-    // Reserve for a typical value, not for the configured maximum, which
-    // may be huge: Capped grows the buffer (safely) if the payload needs it.
-    let capacity = max_bin.min(SEAL_RESERVE).saturating_add(tail);
-    with_scratch(capacity, |buf| {
-        buf.push(VERSION);
-        put_varint(buf, u64::from(key_id.0));
-        let header_len = buf.len();
-        let nonce_at = buf.len();
-        buf.resize(nonce_at + nonce_len, 0);
-        let body_at = buf.len();
-        // The nonce's seed, replaced by the nonce once the message is known.
-        match nonce {
-            NonceSource::Fresh => rand::rng().fill_bytes(&mut buf[nonce_at..body_at]),
-            NonceSource::Deterministic => {}
-            NonceSource::Fixed(fixed) => buf[nonce_at..body_at].copy_from_slice(fixed),
-        }
-        put_varint(buf, times.issued_at);
-        put_varint(buf, lifetime);
-        let cap = max_bin.saturating_sub(TAG_LEN);
-        if buf.len() > cap {
-            return Err(Error::TooLarge {
-                len: encoded_len(buf.len() + TAG_LEN),
-                max: max_len,
-            });
-        }
-        payload(&mut Capped { buf, cap, tail }).map_err(|e| match e {
-            Error::TooLarge { .. } => Error::TooLarge {
-                len: encoded_len(max_bin + 1),
-                max: max_len,
-            },
-            other => other,
-        })?;
-        let body_end = buf.len();
-        // Associated data: the header as sent, then name and purpose.
-        buf.extend_from_within(..header_len);
-        buf.extend_from_slice(&context.0);
-        let aad_end = buf.len();
-        if !matches!(nonce, NonceSource::Fixed(_)) {
-            let aad_len = (aad_end - body_end) as u64;
-            buf.extend_from_slice(&aad_len.to_le_bytes());
-            let derived = cipher.synthetic_nonce(&buf[nonce_at..]);
-            buf.truncate(aad_end);
-            buf[nonce_at..body_at].copy_from_slice(&derived.as_bytes()[..nonce_len]);
-        }
-        let (envelope, aad) = buf.split_at_mut(body_end);
-        let (head, body) = envelope.split_at_mut(body_at);
-        let tag = cipher.encrypt(&head[nonce_at..], aad, body)?;
-        buf.truncate(body_end);
-        buf.extend_from_slice(&tag);
-        Ok(URL_SAFE_NO_PAD.encode(&buf[..]))
-    })
+    let too_large = |len: usize| SealError::TooLarge { len, max: max_len };
+    buf.push(VERSION);
+    put_varint(buf, u64::from(key.id.0));
+    let header_len = buf.len();
+    let nonce_at = buf.len();
+    buf.resize(nonce_at + nonce_len, 0);
+    let body_at = buf.len();
+    // The nonce's seed, replaced by the nonce once the message is known.
+    nonce.seed(&mut buf[nonce_at..body_at]);
+    put_varint(buf, times.issued_at.secs());
+    put_varint(buf, lifetime);
+    let cap = max_bin.saturating_sub(TAG_LEN);
+    if buf.len() > cap {
+        return Err(too_large(encoded_len(buf.len() + TAG_LEN)).into());
+    }
+    let room = Room {
+        cap,
+        tail: seal_tail(context),
+    };
+    payload(buf, room).map_err(|e| match e {
+        // The value would be at least one byte longer than the maximum.
+        PayloadError::Overflow => too_large(encoded_len(max_bin + 1)),
+        PayloadError::Encode => SealError::Encode,
+    })?;
+    let body_end = buf.len();
+    // Associated data: the header as sent, then name and purpose.
+    buf.extend_from_within(..header_len);
+    buf.extend_from_slice(&context.0);
+    let aad_end = buf.len();
+    if nonce.is_synthetic() {
+        let aad_len = (aad_end - body_end) as u64;
+        buf.extend_from_slice(&aad_len.to_le_bytes());
+        let derived = key.cipher.synthetic_nonce(&buf[nonce_at..]);
+        buf.truncate(aad_end);
+        buf[nonce_at..body_at].copy_from_slice(&derived.as_bytes()[..nonce_len]);
+    }
+    let (envelope, aad) = buf.split_at_mut(body_end);
+    let (head, body) = envelope.split_at_mut(body_at);
+    let tag = key
+        .cipher
+        .encrypt(&head[nonce_at..], aad, body)
+        .map_err(|_| SealError::Encode)?;
+    buf.truncate(body_end);
+    buf.extend_from_slice(&tag);
+    Ok(URL_SAFE_NO_PAD.encode(&buf[..]))
 }
 
 /// What an opened envelope says about itself.
@@ -429,22 +231,24 @@ pub(crate) struct Header {
 }
 
 /// Reads the key id of a decoded envelope (after the version byte).
-fn parse_header(bin: &[u8]) -> Result<(KeyId, usize)> {
+fn parse_header(bin: &[u8]) -> Result<(KeyId, usize), Refusal> {
     match bin.first() {
-        None => return Err(Error::Malformed),
+        None => return Err(Refusal::Malformed),
         Some(&VERSION) => {}
-        Some(&other) => return Err(Error::UnsupportedVersion(other)),
+        Some(&other) => return Err(Refusal::UnsupportedVersion(other)),
     }
     let (id, n) =
-        get_varint(&bin[1..], MAX_U32_LEN, u64::from(u32::MAX)).ok_or(Error::Malformed)?;
-    let id = u32::try_from(id).map_err(|_| Error::Malformed)?;
+        get_varint(&bin[1..], MAX_U32_LEN, u64::from(u32::MAX)).ok_or(Refusal::Malformed)?;
+    let id = u32::try_from(id).map_err(|_| Refusal::Malformed)?;
     Ok((KeyId(id), 1 + n))
 }
 
-/// Opens `value`: bounds its length, decodes, finds the key with `lookup`,
-/// authenticates and decrypts, then hands the header and payload to `f`.
-/// The plaintext is zeroized before this returns.
+/// Opens `value` in `buf` (empty, with [`open_capacity`] reserved): bounds
+/// its length, decodes, finds the key with `lookup`, authenticates and
+/// decrypts, then hands the header and payload to `f`. The caller wipes
+/// `buf` afterwards.
 pub(crate) fn open<'k, R>(
+    buf: &mut Vec<u8>,
     value: &str,
     max_len: usize,
     context: &Context,
@@ -453,48 +257,47 @@ pub(crate) fn open<'k, R>(
 ) -> Result<R> {
     // Bounded work: nothing is decoded past the maximum.
     if value.len() > max_len {
-        return Err(Error::TooLarge {
+        return Err(Refusal::TooLong {
             len: value.len(),
             max: max_len,
-        });
+        }
+        .into());
     }
     // The decoder's own (conservative) estimate of the decoded length.
-    let bin_len = value.len().div_ceil(4) * 3;
-    let capacity = bin_len + 1 + MAX_U32_LEN + context.0.len();
-    with_scratch(capacity, |buf| {
-        buf.resize(bin_len, 0);
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(value.as_bytes(), &mut buf[..])
-            .map_err(|_| Error::Malformed)?;
-        buf.truncate(n);
-        let (key_id, header_len) = parse_header(buf)?;
-        let cipher = lookup(key_id).ok_or(Error::UnknownKey(key_id))?;
-        let nonce_len = cipher.algorithm().nonce_len();
-        if buf.len() < header_len + nonce_len + TAG_LEN {
-            return Err(Error::Malformed);
-        }
-        let tag_at = buf.len() - TAG_LEN;
-        let mut tag = [0u8; TAG_LEN];
-        tag.copy_from_slice(&buf[tag_at..]);
-        buf.truncate(tag_at);
-        buf.extend_from_within(..header_len);
-        buf.extend_from_slice(&context.0);
-        let (envelope, aad) = buf.split_at_mut(tag_at);
-        let (head, body) = envelope.split_at_mut(header_len + nonce_len);
-        cipher.decrypt(&head[header_len..], aad, body, &tag)?;
-        let (issued_at, a) = get_varint(body, MAX_U64_LEN, u64::MAX).ok_or(Error::Malformed)?;
-        let (lifetime, b) =
-            get_varint(&body[a..], MAX_U64_LEN, u64::MAX).ok_or(Error::Malformed)?;
-        let expires_at = issued_at.checked_add(lifetime).ok_or(Error::Malformed)?;
-        let header = Header {
-            key_id,
-            times: Times {
-                issued_at,
-                expires_at,
-            },
-        };
-        f(header, &body[a + b..])
-    })
+    buf.resize(value.len().div_ceil(4) * 3, 0);
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(value.as_bytes(), &mut buf[..])
+        .map_err(|_| Refusal::Malformed)?;
+    buf.truncate(n);
+    let (key_id, header_len) = parse_header(buf)?;
+    let cipher = lookup(key_id).ok_or(Refusal::UnknownKey(key_id))?;
+    let nonce_len = cipher.algorithm().nonce_len();
+    if buf.len() < header_len + nonce_len + TAG_LEN {
+        return Err(Refusal::Malformed.into());
+    }
+    let tag_at = buf.len() - TAG_LEN;
+    let mut tag = [0u8; TAG_LEN];
+    tag.copy_from_slice(&buf[tag_at..]);
+    buf.truncate(tag_at);
+    buf.extend_from_within(..header_len);
+    buf.extend_from_slice(&context.0);
+    let (envelope, aad) = buf.split_at_mut(tag_at);
+    let (head, body) = envelope.split_at_mut(header_len + nonce_len);
+    cipher
+        .decrypt(&head[header_len..], aad, body, &tag)
+        .map_err(|_| Refusal::Authentication)?;
+    let (issued_at, a) = get_varint(body, MAX_U64_LEN, u64::MAX).ok_or(Refusal::Malformed)?;
+    let (lifetime, b) = get_varint(&body[a..], MAX_U64_LEN, u64::MAX).ok_or(Refusal::Malformed)?;
+    let issued_at = UnixTime::from_secs(issued_at);
+    let expires_at = issued_at.checked_add(lifetime).ok_or(Refusal::Malformed)?;
+    let header = Header {
+        key_id,
+        times: Times {
+            issued_at,
+            expires_at,
+        },
+    };
+    f(header, &body[a + b..])
 }
 
 #[cfg(test)]

@@ -1,141 +1,248 @@
-//! The crate's one error type.
+//! The crate's one error type, grouped by who is at fault (as rustls does):
+//! a value from outside that is refused, a value that cannot be stored, the
+//! operator's or the application's configuration, and the operating system.
 
 use crate::key::KeyId;
 
-/// Everything that can go wrong in this crate.
+/// Everything that can go wrong in this crate, grouped by trust boundary.
 ///
-/// Open failures are distinguished (malformed, unknown key, authentication
-/// failed, expired, not yet valid, undecodable) so a server can log *why* a
-/// cookie was refused. None of them should be shown to the client: the
-/// adapters answer every one of them as "no session".
+/// - [`Error::Refused`]: a sealed value from outside (the client's cookie)
+///   did not open. Routine for a server; the adapters answer every refusal
+///   as "no session" and log the reason, never the value.
+/// - [`Error::Seal`]: a value could not be sealed (stored), for example a
+///   session too large for a cookie. The handler decides what to answer.
+/// - [`Error::Config`]: the keyring, a key, an environment variable, the
+///   cookie attributes or a missing session layer: a person must fix
+///   something, and the message says what.
+/// - [`Error::Rng`]: the operating system's random generator failed.
 ///
 /// No variant carries secret material or any part of an input value; a
 /// keyring error names the entry (by position) and the problem, never the
 /// text of the entry.
+///
+/// `?` works with it where an application needs it: it is an axum
+/// `IntoResponse` (feature `axum`) and an actix-web `ResponseError`
+/// (feature `actix`), answering with an empty body, `413 Payload Too Large`
+/// for [`SealError::TooLarge`] and `500 Internal Server Error` otherwise;
+/// and it converts into [`std::io::Error`] for an actix `main`.
+///
+/// ```
+/// use sealed_session::{Error, Keyring, Refusal, Sealer};
+/// let sealer = Sealer::new(Keyring::ephemeral()?);
+/// let refused = sealer.open::<String>("garbage").unwrap_err();
+/// assert_eq!(refused, Error::Refused(Refusal::Malformed));
+/// assert!(refused.refusal().is_some_and(Refusal::is_routine));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The value is not a well-formed envelope: not canonical unpadded
-    /// base64url, too short, or a header that does not parse.
-    #[error("malformed sealed value")]
-    Malformed,
+    /// A sealed value was refused when opening (see [`Refusal`]).
+    #[error("sealed value refused: {0}")]
+    Refused(#[from] Refusal),
+    /// A value could not be sealed (see [`SealError`]).
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// Something a person must fix in the configuration (see
+    /// [`ConfigError`]).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed")]
+    Rng,
+}
 
+impl Error {
+    /// The refusal, if this is one.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Error::Refused(refusal) => Some(*refusal),
+            _ => None,
+        }
+    }
+
+    /// True for a session too large for its cookie ([`SealError::TooLarge`]).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Error::Seal(SealError::TooLarge { .. }))
+    }
+}
+
+impl From<Error> for std::io::Error {
+    /// For `main` functions that return `std::io::Result` (actix-web's
+    /// usual one): the message names what to fix.
+    fn from(error: Error) -> Self {
+        let kind = match error {
+            Error::Config(_) => std::io::ErrorKind::InvalidInput,
+            Error::Refused(_) => std::io::ErrorKind::InvalidData,
+            Error::Seal(_) | Error::Rng => std::io::ErrorKind::Other,
+        };
+        std::io::Error::new(kind, error)
+    }
+}
+
+/// Why a sealed value did not open. Each reason is distinct, for the
+/// server's logs; none is ever shown to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Not a well-formed envelope: not canonical unpadded base64url, too
+    /// short, a header that does not parse, or (inside an authentic value)
+    /// times that do not parse.
+    #[error("malformed")]
+    Malformed,
     /// The envelope announces a format version this release cannot open.
     #[error("unsupported envelope version {0}")]
     UnsupportedVersion(u8),
-
-    /// The value is longer than the configured maximum. When opening, it was
-    /// rejected before any decoding; when sealing, nothing was produced.
-    #[error("sealed value of {len} bytes exceeds the maximum of {max}")]
-    TooLarge {
-        /// The length of the value (or of the value it would have produced).
+    /// Longer than the configured maximum: refused before any decoding.
+    #[error("{len} bytes, over the maximum of {max}")]
+    TooLong {
+        /// The length of the value, in bytes.
         len: usize,
-        /// The configured maximum.
+        /// The configured maximum, in bytes.
         max: usize,
     },
-
     /// The value names a key id the keyring does not hold (never held it,
-    /// or the key was removed to revoke its cookies).
+    /// or the key was removed to revoke its values).
     #[error("no key with id {0} in the keyring")]
     UnknownKey(KeyId),
-
     /// Decryption failed: the value was tampered with, sealed under another
-    /// cookie name or purpose, or sealed under a different key with the
-    /// same id.
+    /// cookie name or purpose, or under a different key with the same id.
     #[error("authentication failed")]
     Authentication,
-
     /// The value authenticated but its lifetime is over.
-    #[error("sealed value has expired")]
+    #[error("expired")]
     Expired,
-
+    /// The value authenticated but claims to be issued in the future
+    /// (beyond the leeway): a server whose clock is ahead sealed it.
+    #[error("not yet valid")]
+    NotYetValid,
     /// The value authenticated but claims a longer lifetime than this
     /// sealer gives (its TTL plus leeway): it was sealed under a longer TTL,
     /// or by someone holding a key (perhaps a leaked old one) who chose its
     /// times. Never trusted beyond the sealer's own limit.
-    #[error("sealed value claims a longer lifetime than this sealer allows")]
+    #[error("claims a longer lifetime than this sealer allows")]
     LifetimeTooLong,
-
-    /// The value authenticated but claims to be issued in the future
-    /// (beyond the configured leeway).
-    #[error("sealed value is not yet valid")]
-    NotYetValid,
-
     /// The value authenticated but its payload does not decode as the
     /// requested type (the session struct changed without a new purpose).
     #[error("payload does not decode as the requested type")]
     Decode,
+}
 
-    /// The session value could not be serialized.
-    #[error("payload could not be serialized")]
-    Encode,
+impl Refusal {
+    /// True for what a server sees every day and need not look at: a value
+    /// that expired, browser junk (malformed, another envelope version, too
+    /// long). Everything else points at tampering, a revoked or leaked key,
+    /// clocks apart or a schema change without a new purpose; the adapters
+    /// log those at warn level and routine ones at debug.
+    pub const fn is_routine(self) -> bool {
+        matches!(
+            self,
+            Refusal::Expired
+                | Refusal::Malformed
+                | Refusal::UnsupportedVersion(_)
+                | Refusal::TooLong { .. }
+        )
+    }
+}
 
-    /// The keyring holds no key that may seal at this time (every key has
-    /// an activation time in the future).
-    #[error("no key in the keyring may seal at this time")]
-    NoSealingKey,
-
-    /// The keyring holds no key at all.
-    #[error("the keyring is empty")]
-    EmptyKeyring,
-
-    /// Two keys in the keyring share an id.
-    #[error("duplicate key id {0} in the keyring")]
-    DuplicateKeyId(KeyId),
-
-    /// One entry of a keyring spec string is wrong. `entry` counts from 1.
-    #[error("keyring entry {entry}: {problem}")]
-    KeyringEntry {
-        /// Position of the entry in the spec string, counting from 1.
-        entry: usize,
-        /// What is wrong with it.
-        problem: EntryProblem,
+/// Why a value could not be sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// The sealed value, or the whole `Set-Cookie` header that would carry
+    /// it, is longer than allowed. Nothing was produced.
+    #[error(
+        "session too large: {len} bytes, over the maximum of {max}; store less in the session"
+    )]
+    TooLarge {
+        /// The length it would have (for a payload that did not fit its
+        /// buffer: at least this).
+        len: usize,
+        /// The maximum.
+        max: usize,
     },
-
-    /// Key material had the wrong length (never 32).
-    #[error("key is {0} bytes, expected 32")]
-    KeyLength(usize),
-
-    /// An algorithm name is not one this crate knows.
-    #[error("unknown algorithm (expected xchacha20poly1305 or aes256gcm)")]
-    UnknownAlgorithm,
-
-    /// Key material was not valid base64.
-    #[error("key is not valid base64")]
-    KeyEncoding,
-
-    /// Key material is obviously not random: a repeated, sequential or
-    /// text-like pattern (the check is documented on
-    /// [`Key`](crate::Key)). A random key is refused with probability below
-    /// 2^-62.
-    #[error("key is not random: generate one with `openssl rand -base64 32`")]
-    WeakKey,
-
-    /// Cookie attributes that break a cookie rule (set up once, at start-up).
-    #[error("cookie configuration: {0}")]
-    Cookie(CookieProblem),
-
-    /// The environment variable holding the keyring is missing or is not
-    /// valid Unicode.
-    #[error("keyring environment variable is not set or not valid unicode")]
-    Env,
-
-    /// The operating system's random number generator failed.
-    #[error("the operating system's random number generator failed")]
-    Rng,
-
-    /// A time could not be represented (before 1970, or past the range of
-    /// the envelope's clock).
+    /// The value could not be serialized (its `Serialize` impl failed).
+    #[error("the session value could not be serialized")]
+    Encode,
+    /// A time could not be represented (past the range of the envelope's
+    /// clock).
     #[error("time out of range")]
     TimeRange,
 }
 
-/// What is wrong with one entry of a keyring spec string.
+/// Something a person must fix: the message says what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The environment variable that should hold the keyring is not set.
+    #[error(
+        "{var} is not set: set it to a keyring spec such as the line `cargo run --example keygen` prints"
+    )]
+    EnvNotSet {
+        /// The variable's name.
+        var: Box<str>,
+    },
+    /// The environment variable that should hold the keyring is not
+    /// Unicode.
+    #[error("{var} is not valid Unicode: a keyring spec is ASCII")]
+    EnvNotUnicode {
+        /// The variable's name.
+        var: Box<str>,
+    },
+    /// The keyring holds no key at all.
+    #[error("the keyring is empty: list at least one ID:ALGORITHM:KEY entry")]
+    EmptyKeyring,
+    /// Two keys in the keyring share an id.
+    #[error("two keys in the keyring have id {0}: give every key its own id")]
+    DuplicateKeyId(KeyId),
+    /// One entry of a keyring spec string is wrong. `entry` counts from 1.
+    #[error("keyring entry {entry}: {problem}")]
+    Entry {
+        /// Position of the entry in the spec, counting from 1.
+        entry: usize,
+        /// What is wrong with it.
+        problem: KeyProblem,
+    },
+    /// A key (given through the API, not a spec) is wrong.
+    #[error("{0}")]
+    Key(KeyProblem),
+    /// The keyring holds no key that may seal now: every key's activation
+    /// time is in the future.
+    #[error(
+        "no key in the keyring may seal now: every activation time is in the future (add a key without one, or with one in the past)"
+    )]
+    NoSealingKey,
+    /// Cookie attributes that break a cookie rule.
+    #[error("cookie configuration: {0}")]
+    Cookie(CookieProblem),
+    /// A handler asked for a `Session<T>` where no session layer or
+    /// middleware for that `T` runs: its writes would be lost, so this is
+    /// reported instead of handing out a detached session.
+    #[error(
+        "no Session<{type_name}> in this request: wrap this handler in the session layer or middleware for that same type"
+    )]
+    MissingSession {
+        /// The session type asked for.
+        type_name: &'static str,
+    },
+}
+
+impl ConfigError {
+    /// The error for a missing `Session<T>`.
+    pub fn missing_session<T>() -> Self {
+        ConfigError::MissingSession {
+            type_name: core::any::type_name::<T>(),
+        }
+    }
+}
+
+/// What is wrong with a key, or with one entry of a keyring spec.
 ///
-/// The entry's own text is never repeated: it may hold key material.
+/// The key's or the entry's own text is never repeated: it may hold key
+/// material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum EntryProblem {
+pub enum KeyProblem {
     /// The entry does not have the form `ID:ALGORITHM:KEY[@ACTIVATION]`.
     #[error("expected ID:ALGORITHM:KEY or ID:ALGORITHM:KEY@ACTIVATION")]
     Shape,
@@ -147,13 +254,16 @@ pub enum EntryProblem {
     Algorithm,
     /// The key is not valid base64 (url-safe or standard, padded or not).
     #[error("key is not valid base64")]
-    KeyEncoding,
-    /// The key decodes to the wrong number of bytes.
+    Encoding,
+    /// The key decodes to the wrong number of bytes (never 32).
     #[error("key is {0} bytes, expected 32")]
-    KeyLength(usize),
-    /// The key is obviously not random (see [`Error::WeakKey`]).
+    Length(usize),
+    /// The key is obviously not random: a repeated, sequential or
+    /// text-like pattern (the check is documented on
+    /// [`Key`](crate::Key)). A random key is refused with probability below
+    /// 2^-62.
     #[error("key is not random: generate one with `openssl rand -base64 32`")]
-    WeakKey,
+    Weak,
     /// The activation time is neither unix seconds nor
     /// `YYYY-MM-DDTHH:MM:SSZ` from 1970 on.
     #[error("activation time is neither unix seconds nor YYYY-MM-DDTHH:MM:SSZ from 1970 on")]
@@ -185,5 +295,65 @@ pub enum CookieProblem {
     SameSiteNone,
 }
 
+impl From<CookieProblem> for Error {
+    fn from(problem: CookieProblem) -> Self {
+        Error::Config(ConfigError::Cookie(problem))
+    }
+}
+
+impl From<KeyProblem> for Error {
+    fn from(problem: KeyProblem) -> Self {
+        Error::Config(ConfigError::Key(problem))
+    }
+}
+
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_what_to_fix() {
+        let env = Error::from(ConfigError::EnvNotSet {
+            var: "SESSION_KEYS".into(),
+        });
+        assert!(
+            env.to_string().starts_with("SESSION_KEYS is not set"),
+            "{env}"
+        );
+        let io = std::io::Error::from(env.clone());
+        assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
+        assert_eq!(io.to_string(), env.to_string());
+        let entry = Error::from(ConfigError::Entry {
+            entry: 2,
+            problem: KeyProblem::Length(31),
+        });
+        assert_eq!(
+            entry.to_string(),
+            "keyring entry 2: key is 31 bytes, expected 32"
+        );
+        let refused = Error::from(Refusal::UnknownKey(KeyId(3)));
+        assert_eq!(
+            refused.to_string(),
+            "sealed value refused: no key with id 3 in the keyring"
+        );
+        assert!(Error::from(SealError::TooLarge {
+            len: 5000,
+            max: 4096
+        })
+        .is_too_large());
+    }
+
+    #[test]
+    fn routine_refusals_are_the_everyday_ones() {
+        assert!(Refusal::Expired.is_routine());
+        assert!(Refusal::Malformed.is_routine());
+        assert!(!Refusal::Authentication.is_routine());
+        assert!(!Refusal::UnknownKey(KeyId(1)).is_routine());
+        assert!(!Refusal::NotYetValid.is_routine());
+        assert!(!Refusal::LifetimeTooLong.is_routine());
+        assert!(!Refusal::Decode.is_routine());
+    }
+}

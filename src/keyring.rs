@@ -3,11 +3,12 @@
 use core::fmt;
 use core::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use crate::envelope::Cipher;
-use crate::error::{EntryProblem, Error, Result};
+use crate::aead::Cipher;
+use crate::error::{ConfigError, Error, KeyProblem, Result};
 use crate::key::{Algorithm, Key, KeyId};
+use crate::time::UnixTime;
 
 /// One key of a [`Keyring`]: an id, an algorithm, the secret, and an optional
 /// activation time before which it opens but does not seal.
@@ -25,7 +26,7 @@ pub struct KeyEntry {
     id: KeyId,
     algorithm: Algorithm,
     key: Key,
-    activation: Option<u64>,
+    activation: Option<UnixTime>,
     /// `activate_at` was given a time before 1970: [`Keyring::new`]
     /// refuses the entry.
     activation_before_1970: bool,
@@ -55,22 +56,14 @@ impl KeyEntry {
     /// (the key seals from the start of that second).
     ///
     /// A time before 1970 is refused, as it is in a keyring spec string:
-    /// [`Keyring::new`] fails with [`Error::TimeRange`]. No rotation is
+    /// [`Keyring::new`] fails with [`KeyProblem::Activation`]. No rotation is
     /// scheduled before 1970, so such a time is a bug in how it was
     /// computed, and reading it as "active since forever" would make the key
     /// seal at once.
     #[must_use]
     pub fn activate_at(mut self, at: SystemTime) -> Self {
-        match at.duration_since(UNIX_EPOCH) {
-            Ok(since) => {
-                self.activation = Some(since.as_secs());
-                self.activation_before_1970 = false;
-            }
-            Err(_) => {
-                self.activation = None;
-                self.activation_before_1970 = true;
-            }
-        }
+        self.activation = UnixTime::from_system(at);
+        self.activation_before_1970 = self.activation.is_none();
         self
     }
 
@@ -85,7 +78,7 @@ impl fmt::Debug for KeyEntry {
         let mut d = f.debug_struct("KeyEntry");
         d.field("id", &self.id)
             .field("algorithm", &self.algorithm)
-            .field("activation", &self.activation);
+            .field("activation", &self.activation.map(UnixTime::secs));
         if self.activation_before_1970 {
             d.field("activation_before_1970", &true);
         }
@@ -96,7 +89,7 @@ impl fmt::Debug for KeyEntry {
 pub(crate) struct Slot {
     pub(crate) id: KeyId,
     pub(crate) algorithm: Algorithm,
-    pub(crate) activation: Option<u64>,
+    pub(crate) activation: Option<UnixTime>,
     pub(crate) cipher: Cipher,
     /// Every value this key sealed, re-seals included.
     seals: AtomicU64,
@@ -161,15 +154,16 @@ impl Keyring {
     /// A keyring of the given keys.
     ///
     /// # Errors
-    /// [`Error::EmptyKeyring`] for no keys, [`Error::DuplicateKeyId`] if two
-    /// keys share an id, [`Error::TimeRange`] if a key's activation time is
-    /// before 1970.
+    /// [`ConfigError::EmptyKeyring`] for no keys,
+    /// [`ConfigError::DuplicateKeyId`] if two keys share an id,
+    /// [`ConfigError::Key`] with [`KeyProblem::Activation`] if a key's
+    /// activation time is before 1970.
     pub fn new(entries: impl IntoIterator<Item = KeyEntry>) -> Result<Self> {
         let mut slots: Vec<Slot> = entries
             .into_iter()
             .map(|e| {
                 if e.activation_before_1970 {
-                    return Err(Error::TimeRange);
+                    return Err(Error::from(KeyProblem::Activation));
                 }
                 Ok(Slot {
                     id: e.id,
@@ -182,11 +176,11 @@ impl Keyring {
             })
             .collect::<Result<_>>()?;
         if slots.is_empty() {
-            return Err(Error::EmptyKeyring);
+            return Err(ConfigError::EmptyKeyring.into());
         }
         slots.sort_by_key(|s| s.id);
         if let Some(pair) = slots.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err(Error::DuplicateKeyId(pair[0].id));
+            return Err(ConfigError::DuplicateKeyId(pair[0].id).into());
         }
         Ok(Keyring { slots })
     }
@@ -206,21 +200,20 @@ impl Keyring {
     /// [`FromStr`] impl for the format), and checks that a key may seal now.
     ///
     /// # Errors
-    /// [`Error::Env`] if the variable is missing or not Unicode; otherwise as
-    /// [`Keyring::from_str`].
+    /// [`ConfigError::EnvNotSet`] or [`ConfigError::EnvNotUnicode`] (naming
+    /// the variable); otherwise as [`Keyring::from_str`].
     pub fn from_env(var: &str) -> Result<Self> {
-        let spec = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| Error::Env)?);
-        spec.parse()
+        let spec = std::env::var(var).map_err(|e| match e {
+            std::env::VarError::NotPresent => ConfigError::EnvNotSet { var: var.into() },
+            std::env::VarError::NotUnicode(_) => ConfigError::EnvNotUnicode { var: var.into() },
+        })?;
+        zeroize::Zeroizing::new(spec).parse()
     }
 
-    /// Number of keys.
+    /// Number of keys (never zero: a keyring holds at least one key).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.slots.len()
-    }
-
-    /// Always false: a keyring holds at least one key.
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
     }
 
     /// The ids of the keys, in increasing order.
@@ -262,17 +255,19 @@ impl Keyring {
     /// The id of the key that seals at `now` (see the rule above).
     ///
     /// # Errors
-    /// [`Error::NoSealingKey`] if every key's activation time is after `now`.
+    /// [`ConfigError::NoSealingKey`] if every key's activation time is after
+    /// `now`.
     pub fn sealing_key_id(&self, now: SystemTime) -> Result<KeyId> {
-        self.sealing_slot(unix_secs_saturating(now)).map(|s| s.id)
+        let now = UnixTime::from_system(now).unwrap_or_default();
+        self.sealing_slot(now).map(|s| s.id)
     }
 
-    pub(crate) fn sealing_slot(&self, now: u64) -> Result<&Slot> {
+    pub(crate) fn sealing_slot(&self, now: UnixTime) -> Result<&Slot> {
         self.slots
             .iter()
             .rev()
             .find(|s| s.activation.is_none_or(|at| at <= now))
-            .ok_or(Error::NoSealingKey)
+            .ok_or(ConfigError::NoSealingKey.into())
     }
 
     pub(crate) fn slot(&self, id: KeyId) -> Option<&Slot> {
@@ -291,7 +286,7 @@ impl fmt::Debug for Keyring {
                 f.debug_struct("Key")
                     .field("id", &self.0.id)
                     .field("algorithm", &self.0.algorithm)
-                    .field("activation", &self.0.activation)
+                    .field("activation", &self.0.activation.map(UnixTime::secs))
                     .finish_non_exhaustive()
             }
         }
@@ -320,18 +315,20 @@ impl FromStr for Keyring {
     /// request.
     ///
     /// # Errors
-    /// [`Error::KeyringEntry`] naming the entry (from 1) and the problem,
-    /// never its text; [`Error::EmptyKeyring`], [`Error::DuplicateKeyId`],
-    /// [`Error::NoSealingKey`].
+    /// [`ConfigError::Entry`] naming the entry (from 1) and the problem,
+    /// never its text; [`ConfigError::EmptyKeyring`],
+    /// [`ConfigError::DuplicateKeyId`], [`ConfigError::NoSealingKey`].
     fn from_str(spec: &str) -> Result<Self> {
         let entries = spec
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|e| !e.is_empty())
             .enumerate()
             .map(|(i, text)| {
-                parse_entry(text).map_err(|problem| Error::KeyringEntry {
-                    entry: i + 1,
-                    problem,
+                parse_entry(text).map_err(|problem| {
+                    Error::from(ConfigError::Entry {
+                        entry: i + 1,
+                        problem,
+                    })
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -341,127 +338,30 @@ impl FromStr for Keyring {
     }
 }
 
-fn parse_entry(text: &str) -> core::result::Result<KeyEntry, EntryProblem> {
+fn parse_entry(text: &str) -> core::result::Result<KeyEntry, KeyProblem> {
     let (main, activation) = match text.split_once('@') {
-        Some((main, at)) => (main, Some(parse_time(at).ok_or(EntryProblem::Activation)?)),
+        Some((main, at)) => (
+            main,
+            Some(UnixTime::parse(at).ok_or(KeyProblem::Activation)?),
+        ),
         None => (text, None),
     };
     let mut fields = main.split(':');
     let (Some(id), Some(alg), Some(key), None) =
         (fields.next(), fields.next(), fields.next(), fields.next())
     else {
-        return Err(EntryProblem::Shape);
+        return Err(KeyProblem::Shape);
     };
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(EntryProblem::Id);
+        return Err(KeyProblem::Id);
     }
-    let id: u32 = id.parse().map_err(|_| EntryProblem::Id)?;
-    let algorithm: Algorithm = alg.parse().map_err(|_| EntryProblem::Algorithm)?;
+    let id: u32 = id.parse().map_err(|_| KeyProblem::Id)?;
+    let algorithm: Algorithm = alg.parse().map_err(|_| KeyProblem::Algorithm)?;
     let key = Key::from_base64(key).map_err(|e| match e {
-        Error::KeyLength(n) => EntryProblem::KeyLength(n),
-        Error::WeakKey => EntryProblem::WeakKey,
-        _ => EntryProblem::KeyEncoding,
+        Error::Config(ConfigError::Key(problem)) => problem,
+        _ => KeyProblem::Encoding,
     })?;
     let mut entry = KeyEntry::new(id, key).algorithm(algorithm);
     entry.activation = activation;
     Ok(entry)
-}
-
-/// Unix seconds, or `YYYY-MM-DDTHH:MM:SSZ`.
-fn parse_time(text: &str) -> Option<u64> {
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse().ok();
-    }
-    let b = text.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
-        return None;
-    }
-    let num = |r: core::ops::Range<usize>| -> Option<u64> {
-        let s = &text[r];
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if y < 1970
-        || !(1..=12).contains(&mo)
-        || d < 1
-        || d > days_in_month(y, mo)
-        || h > 23
-        || mi > 59
-        || s > 59
-    {
-        return None;
-    }
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
-}
-
-fn days_in_month(y: u64, m: u64) -> u64 {
-    match m {
-        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to the date (proleptic Gregorian, y >= 1970).
-fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Unix seconds of `t`; times before 1970 count as 0.
-pub(crate) fn unix_secs_saturating(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// The `SystemTime` of unix seconds `secs`.
-pub(crate) fn system_time(secs: u64) -> SystemTime {
-    UNIX_EPOCH
-        .checked_add(Duration::from_secs(secs))
-        .unwrap_or(UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 64))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_time("2000-03-01T00:00:00Z"), Some(951_868_800));
-        assert_eq!(parse_time("2026-11-26T17:32:27Z"), Some(1_795_714_347));
-        assert_eq!(parse_time("2024-02-29T23:59:59Z"), Some(1_709_251_199));
-        assert_eq!(parse_time("1800000000"), Some(1_800_000_000));
-        for bad in [
-            "",
-            "2023-02-29T00:00:00Z",
-            "2026-13-01T00:00:00Z",
-            "2026-11-26 17:32:27Z",
-            "2026-11-26T24:00:00Z",
-            "2026-11-26T17:32:27",
-            "1969-12-31T23:59:59Z",
-            "+026-11-26T17:32:27Z",
-            "2026-1-026T17:32:27Z",
-            "-5",
-            "99999999999999999999999",
-        ] {
-            assert_eq!(parse_time(bad), None, "{bad}");
-        }
-    }
 }

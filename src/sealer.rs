@@ -1,4 +1,6 @@
-//! The sealer: cookie name, purpose, lifetime and clock around the envelope.
+//! The sealer: cookie name, purpose, lifetimes and clock around the
+//! envelope. It reads its keyring through a [`Source`] once per operation,
+//! and does its work in a wiped per-thread buffer (`buffer`).
 
 use core::fmt;
 use std::sync::Arc;
@@ -7,10 +9,18 @@ use std::time::{Duration, SystemTime};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::envelope::{self, Context, NonceSource, Times};
-use crate::error::{Error, Result};
+use crate::aead::NonceSource;
+use crate::envelope::{self, Context, PayloadError, Room, SealingKey, Times};
+use crate::error::{Refusal, Result, SealError};
 use crate::key::KeyId;
-use crate::keyring::{system_time, unix_secs_saturating, Keyring};
+use crate::keyring::Keyring;
+use crate::source::Source;
+use crate::time::{Clock, SystemClock, UnixTime};
+
+mod buffer;
+#[cfg(test)]
+pub(crate) use buffer::scratch_region;
+use buffer::{bytes_into, postcard_into, with_scratch};
 
 /// Default lifetime of a sealed value: one day.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -25,29 +35,6 @@ pub const DEFAULT_MAX_LEN: usize = 4096;
 /// computes stays far inside what `SystemTime` (and so
 /// [`Opened::expires_at`]) represents.
 pub const MAX_TTL: Duration = Duration::from_secs(200 * 365 * 24 * 60 * 60);
-
-/// Where a [`Sealer`] reads the time. [`SystemClock`] unless replaced with
-/// [`Sealer::clock`]; any `Fn() -> SystemTime + Send + Sync` is a clock.
-pub trait Clock: Send + Sync + 'static {
-    /// The current time.
-    fn now(&self) -> SystemTime;
-}
-
-/// The system's wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-}
-
-impl<F: Fn() -> SystemTime + Send + Sync + 'static> Clock for F {
-    fn now(&self) -> SystemTime {
-        self()
-    }
-}
 
 /// Seals values into cookie-safe strings and opens them again.
 ///
@@ -66,18 +53,19 @@ impl<F: Fn() -> SystemTime + Send + Sync + 'static> Clock for F {
 /// struct Session { user_id: u64, name: String }
 ///
 /// let sealer = Sealer::new(Keyring::ephemeral()?)
-///     .name("session")
-///     .purpose("my-app/session/v1")
-///     .ttl(Duration::from_secs(14 * 86_400));
+///     .with_name("session")
+///     .with_purpose("my-app/session/v1")
+///     .with_ttl(Duration::from_secs(14 * 86_400));
 /// let value = sealer.seal(&Session { user_id: 7, name: "ada".into() })?;
 /// let opened = sealer.open::<Session>(&value)?;
 /// assert_eq!(opened.value.name, "ada");
 /// assert!(!opened.needs_reseal);
+/// assert_eq!(sealer.ttl(), Duration::from_secs(14 * 86_400));
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Sealer {
-    keyring: Arc<Keyring>,
+    source: Source,
     name: Arc<str>,
     purpose: Arc<str>,
     context: Arc<Context>,
@@ -119,6 +107,20 @@ impl<T> Opened<T> {
     }
 }
 
+/// What the cookie layer needs to know of a seal.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "cookie"), allow(dead_code))]
+pub(crate) struct Sealed {
+    /// The sealed value.
+    pub(crate) value: String,
+    /// Its times.
+    pub(crate) times: Times,
+    /// The length the same message would have if the keyring's largest
+    /// envelope (longest key id and nonce) sealed it: what a re-seal after a
+    /// rotation within this keyring may need.
+    pub(crate) worst_len: usize,
+}
+
 impl Sealer {
     /// A sealer over `keyring`, for a cookie named `session`, with an empty
     /// purpose, [`DEFAULT_TTL`], [`DEFAULT_LEEWAY`], [`DEFAULT_MAX_LEN`] and
@@ -130,7 +132,7 @@ impl Sealer {
     /// As [`Sealer::new`], sharing a keyring with other sealers.
     pub fn from_shared(keyring: Arc<Keyring>) -> Self {
         Sealer {
-            keyring,
+            source: Source::Fixed(keyring),
             name: Arc::from("session"),
             purpose: Arc::from(""),
             context: Arc::new(Context::new("session", "")),
@@ -144,7 +146,7 @@ impl Sealer {
     /// The cookie name values are bound to (authenticated, not sent inside
     /// the value).
     #[must_use]
-    pub fn name(mut self, name: &str) -> Self {
+    pub fn with_name(mut self, name: &str) -> Self {
         self.name = Arc::from(name);
         self.context = Arc::new(Context::new(&self.name, &self.purpose));
         self
@@ -153,9 +155,10 @@ impl Sealer {
     /// The purpose values are bound to: your application and the version of
     /// your session schema, for example `"shop/session/v3"`. Change it when
     /// the session struct changes incompatibly: old values then fail to open
-    /// (as [`Error::Authentication`]) instead of decoding into wrong fields.
+    /// (as [`Refusal::Authentication`]) instead of decoding into wrong
+    /// fields.
     #[must_use]
-    pub fn purpose(mut self, purpose: &str) -> Self {
+    pub fn with_purpose(mut self, purpose: &str) -> Self {
         self.purpose = Arc::from(purpose);
         self.context = Arc::new(Context::new(&self.name, &self.purpose));
         self
@@ -169,12 +172,12 @@ impl Sealer {
     /// [`MAX_TTL`] (a longer value is lowered to it).
     ///
     /// Opening refuses a value whose sealed lifetime is longer than this
-    /// (plus the leeway) with [`Error::LifetimeTooLong`]: a value is never
+    /// (plus the leeway) with [`Refusal::LifetimeTooLong`]: a value is never
     /// trusted beyond this sealer's own limit, even if it was sealed with a
     /// key (perhaps a leaked one) under a longer one. Shortening the TTL
     /// therefore refuses the values sealed under the longer one.
     #[must_use]
-    pub fn ttl(mut self, ttl: Duration) -> Self {
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl.min(MAX_TTL).as_secs();
         self
     }
@@ -183,46 +186,55 @@ impl Sealer {
     /// a value opens from `issued_at - leeway` until `expires_at + leeway`.
     /// At most [`MAX_TTL`] (a longer value is lowered to it).
     #[must_use]
-    pub fn leeway(mut self, leeway: Duration) -> Self {
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway.min(MAX_TTL).as_secs();
         self
     }
 
-    /// The longest value sealed or opened, in bytes (sealed values are
-    /// ASCII, so bytes and characters agree for them; a value of non-ASCII
-    /// text is measured in its UTF-8 bytes). Longer values are
-    /// refused before any decoding.
+    /// The longest value sealed or opened, in bytes (a sealed value is
+    /// ASCII, so bytes and characters agree for it; hostile input is
+    /// measured in bytes). Longer values are refused before any decoding.
     #[must_use]
-    pub fn max_len(mut self, max_len: usize) -> Self {
+    pub fn with_max_len(mut self, max_len: usize) -> Self {
         self.max_len = max_len;
         self
     }
 
     /// Replaces the clock (for tests: any `Fn() -> SystemTime`).
     #[must_use]
-    pub fn clock(mut self, clock: impl Clock) -> Self {
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self
     }
 
     /// The cookie name.
-    pub fn cookie_name(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// The configured lifetime.
-    pub fn ttl_duration(&self) -> Duration {
+    /// The purpose.
+    pub fn purpose(&self) -> &str {
+        &self.purpose
+    }
+
+    /// The lifetime, counted from `issued_at`.
+    pub fn ttl(&self) -> Duration {
         Duration::from_secs(self.ttl)
     }
 
-    /// The configured maximum length.
-    pub fn max_len_chars(&self) -> usize {
+    /// The tolerated clock difference.
+    pub fn leeway(&self) -> Duration {
+        Duration::from_secs(self.leeway)
+    }
+
+    /// The longest value sealed or opened, in bytes.
+    pub fn max_len(&self) -> usize {
         self.max_len
     }
 
-    /// The keyring.
-    pub fn keyring(&self) -> &Keyring {
-        &self.keyring
+    /// The keyring in force now.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.source.current()
     }
 
     /// The current time by the sealer's clock.
@@ -234,14 +246,14 @@ impl Sealer {
     /// the key that seals now.
     ///
     /// # Errors
-    /// [`Error::TooLarge`] if the sealed value would be longer than
-    /// [`Sealer::max_len`], [`Error::Encode`] if `value` does not serialize,
-    /// [`Error::NoSealingKey`], [`Error::TimeRange`].
+    /// [`SealError::TooLarge`] if the sealed value would be longer than
+    /// [`Sealer::max_len`], [`SealError::Encode`] if `value` does not
+    /// serialize, [`ConfigError::NoSealingKey`](crate::ConfigError::NoSealingKey).
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
-        let now = unix_secs_saturating(self.clock.now());
+        let now = UnixTime::now(&*self.clock);
         let times = self.fresh_times(now)?;
-        self.seal_at(now, times, NonceSource::Fresh, |out| {
-            postcard_into(value, out)
+        self.seal_at(now, times, NonceSource::Fresh, |buf, room| {
+            postcard_into(value, buf, room)
         })
         .map(|sealed| sealed.value)
     }
@@ -251,10 +263,12 @@ impl Sealer {
     /// # Errors
     /// As [`Sealer::seal`].
     pub fn seal_bytes(&self, payload: &[u8]) -> Result<String> {
-        let now = unix_secs_saturating(self.clock.now());
+        let now = UnixTime::now(&*self.clock);
         let times = self.fresh_times(now)?;
-        self.seal_at(now, times, NonceSource::Fresh, |out| out.write(payload))
-            .map(|sealed| sealed.value)
+        self.seal_at(now, times, NonceSource::Fresh, |buf, room| {
+            bytes_into(payload, buf, room)
+        })
+        .map(|sealed| sealed.value)
     }
 
     /// Seals a new `value` for a session first issued at `issued_at` (an
@@ -275,15 +289,16 @@ impl Sealer {
     /// ```
     ///
     /// # Errors
-    /// As [`Sealer::seal`]; [`Error::Expired`] if the session's lifetime is
-    /// over, [`Error::NotYetValid`] if `issued_at` is in the future (beyond
-    /// the leeway).
+    /// As [`Sealer::seal`]; [`Refusal::Expired`] if the session's lifetime
+    /// is over, [`Refusal::NotYetValid`] if `issued_at` is in the future
+    /// (beyond the leeway).
     pub fn seal_issued_at<T: Serialize + ?Sized>(
         &self,
         value: &T,
         issued_at: SystemTime,
     ) -> Result<String> {
-        self.seal_value(value, Some(unix_secs_saturating(issued_at)))
+        let issued_at = UnixTime::from_system(issued_at).ok_or(SealError::TimeRange)?;
+        self.seal_value(value, Some(issued_at))
             .map(|sealed| sealed.value)
     }
 
@@ -296,14 +311,14 @@ impl Sealer {
     /// the key spend no new nonce.
     ///
     /// # Errors
-    /// As [`Sealer::seal`]; [`Error::Expired`] if it has expired meanwhile,
-    /// [`Error::LifetimeTooLong`] if its times claim a longer lifetime than
-    /// this sealer allows.
+    /// As [`Sealer::seal`]; [`Refusal::Expired`] if it has expired
+    /// meanwhile, [`Refusal::LifetimeTooLong`] if its times claim a longer
+    /// lifetime than this sealer allows.
     pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String> {
-        let now = unix_secs_saturating(self.clock.now());
+        let now = UnixTime::now(&*self.clock);
         let times = self.kept_times(opened, now)?;
-        self.seal_at(now, times, NonceSource::Deterministic, |out| {
-            postcard_into(&opened.value, out)
+        self.seal_at(now, times, NonceSource::Deterministic, |buf, room| {
+            postcard_into(&opened.value, buf, room)
         })
         .map(|sealed| sealed.value)
     }
@@ -313,10 +328,10 @@ impl Sealer {
     /// # Errors
     /// As [`Sealer::reseal`].
     pub fn reseal_bytes(&self, opened: &Opened<Vec<u8>>) -> Result<String> {
-        let now = unix_secs_saturating(self.clock.now());
+        let now = UnixTime::now(&*self.clock);
         let times = self.kept_times(opened, now)?;
-        self.seal_at(now, times, NonceSource::Deterministic, |out| {
-            out.write(&opened.value)
+        self.seal_at(now, times, NonceSource::Deterministic, |buf, room| {
+            bytes_into(&opened.value, buf, room)
         })
         .map(|sealed| sealed.value)
     }
@@ -326,22 +341,24 @@ impl Sealer {
     pub(crate) fn seal_value<T: Serialize + ?Sized>(
         &self,
         value: &T,
-        issued_at: Option<u64>,
+        issued_at: Option<UnixTime>,
     ) -> Result<Sealed> {
-        let now = unix_secs_saturating(self.clock.now());
+        let now = UnixTime::now(&*self.clock);
         let times = match issued_at {
             None => self.fresh_times(now)?,
             Some(issued_at) => {
                 let times = Times {
                     issued_at,
-                    expires_at: issued_at.checked_add(self.ttl).ok_or(Error::TimeRange)?,
+                    expires_at: issued_at
+                        .checked_add(self.ttl)
+                        .ok_or(SealError::TimeRange)?,
                 };
                 self.check_times_at(times, now)?;
                 times
             }
         };
-        self.seal_at(now, times, NonceSource::Fresh, |out| {
-            postcard_into(value, out)
+        self.seal_at(now, times, NonceSource::Fresh, |buf, room| {
+            postcard_into(value, buf, room)
         })
     }
 
@@ -349,71 +366,73 @@ impl Sealer {
     /// purpose under a key of this keyring.
     ///
     /// # Errors
-    /// [`Error::TooLarge`] (checked before decoding), [`Error::Malformed`],
-    /// [`Error::UnsupportedVersion`], [`Error::UnknownKey`],
-    /// [`Error::Authentication`], [`Error::Expired`], [`Error::NotYetValid`],
-    /// [`Error::Decode`] (authentic, but not a `T`).
+    /// [`Error::Refused`](crate::Error::Refused) with the reason:
+    /// [`Refusal::TooLong`] (checked before decoding), `Malformed`,
+    /// `UnsupportedVersion`, `UnknownKey`, `Authentication`, `Expired`,
+    /// `NotYetValid`, `LifetimeTooLong`, or `Decode` (authentic, but not a
+    /// `T`).
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
         self.open_with(value, |payload| match postcard::take_from_bytes(payload) {
             Ok((value, [])) => Ok(value),
-            _ => Err(Error::Decode),
+            _ => Err(Refusal::Decode.into()),
         })
     }
 
     /// Opens a value sealed by [`Sealer::seal_bytes`].
     ///
     /// # Errors
-    /// As [`Sealer::open`], but never [`Error::Decode`].
+    /// As [`Sealer::open`], but never [`Refusal::Decode`].
     pub fn open_bytes(&self, value: &str) -> Result<Opened<Vec<u8>>> {
         self.open_with(value, |payload| Ok(payload.to_vec()))
     }
 
-    fn fresh_times(&self, now: u64) -> Result<Times> {
-        let issued_at = now;
-        let expires_at = issued_at.checked_add(self.ttl).ok_or(Error::TimeRange)?;
+    fn fresh_times(&self, now: UnixTime) -> Result<Times> {
         Ok(Times {
-            issued_at,
-            expires_at,
+            issued_at: now,
+            expires_at: now.checked_add(self.ttl).ok_or(SealError::TimeRange)?,
         })
     }
 
-    fn kept_times<T>(&self, opened: &Opened<T>, now: u64) -> Result<Times> {
+    fn kept_times<T>(&self, opened: &Opened<T>, now: UnixTime) -> Result<Times> {
+        let time = |t| UnixTime::from_system(t).ok_or(SealError::TimeRange);
         let times = Times {
-            issued_at: unix_secs_saturating(opened.issued_at),
-            expires_at: unix_secs_saturating(opened.expires_at),
+            issued_at: time(opened.issued_at)?,
+            expires_at: time(opened.expires_at)?,
         };
         self.check_times_at(times, now)?;
         Ok(times)
     }
 
     /// Seals under the key that seals at `now`. Every seal and re-seal
-    /// reads the clock once, for its times, its expiry check and its key.
+    /// reads the clock once (for its times, its expiry check and its key)
+    /// and the keyring once.
     fn seal_at(
         &self,
-        now: u64,
+        now: UnixTime,
         times: Times,
         nonce: NonceSource<'_>,
-        payload: impl FnOnce(&mut envelope::Capped<'_>) -> Result<()>,
+        payload: impl FnOnce(&mut Vec<u8>, Room) -> Result<(), PayloadError>,
     ) -> Result<Sealed> {
-        let slot = self.keyring.sealing_slot(now)?;
-        let value = envelope::seal(
-            slot.id,
-            &slot.cipher,
-            &self.context,
-            times,
-            self.max_len,
-            nonce,
-            payload,
-        )?;
-        slot.count_seal(matches!(nonce, NonceSource::Deterministic));
-        let overhead = envelope::overhead(slot.id, slot.algorithm);
-        let worst_len = envelope::encoded_len(
-            envelope::decoded_len(value.len()) - overhead + self.keyring.max_overhead(),
-        );
-        Ok(Sealed {
-            value,
-            times,
-            worst_len,
+        self.source.with(|keyring| {
+            let slot = keyring.sealing_slot(now)?;
+            let key = SealingKey {
+                id: slot.id,
+                cipher: &slot.cipher,
+            };
+            let capacity = envelope::seal_capacity(self.max_len, &self.context);
+            let value = with_scratch(capacity, |buf| {
+                envelope::seal(buf, key, &self.context, times, self.max_len, nonce, payload)
+            })?;
+            slot.count_seal(matches!(nonce, NonceSource::Deterministic));
+            let overhead = envelope::overhead(slot.id, slot.algorithm);
+            let worst_len = envelope::encoded_len(
+                envelope::decoded_len(value.len()) - overhead + keyring.max_overhead(),
+            );
+            Ok(Sealed {
+                value,
+                times,
+                worst_len,
+            })
         })
     }
 
@@ -422,44 +441,50 @@ impl Sealer {
         value: &str,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<Opened<T>> {
-        let now = unix_secs_saturating(self.clock.now());
-        let keyring = &self.keyring;
-        let (header, value) = envelope::open(
-            value,
-            self.max_len,
-            &self.context,
-            |id| keyring.slot(id).map(|s| &s.cipher),
-            |header, payload| {
-                // Times are checked only now, after authentication.
-                self.check_times_at(header.times, now)?;
-                Ok((header, decode(payload)?))
-            },
-        )?;
-        // Only an older key asks for a re-seal: a value of a newer key comes
-        // from a server whose clock already passed that key's activation,
-        // and sealing it back under the older key would undo the rotation.
-        let needs_reseal = keyring
-            .sealing_slot(now)
-            .is_ok_and(|s| header.key_id < s.id);
-        Ok(Opened {
-            value,
-            issued_at: system_time(header.times.issued_at),
-            expires_at: system_time(header.times.expires_at),
-            key_id: header.key_id,
-            needs_reseal,
+        let now = UnixTime::now(&*self.clock);
+        self.source.with(|keyring| {
+            let capacity = envelope::open_capacity(value, &self.context);
+            let (header, value) = with_scratch(capacity, |buf| {
+                envelope::open(
+                    buf,
+                    value,
+                    self.max_len,
+                    &self.context,
+                    |id| keyring.slot(id).map(|s| &s.cipher),
+                    |header, payload| {
+                        // Times are checked only now, after authentication.
+                        self.check_times_at(header.times, now)?;
+                        Ok((header, decode(payload)?))
+                    },
+                )
+            })?;
+            // Only an older key asks for a re-seal: a value of a newer key
+            // comes from a server whose clock already passed that key's
+            // activation, and sealing it back under the older key would
+            // undo the rotation.
+            let needs_reseal = keyring
+                .sealing_slot(now)
+                .is_ok_and(|s| header.key_id < s.id);
+            Ok(Opened {
+                value,
+                issued_at: header.times.issued_at.to_system(),
+                expires_at: header.times.expires_at.to_system(),
+                key_id: header.key_id,
+                needs_reseal,
+            })
         })
     }
 
     /// The checks on a value's times, after authentication: not issued in
     /// the future, not expired, and never a longer life than this sealer
     /// gives, however the value was sealed.
-    fn check_times_at(&self, times: Times, now: u64) -> Result<()> {
+    fn check_times_at(&self, times: Times, now: UnixTime) -> Result<(), Refusal> {
         if times.issued_at > now.saturating_add(self.leeway) {
-            return Err(Error::NotYetValid);
+            return Err(Refusal::NotYetValid);
         }
-        let lifetime = times.expires_at.saturating_sub(times.issued_at);
+        let lifetime = times.expires_at.since(times.issued_at).unwrap_or(0);
         if lifetime > self.ttl.saturating_add(self.leeway) {
-            return Err(Error::LifetimeTooLong);
+            return Err(Refusal::LifetimeTooLong);
         }
         if now >= times.expires_at.saturating_add(self.leeway)
             || now
@@ -468,33 +493,10 @@ impl Sealer {
                     .saturating_add(self.ttl)
                     .saturating_add(self.leeway)
         {
-            return Err(Error::Expired);
+            return Err(Refusal::Expired);
         }
         Ok(())
     }
-}
-
-/// What the cookie layer needs to know of a seal.
-#[derive(Debug)]
-#[cfg_attr(not(feature = "cookie"), allow(dead_code))]
-pub(crate) struct Sealed {
-    /// The sealed value.
-    pub(crate) value: String,
-    /// Its times.
-    pub(crate) times: Times,
-    /// The length the same message would have if the keyring's largest
-    /// envelope (longest key id and nonce) sealed it: what a re-seal after a
-    /// rotation within this keyring may need.
-    pub(crate) worst_len: usize,
-}
-
-/// Serializes `value` with postcard into the capped output.
-fn postcard_into<T: Serialize + ?Sized>(value: &T, out: &mut envelope::Capped<'_>) -> Result<()> {
-    postcard::serialize_with_flavor(value, out.reborrow()).map_err(|e| match e {
-        // The envelope reports the real lengths.
-        postcard::Error::SerializeBufferFull => Error::TooLarge { len: 0, max: 0 },
-        _ => Error::Encode,
-    })
 }
 
 impl fmt::Debug for Sealer {
@@ -505,110 +507,10 @@ impl fmt::Debug for Sealer {
             .field("ttl", &self.ttl)
             .field("leeway", &self.leeway)
             .field("max_len", &self.max_len)
-            .field("keyring", &self.keyring)
+            .field("keyring", &self.source)
             .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    //! Known-answer vectors: sealing with the nonce fixed must give exactly
-    //! the values in `tests/vectors/v1.txt` (`tests/vectors.rs` opens them).
-    use super::*;
-    use crate::{Algorithm, Key, KeyEntry};
-
-    struct Vector<'a> {
-        fields: Vec<(&'a str, &'a str)>,
-    }
-
-    impl<'a> Vector<'a> {
-        fn get(&self, name: &str) -> &'a str {
-            self.fields
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| *v)
-                .unwrap_or_else(|| panic!("vector lacks {name}"))
-        }
-    }
-
-    fn hex(text: &str) -> Vec<u8> {
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
-            .collect()
-    }
-
-    fn vectors(text: &str) -> Vec<Vector<'_>> {
-        text.split("\n\n")
-            .map(|block| Vector {
-                fields: block
-                    .lines()
-                    .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-                    .map(|l| {
-                        let (k, v) = l.split_once('=').expect("key = value");
-                        (k.trim(), v.trim())
-                    })
-                    .collect(),
-            })
-            .filter(|v| !v.fields.is_empty())
-            .collect()
-    }
-
-    #[test]
-    fn sealing_with_a_fixed_nonce_gives_the_known_answers() {
-        let text = include_str!("../tests/vectors/v1.txt");
-        let all = vectors(text);
-        assert!(all.len() >= 4, "vectors file is incomplete");
-        for v in all {
-            let algorithm: Algorithm = v.get("algorithm").parse().expect("algorithm");
-            let id: u32 = v.get("key_id").parse().expect("id");
-            // Vector keys are patterned on purpose: only the unchecked
-            // constructor takes them.
-            let key_bytes: [u8; 32] = base64::Engine::decode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                v.get("key"),
-            )
-            .expect("base64url")
-            .try_into()
-            .expect("32 bytes");
-            let key = Key::insecure_from_bytes(&key_bytes);
-            let issued_at: u64 = v.get("issued_at").parse().expect("issued_at");
-            let expires_at: u64 = v.get("expires_at").parse().expect("expires_at");
-            let keyring =
-                Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring");
-            let sealer = Sealer::new(keyring)
-                .name(v.get("name"))
-                .purpose(v.get("purpose"))
-                .clock(move || system_time(issued_at));
-            let payload = hex(v.get("payload"));
-            let nonce = hex(v.get("nonce"));
-            let times = Times {
-                issued_at,
-                expires_at,
-            };
-            let value = sealer
-                .seal_at(issued_at, times, NonceSource::Fixed(&nonce), |out| {
-                    out.write(&payload)
-                })
-                .expect("seals")
-                .value;
-            assert_eq!(value, v.get("value"), "vector {}", v.get("comment"));
-            // The documented associated data and plaintext, byte for byte.
-            let mut aad = vec![1u8];
-            let mut id_bytes = Vec::new();
-            let mut n = id;
-            loop {
-                let byte = (n & 0x7f) as u8;
-                n >>= 7;
-                if n == 0 {
-                    id_bytes.push(byte);
-                    break;
-                }
-                id_bytes.push(byte | 0x80);
-            }
-            aad.extend_from_slice(&id_bytes);
-            aad.extend_from_slice(&sealer.context.0);
-            assert_eq!(aad, hex(v.get("aad")), "aad of {}", v.get("comment"));
-        }
-    }
-}
+mod tests;

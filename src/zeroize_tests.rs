@@ -8,7 +8,7 @@ use std::io::{Read as _, Seek as _, SeekFrom};
 
 use serde::{Deserialize, Serialize};
 
-use crate::envelope::scratch_region;
+use crate::sealer::scratch_region;
 use crate::{Key, Keyring, Sealer};
 
 /// Reads `len` bytes of this process's memory at `addr`.

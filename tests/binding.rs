@@ -1,6 +1,6 @@
 //! A value sealed for one cookie name or purpose opens for no other.
 
-use sealed_session::{Error, Key, KeyEntry, Keyring, Sealer};
+use sealed_session::{Error, Key, KeyEntry, Keyring, Refusal, Sealer};
 use std::sync::Arc;
 
 fn ring() -> Arc<Keyring> {
@@ -11,13 +11,13 @@ fn ring() -> Arc<Keyring> {
 #[test]
 fn another_cookie_name_does_not_open() {
     let ring = ring();
-    let session = Sealer::from_shared(ring.clone()).name("session");
+    let session = Sealer::from_shared(ring.clone()).with_name("session");
     let value = session.seal_bytes(b"user=1").expect("seals");
     for other in ["Session", "session ", "csrf", "__Host-session", ""] {
-        let sealer = Sealer::from_shared(ring.clone()).name(other);
+        let sealer = Sealer::from_shared(ring.clone()).with_name(other);
         assert_eq!(
             sealer.open_bytes(&value).err(),
-            Some(Error::Authentication),
+            Some(Error::Refused(Refusal::Authentication)),
             "{other:?}"
         );
     }
@@ -27,10 +27,13 @@ fn another_cookie_name_does_not_open() {
 #[test]
 fn another_purpose_does_not_open() {
     let ring = ring();
-    let v1 = Sealer::from_shared(ring.clone()).purpose("app/session/v1");
+    let v1 = Sealer::from_shared(ring.clone()).with_purpose("app/session/v1");
     let value = v1.seal_bytes(b"user=1").expect("seals");
-    let v2 = Sealer::from_shared(ring.clone()).purpose("app/session/v2");
-    assert_eq!(v2.open_bytes(&value).err(), Some(Error::Authentication));
+    let v2 = Sealer::from_shared(ring.clone()).with_purpose("app/session/v2");
+    assert_eq!(
+        v2.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::Authentication))
+    );
     assert!(v1.open_bytes(&value).is_ok());
 }
 
@@ -38,10 +41,17 @@ fn another_purpose_does_not_open() {
 fn name_and_purpose_cannot_trade_bytes() {
     // Length prefixes keep ("ab", "c") and ("a", "bc") apart.
     let ring = ring();
-    let a = Sealer::from_shared(ring.clone()).name("ab").purpose("c");
-    let b = Sealer::from_shared(ring.clone()).name("a").purpose("bc");
+    let a = Sealer::from_shared(ring.clone())
+        .with_name("ab")
+        .with_purpose("c");
+    let b = Sealer::from_shared(ring.clone())
+        .with_name("a")
+        .with_purpose("bc");
     let value = a.seal_bytes(b"x").expect("seals");
-    assert_eq!(b.open_bytes(&value).err(), Some(Error::Authentication));
+    assert_eq!(
+        b.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::Authentication))
+    );
 }
 
 #[test]
@@ -53,5 +63,8 @@ fn the_same_key_id_with_another_secret_does_not_open() {
         Keyring::new([KeyEntry::new(1, Key::try_generate().expect("rng"))]).expect("ring"),
     );
     let value = a.seal_bytes(b"x").expect("seals");
-    assert_eq!(b.open_bytes(&value).err(), Some(Error::Authentication));
+    assert_eq!(
+        b.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::Authentication))
+    );
 }

@@ -1,6 +1,6 @@
 //! Issued-at and expiry are enforced at the exact second, with the leeway.
 
-use sealed_session::{Error, Key, KeyEntry, Keyring, Sealer};
+use sealed_session::{Error, Key, KeyEntry, Keyring, Refusal, SealError, Sealer};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -27,9 +27,9 @@ impl Manual {
 fn sealer(clock: &Manual, ttl: u64, leeway: u64) -> Sealer {
     let key = Key::insecure_from_bytes(&[9u8; 32]);
     Sealer::new(Keyring::new([KeyEntry::new(1, key)]).expect("ring"))
-        .ttl(Duration::from_secs(ttl))
-        .leeway(Duration::from_secs(leeway))
-        .clock(clock.clock())
+        .with_ttl(Duration::from_secs(ttl))
+        .with_leeway(Duration::from_secs(leeway))
+        .with_clock(clock.clock())
 }
 
 #[test]
@@ -46,9 +46,15 @@ fn a_value_opens_until_its_expiry_and_not_at_it() {
     clock.set(T0 + 3599);
     assert!(sealer.open_bytes(&value).is_ok());
     clock.set(T0 + 3600);
-    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::Expired));
+    assert_eq!(
+        sealer.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::Expired))
+    );
     clock.set(u64::MAX / 2);
-    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::Expired));
+    assert_eq!(
+        sealer.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::Expired))
+    );
 }
 
 #[test]
@@ -59,12 +65,18 @@ fn leeway_extends_both_ends_by_exactly_its_length() {
     clock.set(T0 + 3600 + 59);
     assert!(sealer.open_bytes(&value).is_ok());
     clock.set(T0 + 3600 + 60);
-    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::Expired));
+    assert_eq!(
+        sealer.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::Expired))
+    );
     // Another server whose clock is behind.
     clock.set(T0 - 60);
     assert!(sealer.open_bytes(&value).is_ok());
     clock.set(T0 - 61);
-    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::NotYetValid));
+    assert_eq!(
+        sealer.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::NotYetValid))
+    );
 }
 
 #[test]
@@ -73,9 +85,15 @@ fn a_value_from_the_future_is_not_yet_valid_without_leeway() {
     let sealer = sealer(&clock, 3600, 0);
     let value = sealer.seal_bytes(b"s").expect("seals");
     clock.set(T0 - 1);
-    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::NotYetValid));
+    assert_eq!(
+        sealer.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::NotYetValid))
+    );
     clock.set(0);
-    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::NotYetValid));
+    assert_eq!(
+        sealer.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::NotYetValid))
+    );
     clock.set(T0);
     assert!(sealer.open_bytes(&value).is_ok());
 }
@@ -87,7 +105,10 @@ fn the_opener_enforces_the_sealed_expiry_not_its_own_ttl() {
     let long = sealer(&clock, 86_400, 0);
     let value = short.seal_bytes(b"s").expect("seals");
     clock.set(T0 + 60);
-    assert_eq!(long.open_bytes(&value).err(), Some(Error::Expired));
+    assert_eq!(
+        long.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::Expired))
+    );
 }
 
 #[test]
@@ -95,7 +116,10 @@ fn a_zero_ttl_value_is_already_expired() {
     let clock = Manual::at(T0);
     let sealer = sealer(&clock, 0, 0);
     let value = sealer.seal_bytes(b"s").expect("seals");
-    assert_eq!(sealer.open_bytes(&value).err(), Some(Error::Expired));
+    assert_eq!(
+        sealer.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::Expired))
+    );
 }
 
 #[test]
@@ -106,10 +130,13 @@ fn extreme_clocks_do_not_panic() {
         if let Ok(value) = s.seal_bytes(b"s") {
             assert!(s.open_bytes(&value).is_ok());
         }
-        let s = sealer(&clock, u64::MAX, u64::MAX).ttl(Duration::MAX);
+        let s = sealer(&clock, u64::MAX, u64::MAX).with_ttl(Duration::MAX);
         match s.seal_bytes(b"s") {
-            Ok(value) => assert!(matches!(s.open_bytes(&value), Ok(_) | Err(Error::Expired))),
-            Err(e) => assert_eq!(e, Error::TimeRange),
+            Ok(value) => assert!(matches!(
+                s.open_bytes(&value),
+                Ok(_) | Err(Error::Refused(Refusal::Expired))
+            )),
+            Err(e) => assert_eq!(e, Error::Seal(SealError::TimeRange)),
         }
     }
 }

@@ -33,7 +33,9 @@ fn main() {
         // One fixed second for both processes: their times are equal, so
         // only the payload tells their messages apart.
         let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let sealer = Sealer::new(keyring).name("session").clock(move || now);
+        let sealer = Sealer::new(keyring)
+            .with_name("session")
+            .with_clock(move || now);
         // The parent seals before forking: its generator is seeded and in use.
         sealer.seal(&"before the fork").expect("seals");
 

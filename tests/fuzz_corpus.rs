@@ -53,7 +53,7 @@ fn roundtrip_corpus_replays() {
     assert!(n >= 5, "only {n} seeds");
 }
 
-#[cfg(feature = "cookie")]
+#[cfg(feature = "tower")]
 #[test]
 fn cookie_header_corpus_replays() {
     let n = replay("cookie_header", cookie_header);
@@ -112,7 +112,7 @@ fn regenerate_open_seeds() {
     let xchacha = || sealer(keyring(&[(1, Algorithm::XChaCha20Poly1305, XCHACHA_KEY)]));
     let aes = || sealer(keyring(&[(2, Algorithm::Aes256Gcm, AES_KEY)]));
     let at = |s: Sealer, secs: i64| {
-        s.clock(move || {
+        s.with_clock(move || {
             let now = now();
             if secs < 0 {
                 now - Duration::from_secs(secs.unsigned_abs())
@@ -145,7 +145,11 @@ fn regenerate_open_seeds() {
             "not-yet-valid",
             None,
         ));
-        let purpose = s.clone().purpose("fuzz/v2").seal(&session).expect("seal");
+        let purpose = s
+            .clone()
+            .with_purpose("fuzz/v2")
+            .seal(&session)
+            .expect("seal");
         seeds.push((
             name("other-purpose"),
             purpose,
@@ -153,7 +157,7 @@ fn regenerate_open_seeds() {
             "authentication",
             None,
         ));
-        let cookie = s.clone().name("other").seal(&session).expect("seal");
+        let cookie = s.clone().with_name("other").seal(&session).expect("seal");
         seeds.push((
             name("other-name"),
             cookie,

@@ -1,7 +1,9 @@
 //! Keyring spec strings: every error names the entry and the problem and
 //! never repeats secret material; Debug shows no keys.
 
-use sealed_session::{Algorithm, EntryProblem, Error, Key, KeyEntry, KeyId, Keyring, Sealer};
+use sealed_session::{
+    Algorithm, ConfigError, Error, Key, KeyEntry, KeyId, KeyProblem, Keyring, Sealer,
+};
 use std::time::{Duration, UNIX_EPOCH};
 
 const K1: &str = "9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
@@ -9,9 +11,9 @@ const K2: &str = "Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw";
 /// 32 bytes of typed text, base64url: refused as not random.
 const WEAK: &str = "bXkgdmVyeSBzZWNyZXQgc2Vzc2lvbiBrZXkgMTIzNDU";
 
-fn entry_error(spec: &str) -> (usize, EntryProblem) {
+fn entry_error(spec: &str) -> (usize, KeyProblem) {
     match spec.parse::<Keyring>() {
-        Err(Error::KeyringEntry { entry, problem }) => (entry, problem),
+        Err(Error::Config(ConfigError::Entry { entry, problem })) => (entry, problem),
         other => panic!("{spec:?}: expected an entry error, got {other:?}"),
     }
 }
@@ -43,79 +45,79 @@ fn standard_base64_and_padding_are_accepted_for_keys() {
 #[test]
 fn each_bad_entry_is_named_with_its_problem() {
     let ok = format!("1:xchacha20poly1305:{K1}");
-    let cases: Vec<(String, EntryProblem)> = vec![
-        (format!("{ok},x:xchacha20poly1305:{K2}"), EntryProblem::Id),
-        (format!("{ok},-2:xchacha20poly1305:{K2}"), EntryProblem::Id),
+    let cases: Vec<(String, KeyProblem)> = vec![
+        (format!("{ok},x:xchacha20poly1305:{K2}"), KeyProblem::Id),
+        (format!("{ok},-2:xchacha20poly1305:{K2}"), KeyProblem::Id),
         (
             format!("{ok},4294967296:xchacha20poly1305:{K2}"),
-            EntryProblem::Id,
+            KeyProblem::Id,
         ),
-        (format!("{ok},:xchacha20poly1305:{K2}"), EntryProblem::Id),
-        (format!("{ok},2:aes128gcm:{K2}"), EntryProblem::Algorithm),
-        (format!("{ok},2:{K2}"), EntryProblem::Shape),
-        (format!("{ok},2:aes256gcm:{K2}:extra"), EntryProblem::Shape),
+        (format!("{ok},:xchacha20poly1305:{K2}"), KeyProblem::Id),
+        (format!("{ok},2:aes128gcm:{K2}"), KeyProblem::Algorithm),
+        (format!("{ok},2:{K2}"), KeyProblem::Shape),
+        (format!("{ok},2:aes256gcm:{K2}:extra"), KeyProblem::Shape),
         (
             format!("{ok},2:aes256gcm:{}", &K2[..42]),
-            EntryProblem::KeyLength(31),
+            KeyProblem::Length(31),
         ),
-        (
-            format!("{ok},2:aes256gcm:{K2}AA"),
-            EntryProblem::KeyLength(33),
-        ),
-        (
-            format!("{ok},2:aes256gcm:{K1}{K2}"),
-            EntryProblem::KeyLength(64),
-        ),
+        (format!("{ok},2:aes256gcm:{K2}AA"), KeyProblem::Length(33)),
+        (format!("{ok},2:aes256gcm:{K1}{K2}"), KeyProblem::Length(64)),
         (
             format!("{ok},2:aes256gcm:not*base64*at*all*but*long*enough*to*be*a*key"),
-            EntryProblem::KeyEncoding,
+            KeyProblem::Encoding,
         ),
         (
             format!("{ok},2:aes256gcm:{K2}@tomorrow"),
-            EntryProblem::Activation,
+            KeyProblem::Activation,
         ),
         (
             format!("{ok},2:aes256gcm:{K2}@2030-02-30T00:00:00Z"),
-            EntryProblem::Activation,
+            KeyProblem::Activation,
         ),
-        (format!("{ok},2:aes256gcm:{K2}@"), EntryProblem::Activation),
+        (format!("{ok},2:aes256gcm:{K2}@"), KeyProblem::Activation),
         (
             format!("{ok},2:aes256gcm:{K2}@1969-12-31T23:59:59Z"),
-            EntryProblem::Activation,
+            KeyProblem::Activation,
         ),
-        (format!("{ok},2:AES-256-GCM:{K2}"), EntryProblem::Algorithm),
-        (
-            format!("{ok},2:aes256gcm:{K2}=="),
-            EntryProblem::KeyEncoding,
-        ),
+        (format!("{ok},2:AES-256-GCM:{K2}"), KeyProblem::Algorithm),
+        (format!("{ok},2:aes256gcm:{K2}=="), KeyProblem::Encoding),
         (
             format!("{ok},2:aes256gcm:{}", "A".repeat(43)),
-            EntryProblem::WeakKey,
+            KeyProblem::Weak,
         ),
     ];
     for (spec, problem) in cases {
         assert_eq!(entry_error(&spec), (2, problem), "{spec}");
     }
-    assert_eq!(entry_error(&format!("junk {ok}")), (1, EntryProblem::Shape));
+    assert_eq!(entry_error(&format!("junk {ok}")), (1, KeyProblem::Shape));
 }
 
 #[test]
 fn ring_level_problems_are_clear_errors() {
-    assert_eq!("".parse::<Keyring>().err(), Some(Error::EmptyKeyring));
-    assert_eq!(" , \n".parse::<Keyring>().err(), Some(Error::EmptyKeyring));
+    assert_eq!(
+        "".parse::<Keyring>().err(),
+        Some(Error::Config(ConfigError::EmptyKeyring))
+    );
+    assert_eq!(
+        " , \n".parse::<Keyring>().err(),
+        Some(Error::Config(ConfigError::EmptyKeyring))
+    );
     assert_eq!(
         format!("3:xchacha20poly1305:{K1} 3:aes256gcm:{K2}")
             .parse::<Keyring>()
             .err(),
-        Some(Error::DuplicateKeyId(KeyId(3)))
+        Some(Error::Config(ConfigError::DuplicateKeyId(KeyId(3))))
     );
     assert_eq!(
         format!("3:xchacha20poly1305:{K1}@2999-01-01T00:00:00Z")
             .parse::<Keyring>()
             .err(),
-        Some(Error::NoSealingKey)
+        Some(Error::Config(ConfigError::NoSealingKey))
     );
-    assert_eq!(Keyring::new([]).err(), Some(Error::EmptyKeyring));
+    assert_eq!(
+        Keyring::new([]).err(),
+        Some(Error::Config(ConfigError::EmptyKeyring))
+    );
 }
 
 #[test]
@@ -130,9 +132,19 @@ fn from_env_reads_the_variable_and_reports_a_missing_one() {
             .len(),
         1
     );
+    let missing = Keyring::from_env("SEALED_SESSION_TEST_NOT_SET").expect_err("not set");
     assert_eq!(
-        Keyring::from_env("SEALED_SESSION_TEST_NOT_SET").err(),
-        Some(Error::Env)
+        missing,
+        Error::Config(ConfigError::EnvNotSet {
+            var: "SEALED_SESSION_TEST_NOT_SET".into()
+        })
+    );
+    // The message names the variable and what to put in it.
+    assert!(
+        missing
+            .to_string()
+            .starts_with("SEALED_SESSION_TEST_NOT_SET is not set: set it to a keyring spec"),
+        "{missing}"
     );
 }
 
@@ -198,7 +210,7 @@ fn bad_padding_is_an_encoding_error_not_a_length() {
         format!("{}=", &K2[..42]),
     ] {
         let spec = format!("1:xchacha20poly1305:{key}");
-        assert_eq!(entry_error(&spec), (1, EntryProblem::KeyEncoding), "{key}");
+        assert_eq!(entry_error(&spec), (1, KeyProblem::Encoding), "{key}");
         let shown = spec.parse::<Keyring>().expect_err("bad").to_string();
         assert!(!shown.contains("32 bytes"), "{shown}");
     }
@@ -224,7 +236,7 @@ fn algorithm_spellings_outside_the_docs_are_refused() {
     ] {
         assert_eq!(
             entry_error(&format!("1:{alg}:{K1}")),
-            (1, EntryProblem::Algorithm),
+            (1, KeyProblem::Algorithm),
             "{alg}"
         );
     }
@@ -238,7 +250,7 @@ fn activation_before_1970_is_refused_everywhere() {
     let before = UNIX_EPOCH - Duration::from_secs(1);
     assert_eq!(
         Keyring::new([KeyEntry::new(1, key()).activate_at(before)]).err(),
-        Some(Error::TimeRange)
+        Some(Error::Config(ConfigError::Key(KeyProblem::Activation)))
     );
     assert_eq!(
         Keyring::new([
@@ -246,7 +258,7 @@ fn activation_before_1970_is_refused_everywhere() {
             KeyEntry::new(2, Key::from_base64(K2).expect("key")).activate_at(before),
         ])
         .err(),
-        Some(Error::TimeRange)
+        Some(Error::Config(ConfigError::Key(KeyProblem::Activation)))
     );
     let ring = Keyring::new([KeyEntry::new(1, key()).activate_at(UNIX_EPOCH)]).expect("1970");
     assert_eq!(ring.sealing_key_id(UNIX_EPOCH).ok(), Some(KeyId(1)));
@@ -259,7 +271,7 @@ fn activation_before_1970_is_refused_everywhere() {
     for at in ["1969-12-31T23:59:59Z", "-1", "0000-01-01T00:00:00Z"] {
         assert_eq!(
             entry_error(&format!("1:xchacha20poly1305:{K1}@{at}")),
-            (1, EntryProblem::Activation),
+            (1, KeyProblem::Activation),
             "{at}"
         );
     }
@@ -285,24 +297,35 @@ fn weak_keys_are_refused() {
     ];
     for key in &weak {
         let spec = format!("{ok} 2:aes256gcm:{key}");
-        assert_eq!(entry_error(&spec), (2, EntryProblem::WeakKey), "{key}");
+        assert_eq!(entry_error(&spec), (2, KeyProblem::Weak), "{key}");
         let err = spec.parse::<Keyring>().expect_err("weak");
         assert_eq!(
             err.to_string(),
             "keyring entry 2: key is not random: generate one with `openssl rand -base64 32`"
         );
-        assert_eq!(Key::from_base64(key).err(), Some(Error::WeakKey), "{key}");
+        assert_eq!(
+            Key::from_base64(key).err(),
+            Some(Error::Config(ConfigError::Key(KeyProblem::Weak))),
+            "{key}"
+        );
     }
     // The known-answer vectors' keys are patterns on purpose: refused on
     // every checked path, usable only through the unchecked constructor.
     for v in include_str!("vectors/v1.txt").lines() {
         if let Some(key) = v.strip_prefix("key = ") {
-            assert_eq!(Key::from_base64(key).err(), Some(Error::WeakKey), "{key}");
+            assert_eq!(
+                Key::from_base64(key).err(),
+                Some(Error::Config(ConfigError::Key(KeyProblem::Weak))),
+                "{key}"
+            );
             let spec = format!("1:xchacha20poly1305:{key}");
-            assert_eq!(entry_error(&spec), (1, EntryProblem::WeakKey), "{key}");
+            assert_eq!(entry_error(&spec), (1, KeyProblem::Weak), "{key}");
         }
     }
-    assert_eq!(Key::try_from(&[0u8; 32][..]).err(), Some(Error::WeakKey));
+    assert_eq!(
+        Key::try_from(&[0u8; 32][..]).err(),
+        Some(Error::Config(ConfigError::Key(KeyProblem::Weak)))
+    );
     assert!(Keyring::new([KeyEntry::new(1, Key::insecure_from_bytes(&[0; 32]))]).is_ok());
     // Generated keys always pass, in a spec too.
     for id in 0..1000u32 {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sealed_session::{Error, Key, KeyEntry, Keyring, Sealer, DEFAULT_LEEWAY, MAX_TTL};
+use sealed_session::{Error, Key, KeyEntry, Keyring, Refusal, Sealer, DEFAULT_LEEWAY, MAX_TTL};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -39,8 +39,8 @@ fn leaked_old_key_cannot_mint_a_long_lived_session() {
         .expect("keyring"),
     );
     let server = Sealer::from_shared(server_ring.clone())
-        .ttl(DAY)
-        .clock(|| at(NOW));
+        .with_ttl(DAY)
+        .with_clock(|| at(NOW));
     let attacker_ring = Keyring::new([KeyEntry::new(1, old)]).expect("keyring");
     let admin = User {
         name: "mallory".into(),
@@ -48,23 +48,35 @@ fn leaked_old_key_cannot_mint_a_long_lived_session() {
     };
 
     let century = Sealer::new(attacker_ring)
-        .ttl(Duration::from_secs(100 * 365 * 86_400))
-        .clock(|| at(NOW));
+        .with_ttl(Duration::from_secs(100 * 365 * 86_400))
+        .with_clock(|| at(NOW));
     let forged = century.seal(&admin).expect("seals");
-    assert_eq!(server.open::<User>(&forged), Err(Error::LifetimeTooLong));
+    assert_eq!(
+        server.open::<User>(&forged),
+        Err(Error::Refused(Refusal::LifetimeTooLong))
+    );
 
-    let backdated = century.clone().clock(|| at(NOW - 50 * 365 * 86_400));
+    let backdated = century.clone().with_clock(|| at(NOW - 50 * 365 * 86_400));
     let forged = backdated.seal(&admin).expect("seals");
-    assert_eq!(server.open::<User>(&forged), Err(Error::LifetimeTooLong));
+    assert_eq!(
+        server.open::<User>(&forged),
+        Err(Error::Refused(Refusal::LifetimeTooLong))
+    );
 
     // Backdated with a lifetime the server allows: expired.
-    let day_old = century.clone().ttl(DAY).clock(|| at(NOW - 2 * 86_400));
+    let day_old = century
+        .clone()
+        .with_ttl(DAY)
+        .with_clock(|| at(NOW - 2 * 86_400));
     let forged = day_old.seal(&admin).expect("seals");
-    assert_eq!(server.open::<User>(&forged), Err(Error::Expired));
+    assert_eq!(
+        server.open::<User>(&forged),
+        Err(Error::Refused(Refusal::Expired))
+    );
 
     // Within the server's TTL it opens (the key is listed), and its re-seal
     // under key 2 ends no later than the server's TTL from now.
-    let fresh = century.clone().ttl(DAY).seal(&admin).expect("seals");
+    let fresh = century.clone().with_ttl(DAY).seal(&admin).expect("seals");
     let opened = server.open::<User>(&fresh).expect("opens");
     assert!(opened.needs_reseal);
     let resealed = server.reseal(&opened).expect("re-seals");
@@ -74,21 +86,27 @@ fn leaked_old_key_cannot_mint_a_long_lived_session() {
     // A reseal of an Opened whose times were edited is refused too.
     let mut edited = server.open::<User>(&fresh).expect("opens");
     edited.expires_at = at(NOW + 10 * 365 * 86_400);
-    assert_eq!(server.reseal(&edited), Err(Error::LifetimeTooLong));
+    assert_eq!(
+        server.reseal(&edited),
+        Err(Error::Refused(Refusal::LifetimeTooLong))
+    );
 
     // The leeway is the only slack.
     let slack = century
         .clone()
-        .ttl(DAY + DEFAULT_LEEWAY)
+        .with_ttl(DAY + DEFAULT_LEEWAY)
         .seal(&admin)
         .expect("seals");
     assert!(server.open::<User>(&slack).is_ok());
     let over = century
         .clone()
-        .ttl(DAY + DEFAULT_LEEWAY + Duration::from_secs(1))
+        .with_ttl(DAY + DEFAULT_LEEWAY + Duration::from_secs(1))
         .seal(&admin)
         .expect("seals");
-    assert_eq!(server.open::<User>(&over), Err(Error::LifetimeTooLong));
+    assert_eq!(
+        server.open::<User>(&over),
+        Err(Error::Refused(Refusal::LifetimeTooLong))
+    );
 }
 
 /// Writing to a session keeps its first `issued_at`: a stolen value kept
@@ -99,8 +117,8 @@ fn absolute_lifetime_survives_writes() {
     let keyring = Arc::new(Keyring::ephemeral().expect("rng"));
     let sealer_at = |secs: u64| {
         Sealer::from_shared(keyring.clone())
-            .ttl(DAY)
-            .clock(move || at(secs))
+            .with_ttl(DAY)
+            .with_clock(move || at(secs))
     };
     let first = sealer_at(NOW).seal(&1u32).expect("seals");
     let mut value = first;
@@ -117,8 +135,14 @@ fn absolute_lifetime_survives_writes() {
     // Past the lifetime (and the leeway) nothing opens, and a write is
     // refused instead of starting the session over.
     let late = sealer_at(NOW + 86_400 + 61);
-    assert_eq!(late.open::<u32>(&value), Err(Error::Expired));
-    assert_eq!(late.seal_issued_at(&99u32, at(NOW)), Err(Error::Expired));
+    assert_eq!(
+        late.open::<u32>(&value),
+        Err(Error::Refused(Refusal::Expired))
+    );
+    assert_eq!(
+        late.seal_issued_at(&99u32, at(NOW)),
+        Err(Error::Refused(Refusal::Expired))
+    );
     // A renewal starts a new lifetime.
     let renewed = late.seal(&99u32).expect("seals");
     assert_eq!(
@@ -128,7 +152,7 @@ fn absolute_lifetime_survives_writes() {
     // An issued_at in the future is refused.
     assert_eq!(
         sealer_at(NOW).seal_issued_at(&1u32, at(NOW + 3600)),
-        Err(Error::NotYetValid)
+        Err(Error::Refused(Refusal::NotYetValid))
     );
 }
 
@@ -146,14 +170,14 @@ fn ttl_is_bounded_at_configuration() {
         .expect("keyring"),
     );
     let sealer = Sealer::from_shared(keyring.clone())
-        .ttl(Duration::MAX)
-        .leeway(Duration::MAX)
-        .clock(|| at(NOW));
+        .with_ttl(Duration::MAX)
+        .with_leeway(Duration::MAX)
+        .with_clock(|| at(NOW));
     let value = sealer.seal(&"forever-ish").expect("seals");
     let opened = sealer.open::<String>(&value).expect("opens");
     assert_eq!(opened.expires_at, at(NOW) + MAX_TTL);
     assert!(opened.expires_at > opened.issued_at);
-    let later = sealer.clone().clock(|| at(NOW + 20));
+    let later = sealer.clone().with_clock(|| at(NOW + 20));
     let opened = later.open::<String>(&value).expect("opens");
     assert!(opened.needs_reseal);
     let resealed = later.reseal(&opened).expect("re-seals");

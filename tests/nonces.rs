@@ -20,7 +20,7 @@ fn sealer(algorithm: Algorithm) -> Sealer {
     // One fixed second and one payload: only the nonce's randomness can
     // make two seals differ.
     let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    Sealer::new(keyring).clock(move || now)
+    Sealer::new(keyring).with_clock(move || now)
 }
 
 fn nonce(value: &str, algorithm: Algorithm) -> Vec<u8> {
@@ -82,10 +82,10 @@ fn replayed_old_key_value_spends_no_new_nonce() {
         ])
         .expect("keyring");
         let shared = std::sync::Arc::new(keyring);
-        let before =
-            Sealer::from_shared(shared.clone()).clock(move || activation - Duration::from_secs(10));
+        let before = Sealer::from_shared(shared.clone())
+            .with_clock(move || activation - Duration::from_secs(10));
         let old = before.seal(&"a session").expect("seals under key 1");
-        let after = Sealer::from_shared(shared.clone()).clock(move || activation);
+        let after = Sealer::from_shared(shared.clone()).with_clock(move || activation);
         let resealed: HashSet<String> = (0..300)
             .map(|_| {
                 let opened = after.open::<String>(&old).expect("opens");

@@ -1,7 +1,9 @@
 //! Key rotation: old keys open and ask for a re-seal, the newest active key
 //! seals, removed keys revoke, schedules switch at the exact second.
 
-use sealed_session::{Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Sealer};
+use sealed_session::{
+    Algorithm, ConfigError, Error, Key, KeyEntry, KeyId, Keyring, Refusal, Sealer,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -29,9 +31,9 @@ fn manual(
 
 fn sealer(entries: Vec<KeyEntry>, now: u64) -> Sealer {
     Sealer::new(Keyring::new(entries).expect("ring"))
-        .ttl(Duration::from_secs(86_400))
-        .leeway(Duration::ZERO)
-        .clock(move || at(now))
+        .with_ttl(Duration::from_secs(86_400))
+        .with_leeway(Duration::ZERO)
+        .with_clock(move || at(now))
 }
 
 #[test]
@@ -86,7 +88,7 @@ fn removing_a_key_revokes_its_values() {
     let without = sealer(vec![KeyEntry::new(2, key(2))], T0);
     assert_eq!(
         without.open_bytes(&value).err(),
-        Some(Error::UnknownKey(KeyId(1)))
+        Some(Error::Refused(Refusal::UnknownKey(KeyId(1))))
     );
 }
 
@@ -98,7 +100,9 @@ fn a_scheduled_key_starts_sealing_at_its_activation_second() {
         KeyEntry::new(2, key(2)).activate_at(at(T0 + 100)),
     ])
     .expect("ring");
-    let sealer = Sealer::new(ring).leeway(Duration::ZERO).clock(clock);
+    let sealer = Sealer::new(ring)
+        .with_leeway(Duration::ZERO)
+        .with_clock(clock);
 
     let before = sealer.seal_bytes(b"x").expect("seals");
     assert_eq!(sealer.keyring().sealing_key_id(at(T0 + 99)), Ok(KeyId(1)));
@@ -140,7 +144,7 @@ fn the_highest_active_id_seals_whatever_the_listing_order() {
         assert_eq!(ring.sealing_key_id(at(T0 + 50)), Ok(KeyId(10)));
         assert_eq!(ring.ids().collect::<Vec<_>>(), [1, 3, 7, 10].map(KeyId));
         // A value sealed by one ordering opens under every other.
-        let a = Sealer::new(ring).clock(|| at(T0));
+        let a = Sealer::new(ring).with_clock(|| at(T0));
         let b = sealer(entries(), T0);
         let value = a.seal_bytes(b"x").expect("seals");
         assert_eq!(b.open_bytes(&value).expect("opens").key_id, KeyId(7));
@@ -150,22 +154,28 @@ fn the_highest_active_id_seals_whatever_the_listing_order() {
 #[test]
 fn no_key_may_seal_before_the_first_activation() {
     let ring = Keyring::new([KeyEntry::new(5, key(5)).activate_at(at(T0))]).expect("ring");
-    let sealer = Sealer::new(ring).clock(|| at(T0 - 1));
-    assert_eq!(sealer.seal_bytes(b"x").err(), Some(Error::NoSealingKey));
+    let sealer = Sealer::new(ring).with_clock(|| at(T0 - 1));
+    assert_eq!(
+        sealer.seal_bytes(b"x").err(),
+        Some(Error::Config(ConfigError::NoSealingKey))
+    );
 }
 
 #[test]
 fn a_reseal_of_an_expired_value_is_refused() {
     let (now, clock) = manual(T0);
     let sealer = Sealer::new(Keyring::new([KeyEntry::new(1, key(1))]).expect("ring"))
-        .ttl(Duration::from_secs(10))
-        .leeway(Duration::ZERO)
-        .clock(clock);
+        .with_ttl(Duration::from_secs(10))
+        .with_leeway(Duration::ZERO)
+        .with_clock(clock);
     let opened = sealer
         .open_bytes(&sealer.seal_bytes(b"x").expect("seals"))
         .expect("opens");
     now.store(T0 + 10, Ordering::SeqCst);
-    assert_eq!(sealer.reseal_bytes(&opened).err(), Some(Error::Expired));
+    assert_eq!(
+        sealer.reseal_bytes(&opened).err(),
+        Some(Error::Refused(Refusal::Expired))
+    );
 }
 
 #[test]
@@ -178,7 +188,7 @@ fn servers_with_skewed_clocks_do_not_undo_a_rotation() {
         ]
     };
     let a = sealer(entries(), T0 + 2);
-    let b = sealer(entries(), T0 - 3).leeway(Duration::from_secs(60));
+    let b = sealer(entries(), T0 - 3).with_leeway(Duration::from_secs(60));
     let from_a = a.seal_bytes(b"x").expect("seals");
     let on_b = b.open_bytes(&from_a).expect("opens on b");
     assert_eq!(on_b.key_id, KeyId(2));

@@ -1,7 +1,7 @@
 //! Sealed values open to what was sealed, for both algorithms and all sizes.
 
 use proptest::prelude::*;
-use sealed_session::{Algorithm, Error, Key, KeyEntry, Keyring, Sealer};
+use sealed_session::{Algorithm, Error, Key, KeyEntry, Keyring, Refusal, SealError, Sealer};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -41,7 +41,7 @@ fn typed_sessions_round_trip_with_both_algorithms() {
                 .expires_at
                 .duration_since(opened.issued_at)
                 .expect("after"),
-            sealer.ttl_duration()
+            sealer.ttl()
         );
     }
 }
@@ -83,7 +83,7 @@ fn values_are_cookie_safe_and_each_seal_is_fresh() {
 #[test]
 fn payloads_over_the_maximum_are_refused_at_seal_time() {
     for algorithm in ALGORITHMS {
-        let sealer = sealer(algorithm).max_len(200);
+        let sealer = sealer(algorithm).with_max_len(200);
         let mut fits = 0;
         for len in 0..200 {
             match sealer.seal_bytes(&vec![0u8; len]) {
@@ -91,7 +91,7 @@ fn payloads_over_the_maximum_are_refused_at_seal_time() {
                     assert!(value.len() <= 200);
                     fits = len;
                 }
-                Err(Error::TooLarge { max, .. }) => assert_eq!(max, 200),
+                Err(Error::Seal(SealError::TooLarge { max, .. })) => assert_eq!(max, 200),
                 Err(other) => panic!("unexpected {other:?}"),
             }
         }
@@ -99,7 +99,10 @@ fn payloads_over_the_maximum_are_refused_at_seal_time() {
         let value = sealer.seal_bytes(&vec![0u8; fits]).expect("fits");
         assert!(value.len() > 196, "{}", value.len());
         let too_big = "y".repeat(500);
-        assert!(matches!(sealer.seal(&too_big), Err(Error::TooLarge { .. })));
+        assert!(matches!(
+            sealer.seal(&too_big),
+            Err(Error::Seal(SealError::TooLarge { .. }))
+        ));
     }
 }
 
@@ -107,10 +110,16 @@ fn payloads_over_the_maximum_are_refused_at_seal_time() {
 fn a_value_of_another_type_is_a_decode_error() {
     let sealer = sealer(Algorithm::default());
     let value = sealer.seal(&"not a number").expect("seals");
-    assert_eq!(sealer.open::<u64>(&value).err(), Some(Error::Decode));
+    assert_eq!(
+        sealer.open::<u64>(&value).err(),
+        Some(Error::Refused(Refusal::Decode))
+    );
     // Trailing bytes after the decoded value are refused as well.
     let value = sealer.seal(&(1u8, 2u8)).expect("seals");
-    assert_eq!(sealer.open::<u8>(&value).err(), Some(Error::Decode));
+    assert_eq!(
+        sealer.open::<u8>(&value).err(),
+        Some(Error::Refused(Refusal::Decode))
+    );
 }
 
 proptest! {
@@ -124,7 +133,7 @@ proptest! {
         aes in any::<bool>(),
     ) {
         let algorithm = if aes { Algorithm::Aes256Gcm } else { Algorithm::XChaCha20Poly1305 };
-        let sealer = sealer(algorithm).name(&name).purpose(&purpose);
+        let sealer = sealer(algorithm).with_name(&name).with_purpose(&purpose);
         let value = sealer.seal_bytes(&payload).expect("seals");
         prop_assert_eq!(sealer.open_bytes(&value).expect("opens").value, payload);
     }

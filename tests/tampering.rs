@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use proptest::prelude::*;
-use sealed_session::{Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Sealer};
+use sealed_session::{Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Refusal, Sealer};
 use std::time::{Duration, UNIX_EPOCH};
 
 const ALGORITHMS: [Algorithm; 2] = [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm];
@@ -26,11 +26,11 @@ fn assert_rejected(sealer: &Sealer, value: &str, what: &str) {
     match sealer.open_bytes(value) {
         Ok(opened) => panic!("{what}: accepted {:?}", opened.value),
         Err(
-            Error::Malformed
-            | Error::Authentication
-            | Error::UnknownKey(_)
-            | Error::UnsupportedVersion(_)
-            | Error::TooLarge { .. },
+            Error::Refused(Refusal::Malformed)
+            | Error::Refused(Refusal::Authentication)
+            | Error::Refused(Refusal::UnknownKey(_))
+            | Error::Refused(Refusal::UnsupportedVersion(_))
+            | Error::Refused(Refusal::TooLong { .. }),
         ) => {}
         Err(other) => panic!("{what}: unexpected error {other:?}"),
     }
@@ -164,7 +164,7 @@ fn a_non_canonical_key_id_is_rejected() {
     bad.extend_from_slice(&bin[2..]);
     assert_eq!(
         sealer.open_bytes(&URL_SAFE_NO_PAD.encode(&bad)).err(),
-        Some(Error::Malformed)
+        Some(Error::Refused(Refusal::Malformed))
     );
 }
 
@@ -177,7 +177,7 @@ fn other_versions_are_refused_by_number() {
         bin[0] = version;
         assert_eq!(
             sealer.open_bytes(&URL_SAFE_NO_PAD.encode(&bin)).err(),
-            Some(Error::UnsupportedVersion(version))
+            Some(Error::Refused(Refusal::UnsupportedVersion(version)))
         );
     }
 }
@@ -211,11 +211,11 @@ proptest! {
         prop_assert!(
             matches!(
                 result,
-                Err(Error::Malformed
-                    | Error::Authentication
-                    | Error::UnknownKey(_)
-                    | Error::UnsupportedVersion(_)
-                    | Error::TooLarge { .. })
+                Err(Error::Refused(Refusal::Malformed)
+                    | Error::Refused(Refusal::Authentication)
+                    | Error::Refused(Refusal::UnknownKey(_))
+                    | Error::Refused(Refusal::UnsupportedVersion(_))
+                    | Error::Refused(Refusal::TooLong { .. }))
             ),
             "{:?}",
             result
@@ -281,7 +281,7 @@ fn relabeled_key_id_with_the_same_secret_is_rejected() {
             relabeled.extend_from_slice(&bin[1 + id_len..]);
             assert_eq!(
                 sealer.open_bytes(&URL_SAFE_NO_PAD.encode(&relabeled)).err(),
-                Some(Error::Authentication),
+                Some(Error::Refused(Refusal::Authentication)),
                 "{what}"
             );
         }

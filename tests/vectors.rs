@@ -10,7 +10,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sealed_session::{Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Sealer};
+use sealed_session::{Algorithm, Error, Key, KeyEntry, KeyId, Keyring, Refusal, Sealer};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -81,11 +81,11 @@ fn known_answer_vectors_open() {
         // The opener's TTL must cover the value's lifetime: a value is
         // never trusted beyond the sealer's own limit.
         let sealer = Sealer::new(ring)
-            .name(v["name"])
-            .purpose(v["purpose"])
-            .ttl(Duration::from_secs(expires_at - issued_at))
-            .leeway(Duration::ZERO)
-            .clock(move || at(issued_at));
+            .with_name(v["name"])
+            .with_purpose(v["purpose"])
+            .with_ttl(Duration::from_secs(expires_at - issued_at))
+            .with_leeway(Duration::ZERO)
+            .with_clock(move || at(issued_at));
         let opened = sealer.open_bytes(v["value"]).expect(v["comment"]);
         assert_eq!(opened.value, hex(v["payload"]), "{}", v["comment"]);
         assert_eq!(opened.key_id, KeyId(id));
@@ -94,8 +94,11 @@ fn known_answer_vectors_open() {
             (at(issued_at), at(expires_at))
         );
         // And at the expiry second it no longer opens.
-        let late = sealer.clock(move || at(expires_at));
-        assert_eq!(late.open_bytes(v["value"]).err(), Some(Error::Expired));
+        let late = sealer.with_clock(move || at(expires_at));
+        assert_eq!(
+            late.open_bytes(v["value"]).err(),
+            Some(Error::Refused(Refusal::Expired))
+        );
     }
 }
 
@@ -130,10 +133,10 @@ fn frozen_values_from_released_versions_still_open() {
         let issued_at = number(&v, "issued_at");
         let lifetime = number(&v, "expires_at") - issued_at;
         let sealer = Sealer::new(ring)
-            .name(v["name"])
-            .purpose(v["purpose"])
-            .ttl(Duration::from_secs(lifetime))
-            .clock(move || at(issued_at + 1));
+            .with_name(v["name"])
+            .with_purpose(v["purpose"])
+            .with_ttl(Duration::from_secs(lifetime))
+            .with_clock(move || at(issued_at + 1));
         let opened = sealer.open_bytes(v["value"]).expect(v["comment"]);
         assert_eq!(opened.value, hex(v["payload"]), "{}", v["comment"]);
         assert_eq!(opened.expires_at, at(number(&v, "expires_at")));
@@ -151,10 +154,10 @@ fn the_benchmark_vector_is_the_small_session_in_postcard() {
         .find(|v| v["comment"].contains("benchmark"))
         .expect("benchmark vector");
     let sealer = Sealer::new(Keyring::new([KeyEntry::new(7, test_key(v["key"]))]).expect("ring"))
-        .name(v["name"])
-        .purpose(v["purpose"])
-        .ttl(Duration::from_secs(14 * 86_400))
-        .clock(move || at(1_764_000_000));
+        .with_name(v["name"])
+        .with_purpose(v["purpose"])
+        .with_ttl(Duration::from_secs(14 * 86_400))
+        .with_clock(move || at(1_764_000_000));
     let opened = sealer
         .open::<Session>(v["value"])
         .expect("opens as the session");
@@ -183,16 +186,16 @@ fn bad_times_inside_an_authentic_value_are_malformed() {
         let ring =
             Arc::new(Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring"));
         let expected = match v["error"] {
-            "Malformed" => Error::Malformed,
-            "NotYetValid" => Error::NotYetValid,
+            "Malformed" => Error::Refused(Refusal::Malformed),
+            "NotYetValid" => Error::Refused(Refusal::NotYetValid),
             other => panic!("unknown error {other}"),
         };
-        malformed += usize::from(expected == Error::Malformed);
+        malformed += usize::from(expected == Error::Refused(Refusal::Malformed));
         for now in [0, 1_800_000_000, u64::from(u32::MAX) * 4] {
             let sealer = Sealer::from_shared(Arc::clone(&ring))
-                .name(v["name"])
-                .purpose(v["purpose"])
-                .clock(move || at(now));
+                .with_name(v["name"])
+                .with_purpose(v["purpose"])
+                .with_clock(move || at(now));
             assert_eq!(
                 sealer.open_bytes(v["value"]).err(),
                 Some(expected.clone()),
@@ -203,11 +206,11 @@ fn bad_times_inside_an_authentic_value_are_malformed() {
         // Under another purpose the same value is an authentication
         // failure: the times are read only after authentication.
         let other = Sealer::from_shared(ring)
-            .name(v["name"])
-            .purpose("another/v1");
+            .with_name(v["name"])
+            .with_purpose("another/v1");
         assert_eq!(
             other.open_bytes(v["value"]).err(),
-            Some(Error::Authentication),
+            Some(Error::Refused(Refusal::Authentication)),
             "{}",
             v["comment"]
         );

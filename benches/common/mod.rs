@@ -75,9 +75,9 @@ pub(crate) fn sealer(algorithm: Algorithm) -> Sealer {
     let key = Key::insecure_from_bytes(&KEY);
     let keyring = Keyring::new([KeyEntry::new(1, key).algorithm(algorithm)]).expect("keyring");
     Sealer::new(keyring)
-        .name(NAME)
-        .purpose(PURPOSE)
-        .ttl(Duration::from_secs(86_400))
+        .with_name(NAME)
+        .with_purpose(PURPOSE)
+        .with_ttl(Duration::from_secs(86_400))
 }
 
 /// Both algorithms, with the names used in bench ids.

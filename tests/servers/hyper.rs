@@ -10,7 +10,7 @@ use hyper::server::conn::http1;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use sealed_session::hyper::{SessionExt, SessionLayer};
+use sealed_session::tower::{SessionExt, SessionLayer};
 use sealed_session::SessionConfig;
 use tower::{service_fn, Layer, ServiceExt};
 

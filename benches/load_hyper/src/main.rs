@@ -25,7 +25,7 @@ use hyper::header::{COOKIE, HOST, SET_COOKIE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use sealed_session::hyper::{SessionExt, SessionLayer};
+use sealed_session::tower::{SessionExt, SessionLayer};
 use sealed_session::{Algorithm, SessionConfig};
 use tower::{service_fn, Layer};
 

@@ -1,4 +1,4 @@
-//! The tower adapter: a [`SessionLayer`] over `http::Request` /
+//! The tower adapter (feature `tower`, or its alias `hyper`): a [`SessionLayer`] over `http::Request` /
 //! `http::Response`, for hyper 1 (through `hyper-util`), axum, and any other
 //! tower stack.
 //!
@@ -6,7 +6,7 @@
 //! puts a [`Session<T>`] into the request's extensions; the handler takes it
 //! out with [`SessionExt::session`] (or, with the `axum` feature, as an
 //! extractor). When the inner service's response is ready the layer asks
-//! the session which `Set-Cookie`, if any, to append ([`Session::finish`]).
+//! the session which `Set-Cookie` values, if any, to append.
 //! Bodies pass through untouched, whatever their type.
 //!
 //! Layers may nest (an outer `SessionLayer<T>` and another on a nested
@@ -15,9 +15,14 @@
 //! carries at most one `Set-Cookie` for the cookie.
 //!
 //! A handler that asks for a session where no layer for that session type
-//! ran gets [`MissingSession`] (the axum extractor answers it with an empty
-//! `500 Internal Server Error` and an error event), never a detached
-//! session whose writes would be lost.
+//! ran gets [`ConfigError::MissingSession`] (the axum extractor answers it
+//! with an empty `500 Internal Server Error` and an error event), never a
+//! detached session whose writes would be lost.
+//!
+//! With the `axum` feature, [`Error`] is an axum `IntoResponse`, so `?`
+//! works in handlers: an empty `413 Payload Too Large` for a session too
+//! large for its cookie, an empty `500` otherwise, and an event in the
+//! server's log.
 //!
 //! # hyper
 //!
@@ -27,7 +32,7 @@
 //! use http_body_util::Full;
 //! use hyper::{body::Incoming, server::conn::http1, Request, Response};
 //! use hyper_util::{rt::TokioIo, service::TowerToHyperService};
-//! use sealed_session::hyper::{SessionExt, SessionLayer};
+//! use sealed_session::tower::{SessionExt, SessionLayer};
 //! use sealed_session::{Keyring, Sealer, SessionConfig};
 //! use tower::{service_fn, Layer};
 //!
@@ -44,7 +49,7 @@
 //! }
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let sealer = Sealer::new(Keyring::from_env("SESSION_KEYS")?).name("__Host-session");
+//! let sealer = Sealer::new(Keyring::from_env("SESSION_KEYS")?).with_name("__Host-session");
 //! let layer = SessionLayer::<Visits>::new(SessionConfig::new(sealer)?);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! loop {
@@ -61,7 +66,7 @@
 //!
 //! ```ignore
 //! use axum::{routing::get, Router};
-//! use sealed_session::{hyper::SessionLayer, Keyring, Sealer, Session, SessionConfig};
+//! use sealed_session::{tower::SessionLayer, Keyring, Sealer, Session, SessionConfig};
 //!
 //! async fn count(session: Session<Visits>) -> String {
 //!     match session.update(|v| { v.count += 1; v.count }) {
@@ -70,17 +75,15 @@
 //!     }
 //! }
 //!
-//! let sealer = Sealer::new(Keyring::from_env("SESSION_KEYS")?).name("__Host-session");
+//! let sealer = Sealer::new(Keyring::from_env("SESSION_KEYS")?).with_name("__Host-session");
 //! let app = Router::new()
 //!     .route("/", get(count))
 //!     .layer(SessionLayer::<Visits>::new(SessionConfig::new(sealer)?));
 //! ```
 
 use core::fmt;
-use core::future::Future;
 use core::marker::PhantomData;
-use core::pin::Pin;
-use core::task::{ready, Context, Poll};
+use core::task::{Context, Poll};
 
 use http::header::{COOKIE, SET_COOKIE};
 use http::{Extensions, HeaderValue, Request, Response};
@@ -89,14 +92,15 @@ use serde::Serialize;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::cookie::SessionConfig;
-use crate::session::{MissingSession, Session};
+use crate::error::{ConfigError, Error};
+pub use crate::session::future::ResponseFuture;
+use crate::session::{AppendSetCookie, Session, SessionConfig};
 
 /// A tower [`Layer`] that gives every request a [`Session<T>`] and writes
 /// the session cookie into the response when needed.
 ///
 /// ```
-/// use sealed_session::hyper::SessionLayer;
+/// use sealed_session::tower::SessionLayer;
 /// use sealed_session::{Keyring, Sealer, SessionConfig};
 /// use tower::{service_fn, Layer};
 ///
@@ -147,22 +151,7 @@ impl<S, T> Layer<S> for SessionLayer<T> {
 
 /// The [`Service`] made by [`SessionLayer`]: loads the [`Session<T>`] into
 /// the request's extensions, calls the inner service, and appends the
-/// `Set-Cookie` that [`Session::finish`] decides.
-///
-/// ```
-/// use sealed_session::hyper::SessionService;
-/// use sealed_session::{Keyring, Sealer, SessionConfig};
-///
-/// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?))?;
-/// let service = SessionService::<_, u64>::new(
-///     tower::service_fn(|_req: http::Request<()>| async {
-///         Ok::<_, std::convert::Infallible>(http::Response::new(()))
-///     }),
-///     config,
-/// );
-/// # drop(service);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
+/// session's `Set-Cookie` values to its response.
 pub struct SessionService<S, T> {
     inner: S,
     config: SessionConfig,
@@ -219,51 +208,23 @@ where
         if let Some(session) = &session {
             req.extensions_mut().insert(session.clone());
         }
-        ResponseFuture {
-            inner: self.inner.call(req),
-            session,
-        }
+        ResponseFuture::new(self.inner.call(req), session)
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`SessionService`]: the inner service's response with
-    /// the session cookie appended.
-    pub struct ResponseFuture<F, T> {
-        #[pin]
-        inner: F,
-        session: Option<Session<T>>,
-    }
-}
+impl<B> crate::session::future_sealed::Sealed for Response<B> {}
 
-impl<F, T> fmt::Debug for ResponseFuture<F, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
-
-impl<F, T, ResBody, E> Future for ResponseFuture<F, T>
-where
-    F: Future<Output = Result<Response<ResBody>, E>>,
-    T: Serialize + DeserializeOwned,
-{
-    type Output = Result<Response<ResBody>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
-        if let Some(header) = this.session.take().and_then(|s| s.finish()) {
-            match HeaderValue::try_from(header) {
-                Ok(value) => {
-                    response.headers_mut().append(SET_COOKIE, value);
-                }
-                // Unreachable with a checked SessionConfig: names, paths
-                // and domains with control characters are refused, and
-                // sealed values are base64url.
-                Err(_) => tracing::error!("session Set-Cookie is not a valid header value"),
+impl<B> AppendSetCookie for Response<B> {
+    fn append_set_cookie(&mut self, value: String) {
+        match HeaderValue::try_from(value) {
+            Ok(value) => {
+                self.headers_mut().append(SET_COOKIE, value);
             }
+            // Unreachable with a checked SessionConfig: names, paths and
+            // domains with control characters are refused, and sealed
+            // values are base64url.
+            Err(_) => tracing::error!("session Set-Cookie is not a valid header value"),
         }
-        Poll::Ready(Ok(response))
     }
 }
 
@@ -273,39 +234,42 @@ where
 /// `http::Extensions`.
 ///
 /// ```
-/// use sealed_session::hyper::SessionExt;
-/// use sealed_session::MissingSession;
+/// use sealed_session::tower::SessionExt;
+/// use sealed_session::{ConfigError, Error};
 ///
 /// // Without the layer, asking for the session is an error, not a
 /// // session whose changes would be lost.
 /// let req = http::Request::new(());
-/// assert_eq!(req.session::<u64>().unwrap_err(), MissingSession::new::<u64>());
+/// assert_eq!(
+///     req.session::<u64>().unwrap_err(),
+///     Error::Config(ConfigError::missing_session::<u64>()),
+/// );
 /// ```
 pub trait SessionExt {
     /// The session of this request.
     ///
     /// # Errors
-    /// [`MissingSession`] if no [`SessionLayer<T>`] with this `T` ran
-    /// before the handler.
-    fn session<T: Send + 'static>(&self) -> Result<Session<T>, MissingSession>;
+    /// [`ConfigError::MissingSession`] if no [`SessionLayer<T>`] with this
+    /// `T` ran before the handler.
+    fn session<T: Send + 'static>(&self) -> Result<Session<T>, Error>;
 }
 
 impl SessionExt for Extensions {
-    fn session<T: Send + 'static>(&self) -> Result<Session<T>, MissingSession> {
+    fn session<T: Send + 'static>(&self) -> Result<Session<T>, Error> {
         self.get::<Session<T>>()
             .cloned()
-            .ok_or_else(MissingSession::new::<T>)
+            .ok_or_else(|| ConfigError::missing_session::<T>().into())
     }
 }
 
 impl<B> SessionExt for Request<B> {
-    fn session<T: Send + 'static>(&self) -> Result<Session<T>, MissingSession> {
+    fn session<T: Send + 'static>(&self) -> Result<Session<T>, Error> {
         self.extensions().session()
     }
 }
 
 impl SessionExt for http::request::Parts {
-    fn session<T: Send + 'static>(&self) -> Result<Session<T>, MissingSession> {
+    fn session<T: Send + 'static>(&self) -> Result<Session<T>, Error> {
         self.extensions.session()
     }
 }
@@ -313,7 +277,7 @@ impl SessionExt for http::request::Parts {
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S: Sync, T: Send + 'static> axum_core::extract::FromRequestParts<S> for Session<T> {
-    type Rejection = MissingSession;
+    type Rejection = Error;
 
     async fn from_request_parts(
         parts: &mut http::request::Parts,
@@ -323,14 +287,19 @@ impl<S: Sync, T: Send + 'static> axum_core::extract::FromRequestParts<S> for Ses
     }
 }
 
-/// An empty `500 Internal Server Error`; the reason goes to the server's
-/// log (an error event), not to the client.
+/// An empty response: `413 Payload Too Large` for a session too large for
+/// its cookie, `500 Internal Server Error` for everything else. The reason
+/// goes to the server's log (an error event; a warn event for 413), never
+/// to the client.
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-impl axum_core::response::IntoResponse for MissingSession {
+impl axum_core::response::IntoResponse for Error {
     fn into_response(self) -> axum_core::response::Response {
-        tracing::error!(error = %self, "handler asked for a session the layer does not provide");
-        http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        let status = crate::session::status_code(&self);
+        crate::session::log_answered(&self, status);
+        http::StatusCode::from_u16(status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response()
     }
 }
 

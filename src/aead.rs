@@ -1,0 +1,152 @@
+//! The two AEADs and the nonces they are used with: which algorithm a key
+//! is used with, its backend (ring or RustCrypto), and the synthetic nonce
+//! a seal picks. Nothing here knows the envelope's byte layout.
+
+use rand::RngCore as _;
+use zeroize::Zeroize;
+
+use crate::key::{Algorithm, Key};
+
+mod backend;
+#[cfg(feature = "ring")]
+use backend::ring as imp;
+#[cfg(not(feature = "ring"))]
+use backend::rust_crypto as imp;
+/// Length of the authentication tag of both algorithms.
+pub(crate) use backend::TAG_LEN;
+
+/// An AEAD failure: a message beyond the algorithm's length limit when
+/// sealing, a forgery when opening. Carries nothing, on purpose.
+pub(crate) use backend::Failed;
+
+/// A key made ready for one algorithm (key schedule computed once), with
+/// the key that derives its synthetic nonces.
+pub(crate) struct Cipher {
+    aead: Aead,
+    nonce_key: NonceKey,
+}
+
+enum Aead {
+    XChaCha(imp::XChaCha),
+    Aes(Box<imp::Aes>),
+}
+
+/// The BLAKE3 key that turns a message into its nonce, derived from the
+/// secret key (BLAKE3's key derivation mode with a context string of its
+/// own, so it is independent of the AEAD key). Zeroized on drop.
+struct NonceKey([u8; 32]);
+
+impl Drop for NonceKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// The context string of the nonce key's derivation. Changing it changes
+/// no value on the wire (openers never derive nonces), only which nonces a
+/// sealer picks.
+const NONCE_KEY_CONTEXT: &str = "sealed-session 2026-11-27 synthetic nonce key v1";
+
+/// How a seal picks its nonce.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum NonceSource<'a> {
+    /// A fresh seal: fresh random bytes enter the nonce's hash with the
+    /// whole message.
+    Fresh,
+    /// A re-seal: the nonce is a function of the whole message alone, so
+    /// re-sealing the same value twice gives the same output and spends no
+    /// new nonce.
+    Deterministic,
+    /// Known-answer tests only: exactly these bytes.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Fixed(&'a [u8]),
+}
+
+impl NonceSource<'_> {
+    /// Writes the nonce's seed: fresh random bytes, zeros, or the fixed
+    /// nonce itself.
+    pub(crate) fn seed(self, seed: &mut [u8]) {
+        match self {
+            NonceSource::Fresh => rand::rng().fill_bytes(seed),
+            NonceSource::Deterministic => seed.fill(0),
+            NonceSource::Fixed(fixed) => seed.copy_from_slice(fixed),
+        }
+    }
+
+    /// Whether the nonce is derived from the message (every source but a
+    /// fixed one).
+    pub(crate) fn is_synthetic(self) -> bool {
+        !matches!(self, NonceSource::Fixed(_))
+    }
+}
+
+impl Cipher {
+    pub(crate) fn new(algorithm: Algorithm, key: &Key) -> Self {
+        let bytes = key.bytes();
+        let aead = match algorithm {
+            Algorithm::XChaCha20Poly1305 => Aead::XChaCha(imp::XChaCha::new(bytes)),
+            Algorithm::Aes256Gcm => Aead::Aes(Box::new(imp::Aes::new(bytes))),
+        };
+        Cipher {
+            aead,
+            nonce_key: NonceKey(blake3::derive_key(NONCE_KEY_CONTEXT, bytes)),
+        }
+    }
+
+    pub(crate) fn algorithm(&self) -> Algorithm {
+        match self.aead {
+            Aead::XChaCha(_) => Algorithm::XChaCha20Poly1305,
+            Aead::Aes(_) => Algorithm::Aes256Gcm,
+        }
+    }
+
+    /// The synthetic nonce of a message, from the bytes laid out as
+    /// `seed || plaintext || aad || u64le(len(aad))` (the layout [`seal`]
+    /// builds in place): `BLAKE3-keyed(nonce_key, those bytes)`, truncated
+    /// to the nonce's length. `seed` is as long as the nonce: fresh random
+    /// bytes for a fresh seal, zeros for a re-seal. The length suffix makes
+    /// the layout unambiguous, whatever the name and purpose.
+    ///
+    /// Two seals under one key share a nonce only if their seeds *and*
+    /// their whole messages are equal, and then they produce the same
+    /// ciphertext, which reveals nothing new. A generator state duplicated
+    /// by `fork` (or a cloned virtual machine) therefore never reuses a
+    /// nonce for two different messages, and re-sealing the same value
+    /// again spends no new nonce.
+    ///
+    /// [`seal`]: crate::envelope::seal
+    pub(crate) fn synthetic_nonce(&self, laid_out: &[u8]) -> blake3::Hash {
+        blake3::keyed_hash(&self.nonce_key.0, laid_out)
+    }
+
+    /// Encrypts `buf` in place under `nonce` and `aad`; returns the tag.
+    /// Fails only for messages beyond the algorithms' length limits, which
+    /// no capped seal reaches, or a nonce of the wrong length.
+    pub(crate) fn encrypt(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Failed> {
+        match &self.aead {
+            Aead::XChaCha(c) => c.seal(nonce.try_into().map_err(|_| Failed)?, aad, buf),
+            Aead::Aes(c) => c.seal(nonce.try_into().map_err(|_| Failed)?, aad, buf),
+        }
+    }
+
+    /// Checks `tag` and decrypts `buf` in place; fails for anything
+    /// inauthentic.
+    pub(crate) fn decrypt(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), Failed> {
+        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Failed)?;
+        match &self.aead {
+            Aead::XChaCha(c) => c.open(nonce.try_into().map_err(|_| Failed)?, aad, buf, tag),
+            Aead::Aes(c) => c.open(nonce.try_into().map_err(|_| Failed)?, aad, buf, tag),
+        }
+    }
+}

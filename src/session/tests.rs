@@ -1,0 +1,372 @@
+//! Unit tests of the session protocol: what `begin`/`load` read and what
+//! `finish` writes, lifetimes across writes, and the size check.
+
+use super::*;
+
+/// The one `Set-Cookie` value `finish` decides, if any.
+impl<T: Serialize + DeserializeOwned> Session<T> {
+    fn finish_one(&self) -> Option<String> {
+        let mut values = self.finish();
+        assert!(values.len() <= 1, "one cookie, one decision: {values:?}");
+        values.pop()
+    }
+}
+
+use crate::cookie::CookieOptions;
+use crate::key::Key;
+use crate::keyring::{KeyEntry, Keyring};
+use crate::sealer::Sealer;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn config() -> SessionConfig {
+    SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("rng"))).expect("valid")
+}
+
+fn cookie_of(header: &str) -> String {
+    header.split(';').next().expect("name=value").to_owned()
+}
+
+#[test]
+fn empty_request_writes_nothing() {
+    let s = Session::<String>::load(&config(), []);
+    assert!(s.is_empty());
+    assert_eq!(s.finish_one(), None);
+}
+
+#[test]
+fn set_then_load() {
+    let c = config();
+    let s = Session::<String>::load(&c, []);
+    s.set("ada".into()).expect("small");
+    let header = s.finish_one().expect("changed");
+    assert!(header.starts_with("session="));
+    let again = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+    assert_eq!(again.get().as_deref(), Some("ada"));
+    assert_eq!(again.finish_one(), None);
+}
+
+#[test]
+fn bad_cookie_is_removed_unless_replaced() {
+    let c = config();
+    let s = Session::<String>::load(&c, [b"session=garbage".as_slice()]);
+    assert!(s.is_empty());
+    assert_eq!(s.finish_one(), Some(c.removal_cookie()));
+
+    let s = Session::<String>::load(&c, [b"session=garbage".as_slice()]);
+    s.set("new".into()).expect("small");
+    let header = s.finish_one().expect("changed");
+    assert_ne!(header, c.removal_cookie());
+}
+
+#[test]
+fn undecodable_is_refused() {
+    let c = config();
+    let s = Session::<String>::load(&c, []);
+    s.set("not a number".into()).expect("small");
+    let cookie = cookie_of(&s.finish_one().expect("changed"));
+    let s = Session::<(u64, u64, u64)>::load(&c, [cookie.as_bytes()]);
+    assert!(s.is_empty());
+    assert_eq!(s.finish_one(), Some(c.removal_cookie()));
+}
+
+#[test]
+fn too_large_leaves_session_as_it_was() {
+    let c = config();
+    let s = Session::<String>::load(&c, []);
+    s.set("kept".into()).expect("small");
+    let err = s.set("x".repeat(4000)).expect_err("too large");
+    assert!(
+        matches!(err, Error::Seal(SealError::TooLarge { .. })),
+        "{err:?}"
+    );
+    assert_eq!(s.get().as_deref(), Some("kept"));
+    let err = s
+        .update(|v: &mut String| v.push_str(&"y".repeat(4000)))
+        .expect_err("too large");
+    assert!(
+        matches!(err, Error::Seal(SealError::TooLarge { .. })),
+        "{err:?}"
+    );
+    assert_eq!(s.get().as_deref(), Some("kept"));
+    let header = s.finish_one().expect("changed");
+    assert!(header.len() <= crate::MAX_COOKIE_BYTES);
+    let again = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+    assert_eq!(again.get().as_deref(), Some("kept"));
+}
+
+#[test]
+fn header_limit_counts_attributes() {
+    // A value that fits the sealer's own limit but not with attributes.
+    let c = SessionConfig::with_options(
+        Sealer::new(Keyring::ephemeral().expect("rng")),
+        CookieOptions::default().with_domain(&"d".repeat(200)),
+    )
+    .expect("valid");
+    let s = Session::<Vec<u8>>::load(&c, []);
+    // Find the largest payload that seals within 4096 characters alone.
+    let mut n = 2900;
+    while c.sealer().seal(&vec![0u8; n + 1]).is_ok() {
+        n += 1;
+    }
+    let err = s.set(vec![0u8; n]).expect_err("header too long");
+    assert!(
+        matches!(err, Error::Seal(SealError::TooLarge { max: 4096, len }) if len > 4096),
+        "{err:?}"
+    );
+    assert_eq!(s.finish_one(), None);
+}
+
+#[test]
+fn update_may_use_the_session() {
+    let s = Session::<u8>::load(&config(), []);
+    s.set(1).expect("small");
+    let seen = s.update(|v| {
+        let before = s.get();
+        *v += 1;
+        before
+    });
+    assert_eq!(seen.expect("small"), Some(1));
+    assert_eq!(s.get(), Some(2));
+}
+
+#[test]
+fn clear_removes() {
+    let c = config();
+    let s = Session::<u8>::load(&c, []);
+    s.set(1).expect("small");
+    s.clear();
+    assert!(s.is_empty());
+    assert_eq!(s.finish_one(), Some(c.removal_cookie()));
+}
+
+#[test]
+fn duplicate_names() {
+    let c = config();
+    let seal = |v: u8| {
+        let s = Session::<u8>::load(&c, []);
+        s.set(v).expect("small");
+        cookie_of(&s.finish_one().expect("changed"))
+    };
+    let (one, two) = (seal(1), seal(2));
+    // Garbage before and after a valid one: the valid one is used and
+    // nothing is removed.
+    let h = format!("session=junk; {one}; session=more-junk");
+    let s = Session::<u8>::load(&c, [h.as_bytes()]);
+    assert_eq!(s.get(), Some(1));
+    assert_eq!(s.finish_one(), None);
+    // Two valid ones, in either order and across headers: ambiguous.
+    for headers in [
+        vec![format!("{one}; {two}")],
+        vec![two.clone(), one.clone()],
+    ] {
+        let s = Session::<u8>::load(&c, headers.iter().map(|h| h.as_bytes()));
+        assert!(s.is_empty());
+        assert_eq!(s.finish_one(), None, "nothing removed when ambiguous");
+    }
+    // The same valid cookie twice is still two cookies.
+    let h = format!("{one}; {one}");
+    assert!(Session::<u8>::load(&c, [h.as_bytes()]).is_empty());
+    // Too many: ignored unopened.
+    let many = [one.as_str(); MAX_SAME_NAME_COOKIES + 1].join("; ");
+    let s = Session::<u8>::load(&c, [many.as_bytes()]);
+    assert!(s.is_empty());
+    assert_eq!(s.finish_one(), None);
+}
+
+/// A server whose clock lags its peers' by more than the leeway must
+/// not delete their fresh sessions.
+#[test]
+fn not_yet_valid_cookie_is_ignored_not_removed() {
+    let ring = Arc::new(Keyring::ephemeral().expect("rng"));
+    let at = |secs: u64| move || UNIX_EPOCH + Duration::from_secs(secs);
+    let now = 1_800_000_000;
+    let ours = Sealer::from_shared(Arc::clone(&ring)).with_clock(at(now));
+    let c = SessionConfig::new(ours).expect("valid");
+    // Two minutes ahead: past the default leeway of one minute.
+    let peer = Sealer::from_shared(Arc::clone(&ring)).with_clock(at(now + 120));
+    let early = format!("session={}", peer.seal(&1_u8).expect("small"));
+    let valid = format!("session={}", c.sealer().seal(&2_u8).expect("small"));
+    let load = |h: &str| {
+        let s = Session::<u8>::load(&c, [h.as_bytes()]);
+        (s.get(), s.finish_one())
+    };
+
+    let (loaded, lines) = crate::session::tests::capture::capture(|| load(&early));
+    assert_eq!(loaded, (None, None), "empty, and not removed");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("WARN"), "{lines:?}");
+    assert!(lines[0].contains("not yet valid"), "{lines:?}");
+    assert!(lines[0].contains("not removed"), "{lines:?}");
+    assert!(!lines[0].contains(&early[8..24]), "{lines:?}");
+
+    // Refused cookies beside it: still nothing removed, since the
+    // removal would reach whichever of them sits at our path.
+    let h = format!("session=junk; {early}; session=more-junk");
+    assert_eq!(load(&h), (None, None));
+    // Beside a valid one, in either order: two authentic cookies,
+    // ambiguous as with two valid ones (a planted valid cookie must
+    // not replace the user's own fresh session).
+    assert_eq!(load(&format!("{early}; {valid}")), (None, None));
+    assert_eq!(load(&format!("{valid}; {early}")), (None, None));
+    // The handler may still store a session, which replaces it.
+    let s = Session::<u8>::load(&c, [early.as_bytes()]);
+    s.set(3).expect("small");
+    let header = s.finish_one().expect("changed");
+    let again = Session::<u8>::load(&c, [cookie_of(&header).as_bytes()]);
+    assert_eq!(again.get(), Some(3));
+    // Within the leeway it opens; once our clock catches up, the
+    // ignored cookie opens too.
+    let near = Sealer::from_shared(Arc::clone(&ring)).with_clock(at(now + 60));
+    let near = format!("session={}", near.seal(&4_u8).expect("small"));
+    assert_eq!(load(&near), (Some(4), None));
+    let later =
+        SessionConfig::new(Sealer::from_shared(ring).with_clock(at(now + 60))).expect("valid");
+    assert_eq!(
+        Session::<u8>::load(&later, [early.as_bytes()]).get(),
+        Some(1)
+    );
+}
+
+/// Nested layers: an inner one for the same cookie reuses the outer
+/// session and finishes nothing; one for another cookie name, even
+/// with the same `T`, holds its own.
+#[test]
+#[cfg(any(feature = "hyper", feature = "actix"))]
+fn begin_reuses_an_outer_session_for_the_same_cookie_only() {
+    let ring = Arc::new(Keyring::ephemeral().expect("rng"));
+    let c = SessionConfig::new(Sealer::from_shared(Arc::clone(&ring))).expect("valid");
+    let outer = Session::<u8>::begin(&c, None, [b"session=junk".as_slice()]).expect("first");
+    assert!(Session::<u8>::begin(&c, Some(&outer), [b"session=junk".as_slice()]).is_none());
+    let same_name = SessionConfig::new(Sealer::from_shared(Arc::clone(&ring))).expect("valid");
+    assert!(Session::<u8>::begin(&same_name, Some(&outer), []).is_none());
+    let other = SessionConfig::new(Sealer::from_shared(ring).with_name("admin")).expect("valid");
+    let inner = Session::<u8>::begin(&other, Some(&outer), []).expect("another cookie");
+    inner.set(1).expect("small");
+    assert!(outer.is_empty());
+    assert_eq!(outer.finish_one(), Some(c.removal_cookie()));
+}
+
+#[test]
+fn stale_key_is_resealed_keeping_expiry() {
+    let now = Arc::new(AtomicU64::new(1_800_000_000));
+    let clock = {
+        let now = Arc::clone(&now);
+        move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))
+    };
+    let k1 = Key::try_generate().expect("rng");
+    let k2 = Key::try_generate().expect("rng");
+    let switch = UNIX_EPOCH + Duration::from_secs(1_800_000_100);
+    let ring = Keyring::new([
+        KeyEntry::new(1, k1),
+        KeyEntry::new(2, k2).activate_at(switch),
+    ])
+    .expect("keyring");
+    let sealer = Sealer::new(ring)
+        .with_ttl(Duration::from_secs(1000))
+        .with_clock(clock);
+    let c = SessionConfig::new(sealer).expect("valid");
+
+    let s = Session::<u8>::load(&c, []);
+    s.set(9).expect("small");
+    let old = cookie_of(&s.finish_one().expect("changed"));
+    let old_value = old.trim_start_matches("session=");
+    assert!(
+        !c.sealer()
+            .open::<u8>(old_value)
+            .expect("opens")
+            .needs_reseal
+    );
+
+    now.store(1_800_000_400, Ordering::SeqCst);
+    let s = Session::<u8>::load(&c, [old.as_bytes()]);
+    assert_eq!(s.get(), Some(9));
+    let header = s.finish_one().expect("re-sealed");
+    assert!(header.ends_with("Max-Age=600"), "{header}");
+    let new = cookie_of(&header);
+    let opened = c
+        .sealer()
+        .open::<u8>(new.trim_start_matches("session="))
+        .expect("opens");
+    assert_eq!(opened.value, 9);
+    assert_eq!(opened.key_id, crate::KeyId(2));
+    assert!(!opened.needs_reseal);
+    let first = c.sealer().open::<u8>(old_value).expect("opens");
+    assert_eq!(opened.expires_at, first.expires_at);
+    assert_eq!(opened.issued_at, first.issued_at);
+    let _: SystemTime = opened.expires_at;
+}
+
+#[test]
+fn debug_shows_no_value() {
+    let s = Session::<String>::load(&config(), []);
+    s.set("secret-user-data".into()).expect("small");
+    let debug = format!("{s:?}");
+    assert!(!debug.contains("secret-user-data"), "{debug}");
+    assert!(debug.contains("Changed"), "{debug}");
+}
+
+#[test]
+fn session_is_send_and_sync() {
+    fn assert_send_sync<X: Send + Sync + 'static>() {}
+    assert_send_sync::<Session<String>>();
+}
+
+fn events(f: impl FnOnce()) -> Vec<String> {
+    crate::session::tests::capture::capture(f).1
+}
+
+#[test]
+fn refusals_are_logged_without_the_value() {
+    let c = config();
+    let s = Session::<String>::load(&c, []);
+    s.set("ada".into()).expect("small");
+    let valid = cookie_of(&s.finish_one().expect("changed"));
+    let value = valid.trim_start_matches("session=").to_owned();
+    let mut tampered = value.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+
+    let lines = events(|| {
+        Session::<String>::load(&c, [format!("session={tampered}").as_bytes()]);
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("WARN"), "{lines:?}");
+    assert!(lines[0].contains("authentication failed"), "{lines:?}");
+    assert!(lines[0].contains("cookie=\"session\""), "{lines:?}");
+    // No piece of the value appears in the event.
+    for chunk in tampered.as_bytes().chunks(8) {
+        let chunk = core::str::from_utf8(chunk).expect("ASCII");
+        assert!(!lines[0].contains(chunk), "{lines:?}");
+    }
+
+    let lines = events(|| {
+        Session::<String>::load(&c, [b"session=junk".as_slice()]);
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("DEBUG"), "{lines:?}");
+    assert!(lines[0].contains("session cookie refused"), "{lines:?}");
+    assert!(!lines[0].contains("junk"), "{lines:?}");
+
+    let h = format!("{valid}; {valid}");
+    let lines = events(|| {
+        Session::<String>::load(&c, [h.as_bytes()]);
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("WARN"), "{lines:?}");
+    assert!(lines[0].contains("several valid cookies"), "{lines:?}");
+    assert!(!lines[0].contains(&value[..16]), "{lines:?}");
+}
+
+#[test]
+fn missing_session_names_the_type() {
+    let e = crate::ConfigError::missing_session::<Vec<u8>>().to_string();
+    assert!(e.contains("Session<alloc::vec::Vec<u8>>"), "{e}");
+}
+
+mod hostile;
+
+mod lifetime_tests;
+
+pub(crate) mod capture;

@@ -1,0 +1,180 @@
+//! The absolute lifetime across writes, renewal, and the size check
+//! against the keyring's largest envelope.
+
+//! The absolute lifetime across writes, renewal, and the size check
+//! against the keyring's largest envelope.
+use super::*;
+use crate::key::{Algorithm, Key};
+use crate::keyring::{KeyEntry, Keyring};
+use crate::sealer::Sealer;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::UNIX_EPOCH;
+
+const START: u64 = 1_800_000_000;
+const HOUR: u64 = 3600;
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// A one-hour session over `keyring`, read at the time in `clock`.
+fn config(keyring: Arc<Keyring>, clock: &Arc<AtomicU64>) -> SessionConfig {
+    let clock = Arc::clone(clock);
+    let sealer = Sealer::from_shared(keyring)
+        .with_ttl(Duration::from_secs(HOUR))
+        .with_clock(move || at(clock.load(Ordering::SeqCst)));
+    SessionConfig::new(sealer).expect("valid")
+}
+
+fn cookie_of(header: &str) -> String {
+    header.split(';').next().expect("name=value").to_owned()
+}
+
+fn max_age(header: &str) -> u64 {
+    header
+        .rsplit_once("Max-Age=")
+        .expect("Max-Age")
+        .1
+        .parse()
+        .expect("seconds")
+}
+
+/// A stolen cookie kept alive by a writing route (a visit counter)
+/// still ends one TTL after login: every write keeps the first
+/// `issued_at` and expiry, and `Max-Age` counts down to it.
+#[test]
+fn absolute_lifetime_writes_keep_issued_at() {
+    let clock = Arc::new(AtomicU64::new(START));
+    let c = config(Arc::new(Keyring::ephemeral().expect("rng")), &clock);
+    let s = Session::<u64>::load(&c, []);
+    s.set(0).expect("small");
+    assert_eq!(s.issued_at(), Some(at(START)));
+    assert_eq!(s.expires_at(), Some(at(START + HOUR)));
+    let mut header = s.finish_one().expect("changed");
+    assert_eq!(max_age(&header), HOUR);
+    for minute in (10..60).step_by(10) {
+        clock.store(START + minute * 60, Ordering::SeqCst);
+        let s = Session::<u64>::load(&c, [cookie_of(&header).as_bytes()]);
+        assert_eq!(s.issued_at(), Some(at(START)), "minute {minute}");
+        assert_eq!(s.expires_at(), Some(at(START + HOUR)));
+        s.update(|n| *n += 1).expect("small");
+        assert_eq!(s.issued_at(), Some(at(START)));
+        header = s.finish_one().expect("changed");
+        assert_eq!(max_age(&header), HOUR - minute * 60);
+    }
+    // Past the lifetime and the leeway: no session, the cookie removed.
+    clock.store(START + HOUR + 61, Ordering::SeqCst);
+    let s = Session::<u64>::load(&c, [cookie_of(&header).as_bytes()]);
+    assert!(s.is_empty());
+    assert_eq!(s.finish_one(), Some(c.removal_cookie()));
+}
+
+/// `renew` (login, privilege change) gives the session a fresh
+/// `issued_at`; a write after it keeps the new one.
+#[test]
+fn renew_starts_a_new_lifetime() {
+    let clock = Arc::new(AtomicU64::new(START));
+    let c = config(Arc::new(Keyring::ephemeral().expect("rng")), &clock);
+    let s = Session::<String>::load(&c, []);
+    s.set("anonymous cart".into()).expect("small");
+    let header = s.finish_one().expect("changed");
+
+    clock.store(START + 600, Ordering::SeqCst);
+    let s = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+    assert_eq!(s.issued_at(), Some(at(START)));
+    s.renew().expect("re-seals");
+    assert_eq!(s.issued_at(), Some(at(START + 600)));
+    s.set("ada".into()).expect("small");
+    assert_eq!(s.issued_at(), Some(at(START + 600)));
+    let header = s.finish_one().expect("changed");
+    assert_eq!(max_age(&header), HOUR);
+    let s = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+    assert_eq!(s.get().as_deref(), Some("ada"));
+    assert_eq!(s.expires_at(), Some(at(START + 600 + HOUR)));
+
+    // Renewing an empty session writes nothing; its next store is fresh.
+    let s = Session::<String>::load(&c, []);
+    s.renew().expect("nothing to seal");
+    assert_eq!(s.issued_at(), None);
+    assert_eq!(s.finish_one(), None);
+}
+
+/// The largest string that `set` accepts under `keyring`.
+fn largest_accepted(keyring: &Arc<Keyring>, clock: &Arc<AtomicU64>) -> usize {
+    let c = config(Arc::clone(keyring), clock);
+    let s = Session::<String>::load(&c, []);
+    let mut len = 2000;
+    while s.set("x".repeat(len + 1)).is_ok() {
+        len += 1;
+    }
+    len
+}
+
+/// A session that fits under an AES-256-GCM key with id 1 but not
+/// under the XChaCha20-Poly1305 key 300 the keyring already holds for
+/// the next rotation is refused at `set`, not logged out at the
+/// rotation. What `set` accepts is re-sealed under key 300 when it
+/// activates.
+#[test]
+fn set_checks_the_largest_envelope_of_the_keyring() {
+    let clock = Arc::new(AtomicU64::new(START));
+    let aes = KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(Algorithm::Aes256Gcm);
+    let only_aes = Arc::new(Keyring::new([aes.clone()]).expect("keyring"));
+    let next =
+        KeyEntry::new(300, Key::try_generate().expect("rng")).activate_at(at(START + HOUR / 2));
+    let both = Arc::new(Keyring::new([aes, next]).expect("keyring"));
+
+    let fits_aes = largest_accepted(&only_aes, &clock);
+    let fits_both = largest_accepted(&both, &clock);
+    assert!(fits_both + 10 < fits_aes, "{fits_both} vs {fits_aes}");
+    let c = config(Arc::clone(&both), &clock);
+    let s = Session::<String>::load(&c, []);
+    assert!(matches!(
+        s.set("x".repeat(fits_aes)),
+        Err(Error::Seal(SealError::TooLarge {
+            max: MAX_COOKIE_BYTES,
+            ..
+        }))
+    ));
+    s.set("x".repeat(fits_both)).expect("fits every key");
+    let header = s.finish_one().expect("changed");
+    assert!(header.len() < MAX_COOKIE_BYTES);
+
+    // After the activation the value is re-sealed under key 300, and
+    // the new cookie still fits.
+    clock.store(START + HOUR / 2 + 1, Ordering::SeqCst);
+    let s = Session::<String>::load(&c, [cookie_of(&header).as_bytes()]);
+    let resealed = s.finish_one().expect("re-sealed under key 300");
+    assert!(resealed.len() <= MAX_COOKIE_BYTES, "{}", resealed.len());
+    assert!(resealed.len() > header.len());
+}
+
+/// A key added and activated at once (no check at `set` could foresee
+/// it) can make a stored session too large to re-seal: that user is
+/// logged out when the old key goes, so it is an error event, not a
+/// warning.
+#[test]
+fn unsendable_reseal_is_logged_as_an_error() {
+    let clock = Arc::new(AtomicU64::new(START));
+    let aes = KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(Algorithm::Aes256Gcm);
+    let before = Arc::new(Keyring::new([aes.clone()]).expect("keyring"));
+    let len = largest_accepted(&before, &clock);
+    let s = Session::<String>::load(&config(Arc::clone(&before), &clock), []);
+    s.set("x".repeat(len)).expect("fits");
+    let header = s.finish_one().expect("changed");
+
+    let after = Arc::new(
+        Keyring::new([aes, KeyEntry::new(300, Key::try_generate().expect("rng"))])
+            .expect("keyring"),
+    );
+    let c = config(after, &clock);
+    let (written, lines) = crate::session::tests::capture::capture(|| {
+        Session::<String>::load(&c, [cookie_of(&header).as_bytes()]).finish_one()
+    });
+    assert_eq!(written, None, "nothing unsendable is written");
+    let errors: Vec<_> = lines.iter().filter(|l| l.starts_with("ERROR")).collect();
+    assert_eq!(errors.len(), 1, "{lines:?}");
+    assert!(errors[0].contains("could not be re-sealed"), "{lines:?}");
+    assert!(errors[0].contains("key_id=1"), "{lines:?}");
+    assert!(!errors[0].contains(&header[8..40]), "{lines:?}");
+}

@@ -2,6 +2,10 @@
 //!
 //! `Session` is a typical login session; `LargeSession` is the same plus a
 //! shopping cart of 150 items (840 bytes of postcard).
+//!
+//! Shared by path (`#[path]`) with the criterion benches (`benches/speed`),
+//! the load crates (`benches/load_*`) and `tests/allocs.rs`, so it belongs
+//! to none of them.
 #![allow(dead_code)] // each bench binary uses a different part
 
 use std::time::Duration;

@@ -6,8 +6,8 @@
 //! with the default `ring` feature), postcard alone and base64 alone, whose
 //! sum is the least any design of this kind can cost.
 //!
-//! `cargo bench --bench peers`; then `python3 benches/summary.py` prints the
-//! table of medians and ratios.
+//! `cargo bench --bench peers` in `benches/speed`; then `python3 summary.py`
+//! there prints the table of medians and ratios.
 
 use std::hint::black_box;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,6 +18,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+#[path = "../../common/mod.rs"]
 mod common;
 
 const TTL: u32 = 86_400;

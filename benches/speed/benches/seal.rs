@@ -1,6 +1,6 @@
 //! Seal and open the shared workloads with each algorithm.
 //!
-//! `cargo bench --bench seal`
+//! `cargo bench --bench seal` in `benches/speed`.
 
 use std::hint::black_box;
 
@@ -8,6 +8,7 @@ use criterion::{Criterion, Throughput};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+#[path = "../../common/mod.rs"]
 mod common;
 
 fn bench_size<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Prints the table of medians and ratios from the last run of benches/peers.rs.
+"""Prints the table of medians and ratios from the last run of benches/peers.rs
+(the criterion bench of this crate, benches/speed).
 
-Usage: cargo bench --bench peers && python3 benches/summary.py [criterion-dir]
-The criterion directory defaults to $CARGO_TARGET_DIR/criterion, else
-target/criterion.
+Usage, in benches/speed: cargo bench --bench peers && python3 summary.py [criterion-dir]
+The criterion directory defaults to $CARGO_TARGET_DIR/criterion, else this
+crate's target/criterion (wherever the script is run from).
 """
 import json
 import os
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-    os.environ.get("CARGO_TARGET_DIR", "target"), "criterion")
+    os.environ.get("CARGO_TARGET_DIR", os.path.join(HERE, "target")), "criterion")
 
 medians = {}
 for dirpath, _dirs, files in os.walk(root):

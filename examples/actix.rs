@@ -11,9 +11,11 @@
 //! - `/login`   a form that stores a username (POST)
 //! - `/logout`  clears the session
 //!
-//! Keys come from `SESSION_KEYS` (see `Keyring`'s `FromStr` for the
-//! format). Without it the server makes a key that lives only in this
-//! process, and says why that is not for production. With the same
+//! Keys come from the file named by `SESSION_KEYS_FILE` (re-read every
+//! second: rotate and revoke without a restart), else from `SESSION_KEYS`
+//! (see `Keyring`'s `FromStr` for the format). Without either the server
+//! makes a key that lives only in this process, and says why that is not
+//! for production. It listens on `127.0.0.1:$PORT` (default 3000). With the same
 //! `SESSION_KEYS`, this server and the hyper demo open each other's
 //! cookies (run one at a time: both listen on port 3000).
 //!
@@ -27,8 +29,11 @@ use actix_web::http::header::{ContentType, LOCATION};
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use sealed_session::actix::SessionMiddleware;
-use sealed_session::{Key, Keyring, Sealer, Session, SessionConfig};
+use sealed_session::{Sealer, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
+
+#[path = "common/keys.rs"]
+mod keys;
 
 /// What this site keeps about a visitor, sealed into the cookie.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -43,29 +48,13 @@ struct Name {
     username: Option<String>,
 }
 
-const ADDR: &str = "127.0.0.1:3000";
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let keyring = match Keyring::from_env("SESSION_KEYS") {
-        Ok(keyring) => keyring,
-        Err(sealed_session::Error::Config(sealed_session::ConfigError::EnvNotSet { .. })) => {
-            let suggestion = Key::try_generate()?.to_base64();
-            eprintln!(
-                "WARNING: SESSION_KEYS is not set, so this server uses a key that exists only in \
-                 this process.\n\
-                 Every session ends when it restarts, and a second worker or server (which would \
-                 make its own key) cannot open this one's cookies: users would be logged out at \
-                 random. For anything but a quick try, give every server the same keys, e.g.\n\
-                 \n    export SESSION_KEYS='1:xchacha20poly1305:{suggestion}'\n"
-            );
-            Keyring::ephemeral()?
-        }
-        Err(error) => return Err(format!("SESSION_KEYS: {error}").into()),
-    };
+    let keyring = keys::keyring()?;
+    let addr = keys::addr()?;
 
     // In production prefer a `__Host-` name ("__Host-session"): browsers
     // then refuse a cookie of that name planted by a subdomain.
-    let sealer = Sealer::new(keyring)
+    let sealer = Sealer::from_live(&keyring)
         .with_name("session")
         .with_purpose("sealed-session-demo/visitor/v1");
     let config = SessionConfig::new(sealer)?;
@@ -84,8 +73,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/logout", web::get().to(logout))
             .default_service(web::to(not_found))
     })
-    .bind(ADDR)?;
-    println!("listening on http://localhost:3000 (open it in Chrome, Firefox or Edge)");
+    .bind(addr)?;
+    println!(
+        "listening on http://localhost:{} (open it in Chrome, Firefox or Edge)",
+        addr.port()
+    );
     actix_web::rt::System::new().block_on(server.run())?;
     Ok(())
 }

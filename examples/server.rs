@@ -10,9 +10,11 @@
 //! - `/login`   a form that stores a username (POST)
 //! - `/logout`  clears the session
 //!
-//! Keys come from `SESSION_KEYS` (see `Keyring`'s `FromStr` for the
-//! format). Without it the server makes a key that lives only in this
-//! process, and says why that is not for production.
+//! Keys come from the file named by `SESSION_KEYS_FILE` (re-read every
+//! second: rotate and revoke without a restart), else from `SESSION_KEYS`
+//! (see `Keyring`'s `FromStr` for the format). Without either the server
+//! makes a key that lives only in this process, and says why that is not
+//! for production. It listens on `127.0.0.1:$PORT` (default 3000).
 //!
 //! The cookie keeps the secure defaults, `Secure` included: there is no
 //! switch to turn it off here. Chrome, Firefox and Edge treat
@@ -32,8 +34,11 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use sealed_session::tower::{SessionExt, SessionLayer};
-use sealed_session::{Key, Keyring, Sealer, Session, SessionConfig};
+use sealed_session::{Sealer, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
+
+#[path = "common/keys.rs"]
+mod keys;
 use tower::{service_fn, Layer};
 
 /// What this site keeps about a visitor, sealed into the cookie.
@@ -45,36 +50,23 @@ struct Visitor {
 
 type Reply = Result<Response<Full<Bytes>>, Infallible>;
 
-const ADDR: &str = "127.0.0.1:3000";
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let keyring = match Keyring::from_env("SESSION_KEYS") {
-        Ok(keyring) => keyring,
-        Err(sealed_session::Error::Config(sealed_session::ConfigError::EnvNotSet { .. })) => {
-            let suggestion = Key::try_generate()?.to_base64();
-            eprintln!(
-                "WARNING: SESSION_KEYS is not set, so this server uses a key that exists only in \
-                 this process.\n\
-                 Every session ends when it restarts, and a second worker or server (which would \
-                 make its own key) cannot open this one's cookies: users would be logged out at \
-                 random. For anything but a quick try, give every server the same keys, e.g.\n\
-                 \n    export SESSION_KEYS='1:xchacha20poly1305:{suggestion}'\n"
-            );
-            Keyring::ephemeral()?
-        }
-        Err(error) => return Err(format!("SESSION_KEYS: {error}").into()),
-    };
+    let keyring = keys::keyring()?;
 
     // In production prefer a `__Host-` name ("__Host-session"): browsers
     // then refuse a cookie of that name planted by a subdomain.
-    let sealer = Sealer::new(keyring)
+    let sealer = Sealer::from_live(&keyring)
         .with_name("session")
         .with_purpose("sealed-session-demo/visitor/v1");
     let layer = SessionLayer::<Visitor>::new(SessionConfig::new(sealer)?);
 
-    let listener = tokio::net::TcpListener::bind(ADDR).await?;
-    println!("listening on http://localhost:3000 (open it in Chrome, Firefox or Edge)");
+    let addr = keys::addr()?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!(
+        "listening on http://localhost:{} (open it in Chrome, Firefox or Edge)",
+        addr.port()
+    );
     loop {
         let (stream, _) = listener.accept().await?;
         let service = TowerToHyperService::new(layer.layer(service_fn(handle)));

@@ -126,12 +126,20 @@ pub enum Refusal {
     /// requested type (the session struct changed without a new purpose).
     #[error("payload does not decode as the requested type")]
     Decode,
+    /// The value authenticated but was issued before the keyring's
+    /// `revoke-before` cutoff: everyone logged out at once.
+    #[error("issued before the keyring's revoke-before cutoff")]
+    Revoked,
+    /// The value authenticated but the application's own check refused it
+    /// (for example: this user's sessions are valid only after a time).
+    #[error("refused by the application's check")]
+    RevokedSubject,
 }
 
 impl Refusal {
     /// True for what a server sees every day and need not look at: a value
-    /// that expired, browser junk (malformed, another envelope version, too
-    /// long). Everything else points at tampering, a revoked or leaked key,
+    /// that expired or was revoked on purpose, browser junk (malformed,
+    /// another envelope version, too long). Everything else points at tampering, a revoked or leaked key,
     /// clocks apart or a schema change without a new purpose; the adapters
     /// log those at warn level and routine ones at debug.
     pub const fn is_routine(self) -> bool {
@@ -141,6 +149,8 @@ impl Refusal {
                 | Refusal::Malformed
                 | Refusal::UnsupportedVersion(_)
                 | Refusal::TooLong { .. }
+                | Refusal::Revoked
+                | Refusal::RevokedSubject
         )
     }
 }
@@ -188,6 +198,14 @@ pub enum ConfigError {
     EnvNotUnicode {
         /// The variable's name.
         var: Box<str>,
+    },
+    /// A keyring file could not be read.
+    #[error("cannot read the keyring file {path}: {kind}")]
+    KeyringFile {
+        /// The file's path.
+        path: Box<str>,
+        /// Why it could not be read.
+        kind: std::io::ErrorKind,
     },
     /// The keyring holds no key at all.
     #[error("the keyring is empty: list at least one ID:ALGORITHM:KEY entry")]
@@ -268,6 +286,12 @@ pub enum KeyProblem {
     /// `YYYY-MM-DDTHH:MM:SSZ` from 1970 on.
     #[error("activation time is neither unix seconds nor YYYY-MM-DDTHH:MM:SSZ from 1970 on")]
     Activation,
+    /// A `revoke-before=TIME` entry whose time is neither unix seconds nor
+    /// `YYYY-MM-DDTHH:MM:SSZ` from 1970 on, or a second such entry.
+    #[error(
+        "revoke-before= takes unix seconds or YYYY-MM-DDTHH:MM:SSZ from 1970 on, once per keyring"
+    )]
+    RevokeBefore,
 }
 
 /// Which cookie rule a session cookie's configuration breaks. These are

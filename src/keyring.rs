@@ -1,7 +1,6 @@
 //! The keyring: every key opens, exactly one seals.
 
 use core::fmt;
-use core::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
@@ -91,21 +90,59 @@ pub(crate) struct Slot {
     pub(crate) algorithm: Algorithm,
     pub(crate) activation: Option<UnixTime>,
     pub(crate) cipher: Cipher,
+    /// A one-way check value of the secret (see [`Keyring::fingerprint`]).
+    check: [u8; 8],
     /// Every value this key sealed, re-seals included.
     seals: AtomicU64,
     /// The re-seals among them.
     reseals: AtomicU64,
+    /// Values of this key that opened.
+    opens: AtomicU64,
+    /// Values naming this key that were refused (failed authentication,
+    /// expired, revoked, ...).
+    refusals: AtomicU64,
+    /// Unix seconds of the last seal, 0 for never.
+    last_sealed: AtomicU64,
 }
 
 impl Slot {
-    /// Counts one seal (a re-seal if `reseal`).
-    pub(crate) fn count_seal(&self, reseal: bool) {
+    fn new(entry: &KeyEntry) -> Self {
+        let mut check = [0u8; 8];
+        check.copy_from_slice(&blake3::derive_key(KEY_CHECK_CONTEXT, entry.key.bytes())[..8]);
+        Slot {
+            id: entry.id,
+            algorithm: entry.algorithm,
+            activation: entry.activation,
+            cipher: Cipher::new(entry.algorithm, &entry.key),
+            check,
+            seals: AtomicU64::new(0),
+            reseals: AtomicU64::new(0),
+            opens: AtomicU64::new(0),
+            refusals: AtomicU64::new(0),
+            last_sealed: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one seal (a re-seal if `reseal`) at `now`.
+    pub(crate) fn count_seal(&self, reseal: bool, now: UnixTime) {
         self.seals.fetch_add(1, Ordering::Relaxed);
         if reseal {
             self.reseals.fetch_add(1, Ordering::Relaxed);
         }
+        self.last_sealed.fetch_max(now.secs(), Ordering::Relaxed);
+    }
+
+    /// Counts one open of a value naming this key: opened or refused.
+    pub(crate) fn count_open(&self, opened: bool) {
+        let counter = if opened { &self.opens } else { &self.refusals };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+/// The context of the key check values in a fingerprint: a one-way,
+/// domain-separated hash of a random 256-bit key, which tells two secrets
+/// apart without saying anything usable about either.
+const KEY_CHECK_CONTEXT: &str = "sealed-session 2026-11-27 key check value v1";
 
 /// What one key of a [`Keyring`] has sealed since the keyring was made (in
 /// this process). Read it with [`Keyring::stats`].
@@ -122,6 +159,30 @@ pub struct KeyStats {
     pub seals: u64,
     /// Values re-sealed with this key (sealed before under an older key).
     pub reseals: u64,
+    /// Values of this key that opened.
+    pub opens: u64,
+    /// Values naming this key that were refused: failed authentication
+    /// (tampered, or another secret under the same id), expired, revoked,
+    /// not yet valid, an over-long lifetime, undecodable.
+    pub refusals: u64,
+    /// When this key last sealed, if it has. A key that no longer seals is
+    /// safe to remove once every server's last seal plus the longest TTL
+    /// and the leeway has passed: no value it sealed still opens.
+    pub last_sealed_at: Option<SystemTime>,
+}
+
+/// The context of [`Keyring::fingerprint`]'s hash.
+const FINGERPRINT_CONTEXT: &str = "sealed-session 2026-11-27 keyring fingerprint v1";
+
+/// A keyring's fingerprint ([`Keyring::fingerprint`]): 16 hex digits, no
+/// key material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint([u8; 8]);
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
 }
 
 /// A set of keys. Every key opens values sealed with it; exactly one key
@@ -148,6 +209,8 @@ pub struct KeyStats {
 pub struct Keyring {
     /// Sorted by id, ids unique.
     slots: Vec<Slot>,
+    /// Values issued before this time are refused (`revoke-before=`).
+    revoked_before: Option<UnixTime>,
 }
 
 impl Keyring {
@@ -165,14 +228,7 @@ impl Keyring {
                 if e.activation_before_1970 {
                     return Err(Error::from(KeyProblem::Activation));
                 }
-                Ok(Slot {
-                    id: e.id,
-                    algorithm: e.algorithm,
-                    activation: e.activation,
-                    cipher: Cipher::new(e.algorithm, &e.key),
-                    seals: AtomicU64::new(0),
-                    reseals: AtomicU64::new(0),
-                })
+                Ok(Slot::new(&e))
             })
             .collect::<Result<_>>()?;
         if slots.is_empty() {
@@ -182,7 +238,10 @@ impl Keyring {
         if let Some(pair) = slots.windows(2).find(|w| w[0].id == w[1].id) {
             return Err(ConfigError::DuplicateKeyId(pair[0].id).into());
         }
-        Ok(Keyring { slots })
+        Ok(Keyring {
+            slots,
+            revoked_before: None,
+        })
     }
 
     /// A keyring of one freshly generated key that exists only in this
@@ -237,10 +296,73 @@ impl Keyring {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn stats(&self, id: KeyId) -> Option<KeyStats> {
-        self.slot(id).map(|s| KeyStats {
-            seals: s.seals.load(Ordering::Relaxed),
-            reseals: s.reseals.load(Ordering::Relaxed),
+        self.slot(id).map(|s| {
+            let last = s.last_sealed.load(Ordering::Relaxed);
+            KeyStats {
+                seals: s.seals.load(Ordering::Relaxed),
+                reseals: s.reseals.load(Ordering::Relaxed),
+                opens: s.opens.load(Ordering::Relaxed),
+                refusals: s.refusals.load(Ordering::Relaxed),
+                last_sealed_at: (last > 0).then(|| UnixTime::from_secs(last).to_system()),
+            }
         })
+    }
+
+    /// Refuses every value issued before `at` ([`Refusal::Revoked`]),
+    /// whatever key sealed it: "log everyone out" without removing a key.
+    /// New values (issued from `at` on) open as before. The same as a
+    /// `revoke-before=TIME` entry in a spec; a time before 1970 revokes
+    /// nothing.
+    ///
+    /// [`Refusal::Revoked`]: crate::Refusal::Revoked
+    #[must_use]
+    pub fn with_revoke_before(mut self, at: SystemTime) -> Self {
+        self.revoked_before = UnixTime::from_system(at);
+        self
+    }
+
+    /// The revocation cutoff, if any (see [`Keyring::with_revoke_before`]).
+    pub fn revoked_before(&self) -> Option<SystemTime> {
+        self.revoked_before.map(UnixTime::to_system)
+    }
+
+    pub(crate) fn cutoff(&self) -> Option<UnixTime> {
+        self.revoked_before
+    }
+
+    /// A short fingerprint of everything that decides what this keyring
+    /// seals and opens: each key's id, algorithm, activation time and a
+    /// one-way check value of its secret (a domain-separated BLAKE3 hash,
+    /// which tells two secrets apart and reveals nothing usable about
+    /// either), and the revocation cutoff. Servers with the same
+    /// fingerprint hold the same keyring; it is logged on every load and
+    /// reload, so an operator can see that every replica holds a new key
+    /// before it activates.
+    ///
+    /// ```
+    /// # use sealed_session::Keyring;
+    /// let spec = "1:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
+    /// let a: Keyring = spec.parse()?;
+    /// let b: Keyring = format!("{spec}\n# a comment changes nothing").parse()?;
+    /// assert_eq!(a.fingerprint(), b.fingerprint());
+    /// assert_eq!(a.fingerprint().to_string().len(), 16);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn fingerprint(&self) -> Fingerprint {
+        let mut hasher = blake3::Hasher::new_derive_key(FINGERPRINT_CONTEXT);
+        for slot in &self.slots {
+            hasher.update(&slot.id.0.to_le_bytes());
+            hasher.update(slot.algorithm.name().as_bytes());
+            hasher.update(&[0]);
+            let activation = slot.activation.map_or(u64::MAX, UnixTime::secs);
+            hasher.update(&activation.to_le_bytes());
+            hasher.update(&slot.check);
+        }
+        let cutoff = self.revoked_before.map_or(u64::MAX, UnixTime::secs);
+        hasher.update(&cutoff.to_le_bytes());
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
+        Fingerprint(out)
     }
 
     /// The most bytes any key of this keyring adds around a plaintext.
@@ -296,72 +418,4 @@ impl fmt::Debug for Keyring {
     }
 }
 
-impl FromStr for Keyring {
-    type Err = Error;
-
-    /// Parses a keyring spec: entries separated by commas and/or whitespace,
-    /// each `ID:ALGORITHM:KEY` or `ID:ALGORITHM:KEY@ACTIVATION`, where
-    ///
-    /// - `ID` is a whole number from 0 to 4294967295,
-    /// - `ALGORITHM` is exactly `xchacha20poly1305` or `aes256gcm` (see
-    ///   [`Algorithm`]'s `FromStr`),
-    /// - `KEY` is 32 random bytes in base64 (url-safe or standard, padded or
-    ///   not); keys that are obviously not random are refused (see [`Key`]),
-    /// - `ACTIVATION` is unix seconds or `YYYY-MM-DDTHH:MM:SSZ` (UTC), from
-    ///   1970 on.
-    ///
-    /// At least one key must be able to seal now (by the system clock), so a
-    /// misconfigured server fails at start-up rather than at its first
-    /// request.
-    ///
-    /// # Errors
-    /// [`ConfigError::Entry`] naming the entry (from 1) and the problem,
-    /// never its text; [`ConfigError::EmptyKeyring`],
-    /// [`ConfigError::DuplicateKeyId`], [`ConfigError::NoSealingKey`].
-    fn from_str(spec: &str) -> Result<Self> {
-        let entries = spec
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|e| !e.is_empty())
-            .enumerate()
-            .map(|(i, text)| {
-                parse_entry(text).map_err(|problem| {
-                    Error::from(ConfigError::Entry {
-                        entry: i + 1,
-                        problem,
-                    })
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let keyring = Keyring::new(entries)?;
-        keyring.sealing_key_id(SystemTime::now())?;
-        Ok(keyring)
-    }
-}
-
-fn parse_entry(text: &str) -> core::result::Result<KeyEntry, KeyProblem> {
-    let (main, activation) = match text.split_once('@') {
-        Some((main, at)) => (
-            main,
-            Some(UnixTime::parse(at).ok_or(KeyProblem::Activation)?),
-        ),
-        None => (text, None),
-    };
-    let mut fields = main.split(':');
-    let (Some(id), Some(alg), Some(key), None) =
-        (fields.next(), fields.next(), fields.next(), fields.next())
-    else {
-        return Err(KeyProblem::Shape);
-    };
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(KeyProblem::Id);
-    }
-    let id: u32 = id.parse().map_err(|_| KeyProblem::Id)?;
-    let algorithm: Algorithm = alg.parse().map_err(|_| KeyProblem::Algorithm)?;
-    let key = Key::from_base64(key).map_err(|e| match e {
-        Error::Config(ConfigError::Key(problem)) => problem,
-        _ => KeyProblem::Encoding,
-    })?;
-    let mut entry = KeyEntry::new(id, key).algorithm(algorithm);
-    entry.activation = activation;
-    Ok(entry)
-}
+mod spec;

@@ -14,7 +14,7 @@ use crate::envelope::{self, Context, PayloadError, Room, SealingKey, Times};
 use crate::error::{Refusal, Result, SealError};
 use crate::key::KeyId;
 use crate::keyring::Keyring;
-use crate::source::Source;
+use crate::source::{LiveKeyring, Source};
 use crate::time::{Clock, SystemClock, UnixTime};
 
 mod buffer;
@@ -141,6 +141,14 @@ impl Sealer {
             max_len: DEFAULT_MAX_LEN,
             clock: Arc::new(SystemClock),
         }
+    }
+
+    /// As [`Sealer::new`], over a keyring replaced while serving: every
+    /// seal and open uses the keyring in force when it starts.
+    pub fn from_live(keyring: &LiveKeyring) -> Self {
+        let mut sealer = Sealer::from_shared(keyring.current());
+        sealer.source = Source::Live(keyring.clone());
+        sealer
     }
 
     /// The cookie name values are bound to (authenticated, not sent inside
@@ -378,6 +386,45 @@ impl Sealer {
         })
     }
 
+    /// Opens `value` as [`Sealer::open`] does, then asks the application's
+    /// `check` whether it still stands: `false` refuses it with
+    /// [`Refusal::RevokedSubject`]. This is per-subject revocation without a
+    /// store of ours: keep, per user, a "sessions valid after" time (set it
+    /// at logout-everywhere, a password change, a ban) and compare it with
+    /// [`Opened::issued_at`]; cache it as the application sees fit (a short
+    /// TTL cache is usually enough, since sessions then renew at login with a
+    /// fresh `issued_at`).
+    ///
+    /// ```
+    /// # use sealed_session::{Error, Keyring, Refusal, Sealer};
+    /// # use std::time::{Duration, SystemTime};
+    /// let sealer = Sealer::new(Keyring::ephemeral()?);
+    /// let value = sealer.seal(&("ada".to_owned(), 7u64))?;
+    /// // ada logged out everywhere a minute from now: sessions issued before
+    /// // then no longer stand.
+    /// let valid_after = SystemTime::now() + Duration::from_secs(60);
+    /// let refused = sealer
+    ///     .open_checked::<(String, u64)>(&value, |s| s.issued_at >= valid_after)
+    ///     .unwrap_err();
+    /// assert_eq!(refused, Error::Refused(Refusal::RevokedSubject));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Sealer::open`], and [`Refusal::RevokedSubject`].
+    pub fn open_checked<T: DeserializeOwned>(
+        &self,
+        value: &str,
+        check: impl FnOnce(&Opened<T>) -> bool,
+    ) -> Result<Opened<T>> {
+        let opened = self.open::<T>(value)?;
+        if check(&opened) {
+            Ok(opened)
+        } else {
+            Err(Refusal::RevokedSubject.into())
+        }
+    }
+
     /// Opens a value sealed by [`Sealer::seal_bytes`].
     ///
     /// # Errors
@@ -414,6 +461,11 @@ impl Sealer {
         payload: impl FnOnce(&mut Vec<u8>, Room) -> Result<(), PayloadError>,
     ) -> Result<Sealed> {
         self.source.with(|keyring| {
+            // A kept issued_at from before a revocation cutoff (a session
+            // loaded just before the keyring changed) is not sealed again.
+            if keyring.cutoff().is_some_and(|cut| times.issued_at < cut) {
+                return Err(Refusal::Revoked.into());
+            }
             let slot = keyring.sealing_slot(now)?;
             let key = SealingKey {
                 id: slot.id,
@@ -423,7 +475,7 @@ impl Sealer {
             let value = with_scratch(capacity, |buf| {
                 envelope::seal(buf, key, &self.context, times, self.max_len, nonce, payload)
             })?;
-            slot.count_seal(matches!(nonce, NonceSource::Deterministic));
+            slot.count_seal(matches!(nonce, NonceSource::Deterministic), now);
             let overhead = envelope::overhead(slot.id, slot.algorithm);
             let worst_len = envelope::encoded_len(
                 envelope::decoded_len(value.len()) - overhead + keyring.max_overhead(),
@@ -444,20 +496,35 @@ impl Sealer {
         let now = UnixTime::now(&*self.clock);
         self.source.with(|keyring| {
             let capacity = envelope::open_capacity(value, &self.context);
-            let (header, value) = with_scratch(capacity, |buf| {
+            let mut named = None;
+            let opened = with_scratch(capacity, |buf| {
                 envelope::open(
                     buf,
                     value,
                     self.max_len,
                     &self.context,
-                    |id| keyring.slot(id).map(|s| &s.cipher),
+                    |id| {
+                        let slot = keyring.slot(id)?;
+                        named = Some(slot);
+                        Some(&slot.cipher)
+                    },
                     |header, payload| {
                         // Times are checked only now, after authentication.
                         self.check_times_at(header.times, now)?;
+                        if keyring
+                            .cutoff()
+                            .is_some_and(|cut| header.times.issued_at < cut)
+                        {
+                            return Err(Refusal::Revoked.into());
+                        }
                         Ok((header, decode(payload)?))
                     },
                 )
-            })?;
+            });
+            if let Some(slot) = named {
+                slot.count_open(opened.is_ok());
+            }
+            let (header, value) = opened?;
             // Only an older key asks for a re-seal: a value of a newer key
             // comes from a server whose clock already passed that key's
             // activation, and sealing it back under the older key would

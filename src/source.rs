@@ -1,15 +1,21 @@
-//! Where a sealer's keyring comes from while serving.
+//! Where a sealer's keyring comes from while serving: one fixed keyring, or
+//! a [`LiveKeyring`] that is replaced while serving (through the API, or by
+//! reloading a file).
 //!
 //! Every seal and open reads the keyring through [`Source::with`], once per
 //! operation, and uses that one keyring for the whole operation (its key
-//! choice, lookup and re-seal decision). Today a source is one fixed
-//! keyring; a keyring that is replaced while serving (reloaded from a file,
-//! or swapped through the API) plugs in here, without touching the sealer
-//! above or the envelope below.
+//! choice, lookup, cutoff and re-seal decision). A replacement is in force
+//! from the next operation on; operations under way finish with the keyring
+//! they started with.
 
 use core::fmt;
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime};
 
+use arc_swap::ArcSwap;
+
+use crate::error::{ConfigError, Result};
 use crate::keyring::Keyring;
 
 /// A sealer's keyring, as it reads it per operation.
@@ -17,6 +23,8 @@ use crate::keyring::Keyring;
 pub(crate) enum Source {
     /// One keyring for the sealer's whole life.
     Fixed(Arc<Keyring>),
+    /// A keyring replaced while serving.
+    Live(LiveKeyring),
 }
 
 impl Source {
@@ -24,6 +32,7 @@ impl Source {
     pub(crate) fn with<R>(&self, f: impl FnOnce(&Keyring) -> R) -> R {
         match self {
             Source::Fixed(keyring) => f(keyring),
+            Source::Live(live) => f(&live.inner.current.load()),
         }
     }
 
@@ -31,6 +40,7 @@ impl Source {
     pub(crate) fn current(&self) -> Arc<Keyring> {
         match self {
             Source::Fixed(keyring) => Arc::clone(keyring),
+            Source::Live(live) => live.current(),
         }
     }
 }
@@ -39,4 +49,183 @@ impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.with(|keyring| fmt::Debug::fmt(keyring, f))
     }
+}
+
+/// A keyring that can be replaced while serving. Clones share it; give one
+/// to every [`Sealer`](crate::Sealer) with
+/// [`Sealer::from_live`](crate::Sealer::from_live), and each of their seals
+/// and opens uses the keyring in force when it starts.
+///
+/// A replacement that cannot seal now (every key's activation in the
+/// future) is refused, and the keyring in force stays. Every keyring put in
+/// force is logged (`tracing`, info level) with its
+/// [fingerprint](Keyring::fingerprint), never with key material, so an
+/// operator can check that every replica holds the same keys.
+///
+/// ```
+/// use sealed_session::{Keyring, LiveKeyring, Sealer};
+/// let live = LiveKeyring::new(Keyring::ephemeral()?)?;
+/// let sealer = Sealer::from_live(&live);
+/// let value = sealer.seal(&"ada")?;
+/// // Rotate: the next operation seals under the new keyring. (Replacing
+/// // the keys outright, as here, revokes what the old ones sealed.)
+/// live.replace(Keyring::ephemeral()?)?;
+/// assert!(sealer.open::<String>(&value).is_err());
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct LiveKeyring {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    current: ArcSwap<Keyring>,
+}
+
+impl LiveKeyring {
+    /// A live keyring, starting with `keyring`.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoSealingKey`] if no key of `keyring` may seal now.
+    pub fn new(keyring: Keyring) -> Result<Self> {
+        keyring.sealing_key_id(SystemTime::now())?;
+        log_in_force(&keyring, "loaded");
+        Ok(LiveKeyring {
+            inner: Arc::new(Inner {
+                current: ArcSwap::from_pointee(keyring),
+            }),
+        })
+    }
+
+    /// The keyring in force now.
+    pub fn current(&self) -> Arc<Keyring> {
+        self.inner.current.load_full()
+    }
+
+    /// Puts `keyring` in force from the next operation on, for every sealer
+    /// sharing this live keyring (applications with their own secret store
+    /// call this when it changes).
+    ///
+    /// # Errors
+    /// [`ConfigError::NoSealingKey`] if no key of `keyring` may seal now:
+    /// then nothing changes.
+    pub fn replace(&self, keyring: Keyring) -> Result<()> {
+        keyring.sealing_key_id(SystemTime::now())?;
+        log_in_force(&keyring, "replaced");
+        self.inner.current.store(Arc::new(keyring));
+        Ok(())
+    }
+
+    /// Reads the keyring from `path` (see [`Keyring::from_file`]) and keeps
+    /// reading it every second in a background thread: a change is in force
+    /// within about a second, on every sealer sharing this live keyring,
+    /// without a restart. The file is read by its path each time, so an
+    /// edit in place, an atomic rename over it, and the symlink swap that
+    /// Kubernetes secret volumes make are all seen.
+    ///
+    /// A new content that does not parse, or that leaves no key able to
+    /// seal, is not applied: the keyring in force stays, and an error event
+    /// says why (never with key material). A file that cannot be read is
+    /// reported the same way. The thread ends when the last clone of this
+    /// live keyring is dropped.
+    ///
+    /// # Errors
+    /// As [`Keyring::from_file`], for the first reading: a server must not
+    /// start without keys.
+    pub fn watch_file(path: impl AsRef<Path>) -> Result<Self> {
+        Self::watch_file_every(path, Duration::from_secs(1))
+    }
+
+    /// [`LiveKeyring::watch_file`], reading the file every `interval`.
+    ///
+    /// # Errors
+    /// As [`LiveKeyring::watch_file`].
+    pub fn watch_file_every(path: impl AsRef<Path>, interval: Duration) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let text = read(&path)?;
+        let live = LiveKeyring::new(text.parse()?)?;
+        let weak = Arc::downgrade(&live.inner);
+        std::thread::Builder::new()
+            .name("sealed-session keyring watcher".into())
+            .spawn(move || watch(&weak, &path, text, interval))
+            .map_err(|e| ConfigError::KeyringFile {
+                path: "(watcher thread)".into(),
+                kind: e.kind(),
+            })?;
+        Ok(live)
+    }
+}
+
+impl fmt::Debug for LiveKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LiveKeyring").field(&self.current()).finish()
+    }
+}
+
+/// The file's text, wiped when dropped.
+fn read(path: &Path) -> Result<zeroize::Zeroizing<String>> {
+    std::fs::read_to_string(path)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| {
+            ConfigError::KeyringFile {
+                path: path.display().to_string().into(),
+                kind: e.kind(),
+            }
+            .into()
+        })
+}
+
+/// The watcher thread: re-reads `path` every `interval` while the live
+/// keyring exists, and applies a changed content that parses and can seal.
+fn watch(
+    live: &Weak<Inner>,
+    path: &Path,
+    mut last: zeroize::Zeroizing<String>,
+    interval: Duration,
+) {
+    loop {
+        std::thread::sleep(interval);
+        let Some(inner) = live.upgrade() else {
+            return;
+        };
+        let text = match read(path) {
+            Ok(text) => text,
+            Err(error) => {
+                tracing::error!(%error, "keyring file not read; the keyring in force stays");
+                continue;
+            }
+        };
+        if *text == *last {
+            continue;
+        }
+        let applied = text
+            .parse::<Keyring>()
+            .and_then(|keyring| LiveKeyring { inner }.replace(keyring));
+        match applied {
+            Ok(()) => {}
+            Err(error) => tracing::error!(
+                path = %path.display(),
+                %error,
+                "keyring file changed but is not applied; the keyring in force stays"
+            ),
+        }
+        // A bad content is reported once, not every second.
+        last = text;
+    }
+}
+
+/// The event for a keyring put in force: its fingerprint and key ids.
+fn log_in_force(keyring: &Keyring, how: &str) {
+    let ids: Vec<u32> = keyring.ids().map(|id| id.0).collect();
+    let sealing = keyring
+        .sealing_key_id(SystemTime::now())
+        .map(|id| id.0)
+        .ok();
+    tracing::info!(
+        fingerprint = %keyring.fingerprint(),
+        ?ids,
+        ?sealing,
+        how,
+        "keyring in force"
+    );
 }

@@ -1,0 +1,117 @@
+//! The keyring spec: what `SESSION_KEYS` and a keyring file hold.
+
+use core::str::FromStr;
+use std::path::Path;
+use std::time::SystemTime;
+
+use super::{KeyEntry, Keyring};
+use crate::error::{ConfigError, Error, KeyProblem, Result};
+use crate::key::{Algorithm, Key};
+use crate::time::UnixTime;
+
+impl FromStr for Keyring {
+    type Err = Error;
+
+    /// Parses a keyring spec: entries separated by commas and/or whitespace
+    /// (so one per line works too), `#` starting a comment to the end of its
+    /// line, each entry `ID:ALGORITHM:KEY` or `ID:ALGORITHM:KEY@ACTIVATION`,
+    /// or at most once `revoke-before=TIME`, where
+    ///
+    /// - `ID` is a whole number from 0 to 4294967295,
+    /// - `ALGORITHM` is exactly `xchacha20poly1305` or `aes256gcm` (see
+    ///   [`Algorithm`]'s `FromStr`),
+    /// - `KEY` is 32 random bytes in base64 (url-safe or standard, padded or
+    ///   not); keys that are obviously not random are refused (see [`Key`]),
+    /// - `ACTIVATION` is unix seconds or `YYYY-MM-DDTHH:MM:SSZ` (UTC), from
+    ///   1970 on;
+    /// - `revoke-before=TIME` (same time forms) refuses every value issued
+    ///   before `TIME`, whatever key sealed it (see
+    ///   [`Keyring::with_revoke_before`]).
+    ///
+    /// At least one key must be able to seal now (by the system clock), so a
+    /// misconfigured server fails at start-up rather than at its first
+    /// request.
+    ///
+    /// # Errors
+    /// [`ConfigError::Entry`] naming the entry (from 1) and the problem,
+    /// never its text; [`ConfigError::EmptyKeyring`],
+    /// [`ConfigError::DuplicateKeyId`], [`ConfigError::NoSealingKey`].
+    fn from_str(spec: &str) -> Result<Self> {
+        let mut entries = Vec::new();
+        let mut cutoff: Option<UnixTime> = None;
+        let words = spec
+            .lines()
+            .map(|line| line.split_once('#').map_or(line, |(before, _)| before))
+            .flat_map(|line| line.split(|c: char| c == ',' || c.is_whitespace()))
+            .filter(|e| !e.is_empty());
+        for (i, text) in words.enumerate() {
+            let entry_error = |problem| {
+                Error::from(ConfigError::Entry {
+                    entry: i + 1,
+                    problem,
+                })
+            };
+            if let Some(time) = text.strip_prefix("revoke-before=") {
+                let time = UnixTime::parse(time)
+                    .filter(|_| cutoff.is_none())
+                    .ok_or_else(|| entry_error(KeyProblem::RevokeBefore))?;
+                cutoff = Some(time);
+                continue;
+            }
+            entries.push(parse_entry(text).map_err(entry_error)?);
+        }
+        let mut keyring = Keyring::new(entries)?;
+        keyring.revoked_before = cutoff;
+        keyring.sealing_key_id(SystemTime::now())?;
+        Ok(keyring)
+    }
+}
+
+impl Keyring {
+    /// Reads a keyring spec from a file (see the [`FromStr`] impl: one
+    /// entry per line and `#` comments are welcome). Keep the file readable
+    /// only by the server's user: it holds the keys.
+    ///
+    /// To have a running server pick up changes to the file, use
+    /// [`LiveKeyring::watch_file`](crate::LiveKeyring::watch_file).
+    ///
+    /// # Errors
+    /// [`ConfigError::KeyringFile`] if the file cannot be read (naming the
+    /// path and the reason); otherwise as [`Keyring::from_str`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::KeyringFile {
+            path: path.display().to_string().into(),
+            kind: e.kind(),
+        })?;
+        zeroize::Zeroizing::new(text).parse()
+    }
+}
+
+fn parse_entry(text: &str) -> core::result::Result<KeyEntry, KeyProblem> {
+    let (main, activation) = match text.split_once('@') {
+        Some((main, at)) => (
+            main,
+            Some(UnixTime::parse(at).ok_or(KeyProblem::Activation)?),
+        ),
+        None => (text, None),
+    };
+    let mut fields = main.split(':');
+    let (Some(id), Some(alg), Some(key), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(KeyProblem::Shape);
+    };
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(KeyProblem::Id);
+    }
+    let id: u32 = id.parse().map_err(|_| KeyProblem::Id)?;
+    let algorithm: Algorithm = alg.parse().map_err(|_| KeyProblem::Algorithm)?;
+    let key = Key::from_base64(key).map_err(|e| match e {
+        Error::Config(ConfigError::Key(problem)) => problem,
+        _ => KeyProblem::Encoding,
+    })?;
+    let mut entry = KeyEntry::new(id, key).algorithm(algorithm);
+    entry.activation = activation;
+    Ok(entry)
+}

@@ -1,0 +1,285 @@
+//! Keys for a fleet: a keyring reloaded from a file while serving (edits,
+//! atomic renames and symlink swaps), replaced through the API, revocation
+//! cutoffs, fingerprints and per-key counters.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sealed_session::{
+    ConfigError, Error, Key, KeyEntry, KeyId, Keyring, LiveKeyring, Refusal, Sealer,
+};
+
+/// A fresh directory of this test process.
+fn scratch_dir() -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "sealed-session-live-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn entry(id: u32) -> String {
+    format!(
+        "{id}:xchacha20poly1305:{}",
+        Key::try_generate().expect("rng").to_base64()
+    )
+}
+
+/// Writes `text` to `path` the way deploy tools do: a temporary file, then
+/// an atomic rename over the old one.
+fn replace_file(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+/// Waits (at most 5 s) until `done` holds; returns how long it took.
+fn within_5s(mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "not in force within 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    start.elapsed()
+}
+
+fn sealing_id(sealer: &Sealer) -> KeyId {
+    sealer
+        .keyring()
+        .sealing_key_id(SystemTime::now())
+        .expect("a key seals")
+}
+
+#[test]
+fn a_keyring_file_is_reloaded_while_serving() {
+    let dir = scratch_dir();
+    let path = dir.join("keys");
+    let (one, two) = (entry(1), entry(2));
+    std::fs::write(&path, format!("# the fleet's keys\n{one}\n")).expect("write");
+    let live = LiveKeyring::watch_file_every(&path, Duration::from_millis(50)).expect("loads");
+    let sealer = Sealer::from_live(&live);
+    let old = sealer.seal(&"ada").expect("seals");
+    assert_eq!(sealing_id(&sealer), KeyId(1));
+
+    // Add key 2, active at once: in force within a moment, no restart.
+    replace_file(&path, &format!("{one}\n{two}\n"));
+    let took = within_5s(|| sealing_id(&sealer) == KeyId(2));
+    eprintln!("reload in force after {took:?}");
+    let opened = sealer.open::<String>(&old).expect("key 1 still opens");
+    assert!(opened.needs_reseal);
+
+    // A file that does not parse changes nothing.
+    let before = live.current().fingerprint();
+    replace_file(&path, "this is not a keyring");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(live.current().fingerprint(), before);
+    // Nor does one that leaves no key able to seal.
+    replace_file(&path, &format!("{}@4102444800\n", entry(9)));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(live.current().fingerprint(), before);
+
+    // Retire key 1: its values stop opening.
+    replace_file(&path, &format!("{two}\n"));
+    within_5s(|| sealer.keyring().len() == 1);
+    assert_eq!(
+        sealer.open::<String>(&old),
+        Err(Error::Refused(Refusal::UnknownKey(KeyId(1))))
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// Kubernetes secret volumes publish a new version by swapping a symlink
+/// (`..data`) to a new directory; the file's path stays the same.
+#[cfg(unix)]
+#[test]
+fn a_symlink_swap_is_seen() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch_dir();
+    let (one, two) = (entry(1), entry(2));
+    for (version, text) in [("v1", one.clone()), ("v2", format!("{one}\n{two}"))] {
+        std::fs::create_dir_all(dir.join(version)).expect("dir");
+        std::fs::write(dir.join(version).join("keys"), text).expect("write");
+    }
+    symlink("v1", dir.join("..data")).expect("symlink");
+    symlink("..data/keys", dir.join("keys")).expect("symlink");
+    let live =
+        LiveKeyring::watch_file_every(dir.join("keys"), Duration::from_millis(50)).expect("loads");
+    let sealer = Sealer::from_live(&live);
+    assert_eq!(sealing_id(&sealer), KeyId(1));
+    // The swap: a new link, renamed over the old one.
+    symlink("v2", dir.join("..data_tmp")).expect("symlink");
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).expect("swap");
+    within_5s(|| sealing_id(&sealer) == KeyId(2));
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn the_api_replaces_the_keyring_for_every_sealer_sharing_it() {
+    let live = LiveKeyring::new(Keyring::ephemeral().expect("rng")).expect("seals");
+    let (a, b) = (
+        Sealer::from_live(&live),
+        Sealer::from_live(&live).with_name("other"),
+    );
+    let next: Keyring = format!("{}\n{}", entry(7), entry(8))
+        .parse()
+        .expect("parses");
+    let fingerprint = next.fingerprint();
+    live.replace(next).expect("applies");
+    assert_eq!(a.keyring().fingerprint(), fingerprint);
+    assert_eq!(sealing_id(&b), KeyId(8));
+    // A keyring that cannot seal now is refused; the one in force stays.
+    let future = Keyring::new([KeyEntry::new(9, Key::try_generate().expect("rng"))
+        .activate_at(SystemTime::now() + Duration::from_secs(3600))])
+    .expect("keyring");
+    assert_eq!(
+        live.replace(future),
+        Err(Error::Config(ConfigError::NoSealingKey))
+    );
+    assert_eq!(live.current().fingerprint(), fingerprint);
+}
+
+/// `revoke-before=TIME` refuses every value issued before TIME, whatever
+/// key sealed it, in a spec, a file, or through the API; later values open.
+#[test]
+fn revoke_before_refuses_every_earlier_value() {
+    let key = entry(1);
+    let at = |secs| UNIX_EPOCH + Duration::from_secs(secs);
+    let ring: Keyring = key.parse().expect("parses");
+    let early = Sealer::new(ring).with_clock(move || at(1_800_000_000));
+    let value = early.seal(&"before").expect("seals");
+
+    let cut = "2027-01-15T09:00:00Z"; // 1_800_000_000 + 3600 s
+    let revoked: Keyring = format!("{key}\nrevoke-before={cut}")
+        .parse()
+        .expect("parses");
+    assert_eq!(revoked.revoked_before(), Some(at(1_800_003_600)));
+    let late = Sealer::new(revoked).with_clock(move || at(1_800_007_200));
+    assert_eq!(
+        late.open::<String>(&value),
+        Err(Error::Refused(Refusal::Revoked))
+    );
+    let fresh = late.seal(&"after").expect("new logins work");
+    assert_eq!(late.open::<String>(&fresh).expect("opens").value, "after");
+    // A write to a session issued before the cutoff is refused too.
+    assert_eq!(
+        late.seal_issued_at(&"rewrite", at(1_800_000_000)),
+        Err(Error::Refused(Refusal::Revoked))
+    );
+
+    // Through the API, on a live keyring.
+    let live = LiveKeyring::new(key.parse().expect("parses")).expect("seals");
+    let sealer = Sealer::from_live(&live).with_clock(move || at(1_800_007_200));
+    assert!(sealer.open::<String>(&value).is_ok());
+    let ring: Keyring = key.parse().expect("parses");
+    live.replace(ring.with_revoke_before(at(1_800_003_600)))
+        .expect("applies");
+    assert_eq!(
+        sealer.open::<String>(&value),
+        Err(Error::Refused(Refusal::Revoked))
+    );
+
+    // Malformed or repeated cutoffs name the entry.
+    for spec in [
+        format!("{key} revoke-before=yesterday"),
+        format!("{key} revoke-before=1 revoke-before=2"),
+    ] {
+        assert!(matches!(
+            spec.parse::<Keyring>(),
+            Err(Error::Config(ConfigError::Entry { .. }))
+        ));
+    }
+}
+
+/// The fingerprint covers ids, algorithms, activations, cutoffs and which
+/// secret each id holds, not the order, comments or spelling of the spec,
+/// and never shows key material.
+#[test]
+fn fingerprints_tell_keyrings_apart_without_key_material() {
+    let (one, two) = (entry(1), entry(2));
+    let a: Keyring = format!("{one} {two}").parse().expect("parses");
+    let b: Keyring = format!("# comment\n{two}\n\n{one},")
+        .parse()
+        .expect("parses");
+    assert_eq!(a.fingerprint(), b.fingerprint());
+    let other_secret: Keyring = format!("{one} {}", entry(2)).parse().expect("parses");
+    assert_ne!(a.fingerprint(), other_secret.fingerprint());
+    let scheduled: Keyring = format!("{one} {two}@4102444800").parse().expect("parses");
+    assert_ne!(a.fingerprint(), scheduled.fingerprint());
+    let cut: Keyring = format!("{one} {two} revoke-before=1800000000")
+        .parse()
+        .expect("parses");
+    assert_ne!(a.fingerprint(), cut.fingerprint());
+    let shown = a.fingerprint().to_string();
+    assert_eq!(shown.len(), 16);
+    for entry in [&one, &two] {
+        let key = entry.rsplit(':').next().expect("key");
+        assert!(!shown.contains(&key[..8]));
+    }
+}
+
+/// Per key: seals, re-seals, opens, refusals and the last seal, so the time
+/// a retired key becomes safe to remove is known.
+#[test]
+fn stats_count_what_each_key_did() {
+    let ring: Keyring = format!("{} {}@1800000000", entry(1), entry(2))
+        .parse()
+        .expect("parses");
+    let shared = std::sync::Arc::new(ring);
+    let at = |secs| UNIX_EPOCH + Duration::from_secs(secs);
+    let before = Sealer::from_shared(shared.clone()).with_clock(move || at(1_799_999_000));
+    let after = Sealer::from_shared(shared.clone()).with_clock(move || at(1_800_000_100));
+    let value = before.seal(&1u8).expect("seals");
+    let opened = after.open::<u8>(&value).expect("opens");
+    after.reseal(&opened).expect("re-seals");
+    let mut tampered = value.clone().into_bytes();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+    assert!(after.open::<u8>(&tampered).is_err());
+
+    let one = shared.stats(KeyId(1)).expect("key 1");
+    assert_eq!((one.seals, one.opens, one.refusals), (1, 1, 1));
+    assert_eq!(one.last_sealed_at, Some(at(1_799_999_000)));
+    let two = shared.stats(KeyId(2)).expect("key 2");
+    assert_eq!((two.seals, two.reseals), (1, 1));
+    assert_eq!(two.last_sealed_at, Some(at(1_800_000_100)));
+}
+
+/// Per-subject revocation: the application's check runs after a value
+/// opens, and refuses exactly the subject it names.
+#[test]
+fn open_checked_refuses_exactly_the_revoked_subject() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    let ada = sealer.seal(&("ada".to_owned(), 1u64)).expect("seals");
+    let bob = sealer.seal(&("bob".to_owned(), 2u64)).expect("seals");
+    let valid_after = SystemTime::now() + Duration::from_secs(60);
+    let check = |s: &sealed_session::Opened<(String, u64)>| {
+        s.value.0 != "ada" || s.issued_at >= valid_after
+    };
+    assert_eq!(
+        sealer.open_checked(&ada, check),
+        Err(Error::Refused(Refusal::RevokedSubject))
+    );
+    assert_eq!(
+        sealer.open_checked(&bob, check).expect("bob stays").value.0,
+        "bob"
+    );
+}
+
+#[test]
+fn a_missing_keyring_file_is_an_error_naming_it() {
+    let path = scratch_dir().join("absent");
+    let error = LiveKeyring::watch_file(&path).expect_err("no file");
+    assert!(
+        error.to_string().contains("cannot read the keyring file"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("absent"), "{error}");
+}

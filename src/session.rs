@@ -165,7 +165,7 @@ impl<T> Shared<T> {
     }
 }
 
-impl<T: Serialize + DeserializeOwned> Session<T> {
+impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// Reads the session cookie from the request's `Cookie` header values
     /// (every one of them, in order; see the type's docs for several
     /// cookies of the same name) and opens it.
@@ -450,7 +450,7 @@ fn warn_if_finished<T>(state: &State<T>) {
 }
 
 /// Opens the request's cookie(s), following the rules in [`Session`]'s docs.
-fn open_request<'a, T: DeserializeOwned>(
+fn open_request<'a, T: DeserializeOwned + 'static>(
     config: &SessionConfig,
     cookie_headers: impl IntoIterator<Item = &'a [u8]>,
 ) -> (Option<(T, Times)>, Status) {
@@ -508,6 +508,11 @@ fn open_request<'a, T: DeserializeOwned>(
         }
     }
     match found {
+        // The application's per-subject check, on the one value that opened.
+        Some(opened) if !config.passes_check(&opened.value, opened.issued_at) => {
+            log_refused(name, &Error::from(Refusal::RevokedSubject));
+            (None, Status::Refused)
+        }
         Some(opened) => {
             let times = Times {
                 issued_at: UnixTime::from_system(opened.issued_at).unwrap_or_default(),

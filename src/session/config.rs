@@ -1,8 +1,9 @@
 //! [`SessionConfig`]: a sealer and the attributes of its cookie.
 
+use core::any::Any;
 use core::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::cookie::{self, CookieOptions, MAX_COOKIE_BYTES};
 use crate::error::{Result, SealError};
@@ -33,13 +34,18 @@ pub struct SessionConfig {
 struct ConfigInner {
     sealer: Sealer,
     options: CookieOptions,
+    check: Option<Check>,
 }
+
+/// The application's per-subject check, for one session type.
+type Check = Arc<dyn Fn(&dyn Any, SystemTime) -> bool + Send + Sync>;
 
 impl fmt::Debug for SessionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionConfig")
             .field("sealer", &self.inner.sealer)
             .field("options", &self.inner.options)
+            .field("check", &self.inner.check.is_some())
             .finish()
     }
 }
@@ -67,8 +73,77 @@ impl SessionConfig {
     pub fn with_options(sealer: Sealer, options: CookieOptions) -> Result<Self> {
         cookie::check(sealer.name(), &options)?;
         Ok(SessionConfig {
-            inner: Arc::new(ConfigInner { sealer, options }),
+            inner: Arc::new(ConfigInner {
+                sealer,
+                options,
+                check: None,
+            }),
         })
+    }
+
+    /// Adds the application's per-subject check: after a cookie opens as a
+    /// `Session<T>`, `check(&value, issued_at)` decides whether it still
+    /// stands. `false` makes it an empty session and removes the cookie, as
+    /// for any refused cookie (logged as
+    /// [`Refusal::RevokedSubject`](crate::Refusal::RevokedSubject)).
+    ///
+    /// This is per-user revocation without a store of ours: keep, per
+    /// user, a "sessions valid after" time (set at logout-everywhere, a
+    /// password change, a ban) and compare it with `issued_at`, which a
+    /// session keeps across writes and renews only at
+    /// [`Session::renew`](crate::Session::renew) (call it at login). The
+    /// check runs on every request that carries a session, so keep it
+    /// cheap: read a cache refreshed in the background rather than a
+    /// database. Sessions of another type than `T` are not checked.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, RwLock};
+    /// use std::time::SystemTime;
+    /// use sealed_session::{Keyring, Sealer, SessionConfig};
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct User { name: String }
+    ///
+    /// // Refreshed from the database by a background task.
+    /// let valid_after: Arc<RwLock<HashMap<String, SystemTime>>> = Arc::default();
+    /// let cache = Arc::clone(&valid_after);
+    /// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?))?
+    ///     .with_check(move |user: &User, issued_at| {
+    ///         cache
+    ///             .read()
+    ///             .map(|m| m.get(&user.name).is_none_or(|after| issued_at >= *after))
+    ///             .unwrap_or(true)
+    ///     });
+    /// # let _ = config;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_check<T: 'static>(
+        self,
+        check: impl Fn(&T, SystemTime) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        let check: Check = Arc::new(move |value: &dyn Any, issued_at| {
+            value
+                .downcast_ref::<T>()
+                .is_none_or(|value| check(value, issued_at))
+        });
+        SessionConfig {
+            inner: Arc::new(ConfigInner {
+                sealer: self.inner.sealer.clone(),
+                options: self.inner.options.clone(),
+                check: Some(check),
+            }),
+        }
+    }
+
+    /// Whether the application's check lets `value` (issued at
+    /// `issued_at`) stand; true without a check.
+    pub(crate) fn passes_check(&self, value: &dyn Any, issued_at: SystemTime) -> bool {
+        self.inner
+            .check
+            .as_ref()
+            .is_none_or(|check| check(value, issued_at))
     }
 
     /// The sealer.

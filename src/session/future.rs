@@ -49,7 +49,7 @@ impl<F, T> fmt::Debug for ResponseFuture<F, T> {
 impl<F, T, R, E> Future for ResponseFuture<F, T>
 where
     F: Future<Output = Result<R, E>>,
-    T: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned + 'static,
     R: AppendSetCookie,
 {
     type Output = Result<R, E>;

@@ -4,7 +4,7 @@
 use super::*;
 
 /// The one `Set-Cookie` value `finish` decides, if any.
-impl<T: Serialize + DeserializeOwned> Session<T> {
+impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     fn finish_one(&self) -> Option<String> {
         let mut values = self.finish();
         assert!(values.len() <= 1, "one cookie, one decision: {values:?}");
@@ -370,3 +370,41 @@ mod hostile;
 mod lifetime_tests;
 
 pub(crate) mod capture;
+
+/// The application's per-subject check: a session whose subject is revoked
+/// is empty and its cookie removed; another subject's session stands; a
+/// renewed session (fresh issued_at) passes again.
+#[test]
+fn subject_check_logs_out_exactly_that_subject() {
+    use std::sync::Mutex;
+    let revoked_after: Arc<Mutex<Option<SystemTime>>> = Arc::default();
+    let cutoff = Arc::clone(&revoked_after);
+    let c = SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("rng")))
+        .expect("valid")
+        .with_check(move |name: &String, issued_at| {
+            name != "ada"
+                || cutoff
+                    .lock()
+                    .expect("not poisoned")
+                    .is_none_or(|after| issued_at >= after)
+        });
+    let cookie_for = |name: &str| {
+        let s = Session::<String>::load(&c, []);
+        s.set(name.to_owned()).expect("small");
+        cookie_of(&s.finish_one().expect("changed"))
+    };
+    let (ada, bob) = (cookie_for("ada"), cookie_for("bob"));
+    *revoked_after.lock().expect("not poisoned") =
+        Some(SystemTime::now() + Duration::from_secs(3600));
+    let s = Session::<String>::load(&c, [ada.as_bytes()]);
+    assert!(s.is_empty(), "ada is logged out");
+    assert_eq!(s.finish_one(), Some(c.removal_cookie()));
+    let s = Session::<String>::load(&c, [bob.as_bytes()]);
+    assert_eq!(s.get().as_deref(), Some("bob"), "bob stays");
+    assert_eq!(s.finish_one(), None);
+    // Another session type is not checked.
+    let n = Session::<u32>::load(&c, []);
+    n.set(1).expect("small");
+    let n = cookie_of(&n.finish_one().expect("changed"));
+    assert_eq!(Session::<u32>::load(&c, [n.as_bytes()]).get(), Some(1));
+}

@@ -111,6 +111,7 @@ impl LiveKeyring {
     /// then nothing changes.
     pub fn replace(&self, keyring: Keyring) -> Result<()> {
         keyring.sealing_key_id(SystemTime::now())?;
+        log_stats(&self.current());
         log_in_force(&keyring, "replaced");
         self.inner.current.store(Arc::new(keyring));
         Ok(())
@@ -211,6 +212,30 @@ fn watch(
         }
         // A bad content is reported once, not every second.
         last = text;
+    }
+}
+
+/// One event per key of a keyring going out of force: what it sealed and
+/// opened here, and when it last sealed (a key no longer sealing is safe
+/// to remove once every server's last seal plus the longest TTL and the
+/// leeway has passed).
+fn log_stats(keyring: &Keyring) {
+    for id in keyring.ids() {
+        if let Some(stats) = keyring.stats(id) {
+            let last_sealed = stats
+                .last_sealed_at
+                .and_then(crate::time::UnixTime::from_system)
+                .map(crate::time::UnixTime::secs);
+            tracing::info!(
+                key_id = id.0,
+                seals = stats.seals,
+                reseals = stats.reseals,
+                opens = stats.opens,
+                refusals = stats.refusals,
+                ?last_sealed,
+                "key counters of the keyring going out of force"
+            );
+        }
     }
 }
 

@@ -70,6 +70,9 @@ pub struct Sealer {
     purpose: Arc<str>,
     context: Arc<Context>,
     ttl: u64,
+    /// Inactivity timeout and the least extension worth a re-seal, in
+    /// seconds; `None` for sessions without one.
+    idle: Option<(u64, u64)>,
     leeway: u64,
     max_len: usize,
     clock: Arc<dyn Clock>,
@@ -137,6 +140,7 @@ impl Sealer {
             purpose: Arc::from(""),
             context: Arc::new(Context::new("session", "")),
             ttl: DEFAULT_TTL.as_secs(),
+            idle: None,
             leeway: DEFAULT_LEEWAY.as_secs(),
             max_len: DEFAULT_MAX_LEN,
             clock: Arc::new(SystemClock),
@@ -188,6 +192,67 @@ impl Sealer {
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl.min(MAX_TTL).as_secs();
         self
+    }
+
+    /// An inactivity timeout under the absolute lifetime: a value expires
+    /// `idle` after it was last sealed, and never later than
+    /// [`Sealer::ttl`] after its `issued_at`. Each use extends it: the
+    /// adapters re-seal a session that is read, but at most once per
+    /// `refresh` (a read does not mean a `Set-Cookie` on every request: a
+    /// session read continuously lives `idle` past its last re-seal, that
+    /// is at least `idle - refresh` past its last use); a write always
+    /// re-seals. `Max-Age` follows the value's expiry. `idle` is lowered to
+    /// the TTL and `refresh` to `idle`.
+    ///
+    /// ```
+    /// # use sealed_session::{Keyring, Sealer};
+    /// use std::time::Duration;
+    /// let sealer = Sealer::new(Keyring::ephemeral()?)
+    ///     .with_ttl(Duration::from_secs(12 * 3600))         // never past 12 h
+    ///     .with_idle_timeout(Duration::from_secs(30 * 60),  // 30 min unused: gone
+    ///                        Duration::from_secs(60));      // re-seal at most once a minute
+    /// let opened = sealer.open::<u8>(&sealer.seal(&1)?)?;
+    /// let life = opened.expires_at.duration_since(opened.issued_at).expect("later");
+    /// assert_eq!(life, Duration::from_secs(30 * 60));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_idle_timeout(mut self, idle: Duration, refresh: Duration) -> Self {
+        let idle = idle.as_secs().min(self.ttl);
+        self.idle = Some((idle, refresh.as_secs().min(idle)));
+        self
+    }
+
+    /// The inactivity timeout and the re-seal interval, if set (see
+    /// [`Sealer::with_idle_timeout`]).
+    pub fn idle_timeout(&self) -> Option<(Duration, Duration)> {
+        self.idle
+            .map(|(idle, refresh)| (Duration::from_secs(idle), Duration::from_secs(refresh)))
+    }
+
+    /// When a value issued at `issued_at` and sealed (again) at `now`
+    /// expires: the absolute lifetime, or sooner the inactivity timeout.
+    pub(crate) fn expiry(&self, issued_at: UnixTime, now: UnixTime) -> Result<UnixTime> {
+        let absolute = issued_at
+            .checked_add(self.ttl)
+            .ok_or(SealError::TimeRange)?;
+        Ok(match self.idle {
+            Some((idle, _)) => absolute.min(now.saturating_add(idle)),
+            None => absolute,
+        })
+    }
+
+    /// With an inactivity timeout: whether a session that expires at
+    /// `expires_at` is worth re-sealing now (it would gain at least the
+    /// refresh interval).
+    pub(crate) fn worth_refreshing(&self, times: Times, now: UnixTime) -> bool {
+        let Some((_, refresh)) = self.idle else {
+            return false;
+        };
+        self.expiry(times.issued_at, now)
+            .ok()
+            .and_then(|new| new.since(times.expires_at))
+            .is_some_and(|gain| gain >= refresh.max(1))
     }
 
     /// How far the clocks of the servers sharing the keyring may disagree:
@@ -281,8 +346,9 @@ impl Sealer {
 
     /// Seals a new `value` for a session first issued at `issued_at` (an
     /// [`Opened::issued_at`]): it keeps that `issued_at` and expires
-    /// [`Sealer::ttl`] after it, so a session that keeps being written still
-    /// ends at its absolute lifetime. Sealing fresh instead (with
+    /// [`Sealer::ttl`] after it (or sooner, at the inactivity timeout from
+    /// now, see [`Sealer::with_idle_timeout`]), so a session that keeps being
+    /// written still ends at its absolute lifetime. Sealing fresh instead (with
     /// [`Sealer::seal`]) is a *renewal*: do that at login and on privilege
     /// changes.
     ///
@@ -357,9 +423,7 @@ impl Sealer {
             Some(issued_at) => {
                 let times = Times {
                     issued_at,
-                    expires_at: issued_at
-                        .checked_add(self.ttl)
-                        .ok_or(SealError::TimeRange)?,
+                    expires_at: self.expiry(issued_at, now)?,
                 };
                 self.check_times_at(times, now)?;
                 times
@@ -436,7 +500,7 @@ impl Sealer {
     fn fresh_times(&self, now: UnixTime) -> Result<Times> {
         Ok(Times {
             issued_at: now,
-            expires_at: now.checked_add(self.ttl).ok_or(SealError::TimeRange)?,
+            expires_at: self.expiry(now, now)?,
         })
     }
 

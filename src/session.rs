@@ -117,6 +117,9 @@ enum Status {
     /// A valid cookie sealed with a key that no longer seals: re-seal the
     /// value under the current key, keeping these times.
     Stale(Opened<()>),
+    /// A valid cookie whose inactivity timeout a re-seal now would extend
+    /// by at least the refresh interval: re-seal it, keeping `issued_at`.
+    Touched,
     /// The handler stored a value: this `Set-Cookie` header value.
     Changed(String),
     /// The handler cleared the session: remove the cookie.
@@ -151,6 +154,7 @@ impl fmt::Debug for StatusName<'_> {
             Status::Unchanged => "Unchanged",
             Status::Refused => "Refused",
             Status::Stale(_) => "Stale",
+            Status::Touched => "Touched",
             Status::Changed(_) => "Changed",
             Status::Cleared => "Cleared",
         })
@@ -380,6 +384,27 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             Status::Unchanged => None,
             Status::Changed(header) => Some(header),
             Status::Refused | Status::Cleared => Some(config.removal_cookie()),
+            Status::Touched => {
+                let value = state.value.as_ref()?;
+                let issued_at = state.times.map(|t| t.issued_at);
+                match self.seal(value, issued_at) {
+                    Ok((header, times)) => {
+                        state.times = Some(times);
+                        Some(header)
+                    }
+                    // Expired meanwhile, or revoked: the cookie is refused on
+                    // its next request anyway.
+                    Err(Error::Refused(_)) => None,
+                    Err(error) => {
+                        tracing::error!(
+                            cookie = config.name(),
+                            %error,
+                            "session cookie could not be re-sealed to extend its idle timeout"
+                        );
+                        None
+                    }
+                }
+            }
             Status::Stale(opened) => {
                 let value = state.value.as_ref()?;
                 let opened = opened.map(|()| value);
@@ -519,6 +544,7 @@ fn open_request<'a, T: DeserializeOwned + 'static>(
                 expires_at: UnixTime::from_system(opened.expires_at).unwrap_or_default(),
             };
             let (value, opened) = split(opened);
+            let now = UnixTime::from_system(config.sealer().now()).unwrap_or_default();
             let status = if opened.needs_reseal {
                 tracing::debug!(
                     cookie = name,
@@ -526,6 +552,8 @@ fn open_request<'a, T: DeserializeOwned + 'static>(
                     "session cookie sealed with a retired key; re-sealing"
                 );
                 Status::Stale(opened)
+            } else if config.sealer().worth_refreshing(times, now) {
+                Status::Touched
             } else {
                 Status::Unchanged
             };

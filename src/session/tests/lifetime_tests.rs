@@ -178,3 +178,64 @@ fn unsendable_reseal_is_logged_as_an_error() {
     assert!(errors[0].contains("key_id=1"), "{lines:?}");
     assert!(!errors[0].contains(&header[8..40]), "{lines:?}");
 }
+
+/// Idle expiry under the absolute cap: a session unused for its idle time
+/// expires; reads extend it, re-sealing at most once per refresh interval
+/// (no Set-Cookie on every read); writes always extend it; never past the
+/// TTL from issued_at. Max-Age follows.
+#[test]
+fn idle_sessions_expire_and_use_extends_them_up_to_the_cap() {
+    let clock = Arc::new(AtomicU64::new(START));
+    let c = {
+        let clock = Arc::clone(&clock);
+        let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
+            .with_ttl(Duration::from_secs(HOUR))
+            .with_idle_timeout(Duration::from_secs(600), Duration::from_secs(60))
+            .with_clock(move || at(clock.load(Ordering::SeqCst)));
+        SessionConfig::new(sealer).expect("valid")
+    };
+    let s = Session::<u64>::load(&c, []);
+    s.set(1).expect("small");
+    assert_eq!(s.expires_at(), Some(at(START + 600)));
+    let mut header = s.finish_one().expect("changed");
+    assert_eq!(max_age(&header), 600);
+
+    // A read 30 s later: nothing to gain yet, so no Set-Cookie.
+    clock.store(START + 30, Ordering::SeqCst);
+    let s = Session::<u64>::load(&c, [cookie_of(&header).as_bytes()]);
+    assert_eq!(s.get(), Some(1));
+    assert_eq!(s.finish_one(), None);
+
+    // Reads every 5 minutes keep it alive, each re-sealed to now + 10 min,
+    // with the same issued_at, until the absolute cap.
+    let mut t = START;
+    loop {
+        t += 300;
+        clock.store(t, Ordering::SeqCst);
+        let s = Session::<u64>::load(&c, [cookie_of(&header).as_bytes()]);
+        if t + 61 >= START + HOUR + 60 {
+            break;
+        }
+        assert_eq!(s.get(), Some(1), "read at +{}", t - START);
+        assert_eq!(s.issued_at(), Some(at(START)));
+        if let Some(next) = s.finish_one() {
+            let left = (START + HOUR).min(t + 600) - t;
+            assert_eq!(max_age(&next), left, "at +{}", t - START);
+            header = next;
+        }
+    }
+    // Past the absolute lifetime nothing opens, however recently it was used.
+    clock.store(START + HOUR + 61, Ordering::SeqCst);
+    let s = Session::<u64>::load(&c, [cookie_of(&header).as_bytes()]);
+    assert!(s.is_empty(), "absolute cap");
+
+    // A fresh session left alone past its idle time (and the leeway) is gone.
+    clock.store(START, Ordering::SeqCst);
+    let s = Session::<u64>::load(&c, []);
+    s.set(2).expect("small");
+    let header = s.finish_one().expect("changed");
+    clock.store(START + 600 + 61, Ordering::SeqCst);
+    let s = Session::<u64>::load(&c, [cookie_of(&header).as_bytes()]);
+    assert!(s.is_empty(), "idle timeout");
+    assert_eq!(s.finish_one(), Some(c.removal_cookie()));
+}

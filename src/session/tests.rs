@@ -12,7 +12,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     }
 }
 
-use crate::cookie::CookieOptions;
+use crate::cookie::{CookieOptions, MAX_SAME_NAME_COOKIES};
 use crate::key::Key;
 use crate::keyring::{KeyEntry, Keyring};
 use crate::sealer::Sealer;

@@ -1,0 +1,141 @@
+//! Reading a request: which of its cookies is the session, following the
+//! rules in [`Session`]'s docs, and the event for each refused one.
+
+use serde::de::DeserializeOwned;
+
+use super::{SessionConfig, Status};
+use crate::cookie::{named_values, MAX_SAME_NAME_COOKIES};
+use crate::envelope::Times;
+use crate::error::{Error, Refusal};
+use crate::sealer::Opened;
+use crate::time::UnixTime;
+
+#[cfg(doc)]
+use super::Session;
+
+/// Opens the request's cookie(s), following the rules in [`Session`]'s docs.
+pub(super) fn open_request<'a, T: DeserializeOwned + 'static>(
+    config: &SessionConfig,
+    cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+) -> (Option<(T, Times)>, Status) {
+    let name = config.name();
+    // One more than the maximum is enough to know there are too many: the
+    // rest of the headers is not even read.
+    let candidates: Vec<_> = cookie_headers
+        .into_iter()
+        .flat_map(|header| named_values(header, name))
+        .take(MAX_SAME_NAME_COOKIES + 1)
+        .collect();
+    if candidates.is_empty() {
+        return (None, Status::Unchanged);
+    }
+    if candidates.len() > MAX_SAME_NAME_COOKIES {
+        tracing::warn!(
+            cookie = name,
+            max = MAX_SAME_NAME_COOKIES,
+            "too many cookies with the session's name; all ignored"
+        );
+        return (None, Status::Unchanged);
+    }
+    let mut found: Option<Opened<T>> = None;
+    // Cookies that authenticated: the one that opened, and any not yet
+    // valid (live sessions that a server whose clock is ahead sealed).
+    let mut authentic = 0_usize;
+    for value in &candidates {
+        // A value of ours that is not UTF-8 is not a sealed value.
+        let opened = match value {
+            Ok(value) => config.sealer().open::<T>(value),
+            Err(_) => Err(Error::from(Refusal::Malformed)),
+        };
+        match opened {
+            Ok(opened) => {
+                authentic += 1;
+                found = Some(opened);
+            }
+            Err(Error::Refused(Refusal::NotYetValid)) => {
+                authentic += 1;
+                tracing::warn!(
+                    cookie = name,
+                    error = %Error::from(Refusal::NotYetValid),
+                    "session cookie ignored, not removed (is a server's clock ahead of ours?)"
+                );
+            }
+            Err(error) => log_refused(name, &error),
+        }
+        if authentic > 1 {
+            tracing::warn!(
+                cookie = name,
+                count = candidates.len(),
+                "several valid cookies with the session's name (cookie tossing?); none used"
+            );
+            return (None, Status::Unchanged);
+        }
+    }
+    match found {
+        // The application's per-subject check, on the one value that opened.
+        Some(opened) if !config.passes_check(&opened.value, opened.issued_at) => {
+            log_refused(name, &Error::from(Refusal::RevokedSubject));
+            (None, Status::Refused)
+        }
+        Some(opened) => {
+            let times = Times {
+                issued_at: UnixTime::from_system(opened.issued_at).unwrap_or_default(),
+                expires_at: UnixTime::from_system(opened.expires_at).unwrap_or_default(),
+            };
+            let (value, opened) = split(opened);
+            let now = UnixTime::from_system(config.sealer().now()).unwrap_or_default();
+            let status = if opened.needs_reseal {
+                tracing::debug!(
+                    cookie = name,
+                    key_id = %opened.key_id,
+                    "session cookie sealed with a retired key; re-sealing"
+                );
+                Status::Stale(opened)
+            } else if config.sealer().worth_refreshing(times, now) {
+                Status::Touched
+            } else {
+                Status::Unchanged
+            };
+            (Some((value, times)), status)
+        }
+        // The only cookie that authenticated is not yet valid: a peer's
+        // fresh session. Removing it would log its user out (and could
+        // only reach the cookie at our own path and domain anyway): ignore
+        // it; it opens here once our clock catches up.
+        None if authentic > 0 => (None, Status::Unchanged),
+        // With several candidates one may have been planted by someone
+        // else, but none opened, so removing ours loses nothing.
+        None => (None, Status::Refused),
+    }
+}
+
+fn split<T>(opened: Opened<T>) -> (T, Opened<()>) {
+    let Opened {
+        value,
+        issued_at,
+        expires_at,
+        key_id,
+        needs_reseal,
+    } = opened;
+    let meta = Opened {
+        value: (),
+        issued_at,
+        expires_at,
+        key_id,
+        needs_reseal,
+    };
+    (value, meta)
+}
+
+/// One event per refused cookie: the reason, never the value. Warn level
+/// for what points at tampering or a misconfiguration (authentication
+/// failed, unknown key, undecodable: a schema change without a new
+/// purpose), debug for the rest. (A cookie that is not yet valid is not
+/// refused but ignored, with its own warn event.)
+fn log_refused(name: &str, error: &Error) {
+    if error.refusal().is_some_and(Refusal::is_routine) {
+        tracing::debug!(cookie = name, %error, "session cookie refused");
+    } else {
+        tracing::warn!(cookie = name, %error, "session cookie refused");
+    }
+}

@@ -16,6 +16,14 @@
 //! makes a key that lives only in this process, and says why that is not
 //! for production. It listens on `127.0.0.1:$PORT` (default 3000).
 //!
+//! Logging out one user everywhere: with `REVOKED_FILE` set, the server
+//! re-reads that file every second. Each line is `USERNAME UNIX_SECONDS`
+//! (`#` starts a comment): that user's sessions issued before that time are
+//! refused, on every server reading the same file; logging in again works,
+//! because a login starts a new session lifetime (`Session::renew`). A
+//! content with a bad line is not applied (the previous one stays) and is
+//! reported on stderr.
+//!
 //! The cookie keeps the secure defaults, `Secure` included: there is no
 //! switch to turn it off here. Chrome, Firefox and Edge treat
 //! `http://localhost` (and `http://127.0.0.1`) as a secure origin and keep
@@ -23,7 +31,11 @@
 //! (`curl -c jar -b jar http://localhost:3000/`), so the demo works without
 //! TLS there. Safari does not: use another browser, or put TLS in front.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -59,7 +71,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sealer = Sealer::from_live(&keyring)
         .with_name("session")
         .with_purpose("sealed-session-demo/visitor/v1");
-    let layer = SessionLayer::<Visitor>::new(SessionConfig::new(sealer)?);
+    let mut config = SessionConfig::new(sealer)?;
+    if let Some(path) = std::env::var_os("REVOKED_FILE") {
+        let revoked = watch_revoked(PathBuf::from(path))?;
+        // A session stands unless its user was revoked after it was issued.
+        config = config.with_check(move |visitor: &Visitor, issued_at| {
+            let revoked = revoked.read().unwrap_or_else(PoisonError::into_inner);
+            visitor
+                .username
+                .as_ref()
+                .and_then(|name| revoked.get(name))
+                .is_none_or(|since| issued_at >= *since)
+        });
+    }
+    let layer = SessionLayer::<Visitor>::new(config);
 
     let addr = keys::addr()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -163,11 +188,66 @@ fn index(session: &Session<Visitor>, query: &str) -> Reply {
     )
 }
 
+/// A login: a new session lifetime (a fresh `issued_at`, so a revocation
+/// of this user from before it does not apply), then the username.
 fn store_name(session: &Session<Visitor>, name: String) -> Reply {
-    match session.update(|v| v.username = Some(name)) {
+    match session
+        .renew()
+        .and_then(|()| session.update(|v| v.username = Some(name)))
+    {
         Ok(()) => redirect("/"),
         Err(error) => text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string()),
     }
+}
+
+/// Per user, the time before which their sessions are refused.
+type Revoked = Arc<RwLock<HashMap<String, SystemTime>>>;
+
+/// Reads `path` (see the module docs) now, then every second in a
+/// background thread.
+fn watch_revoked(path: PathBuf) -> Result<Revoked, Box<dyn std::error::Error>> {
+    let mut last = std::fs::read_to_string(&path)
+        .map_err(|e| format!("REVOKED_FILE {}: {e}", path.display()))?;
+    let revoked = Revoked::new(RwLock::new(parse_revoked(&last)?));
+    let shared = Arc::clone(&revoked);
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) if text == last => continue,
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("REVOKED_FILE {}: {e}; keeping the last one", path.display());
+                continue;
+            }
+        };
+        match parse_revoked(&text) {
+            Ok(map) => *shared.write().unwrap_or_else(PoisonError::into_inner) = map,
+            Err(e) => eprintln!("REVOKED_FILE {}: {e}; not applied", path.display()),
+        }
+        last = text;
+    });
+    Ok(revoked)
+}
+
+/// `USERNAME UNIX_SECONDS` lines, `#` comments.
+fn parse_revoked(text: &str) -> Result<HashMap<String, SystemTime>, String> {
+    let mut map = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split_once('#').map_or(line, |(before, _)| before);
+        let mut words = line.split_whitespace();
+        let (name, secs) = match (words.next(), words.next(), words.next()) {
+            (None, _, _) => continue,
+            (Some(name), Some(secs), None) => (name, secs),
+            _ => return Err(format!("line {}: expected USERNAME UNIX_SECONDS", n + 1)),
+        };
+        let since = secs
+            .parse()
+            .ok()
+            .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+            .ok_or_else(|| format!("line {}: not a unix time", n + 1))?;
+        map.insert(name.to_owned(), since);
+    }
+    Ok(map)
 }
 
 fn html(status: StatusCode, body: &str) -> Reply {

@@ -49,6 +49,7 @@ struct Name {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    keys::log_events();
     let keyring = keys::keyring()?;
     let addr = keys::addr()?;
 

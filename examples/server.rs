@@ -64,6 +64,7 @@ type Reply = Result<Response<Full<Bytes>>, Infallible>;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    keys::log_events();
     let keyring = keys::keyring()?;
 
     // In production prefer a `__Host-` name ("__Host-session"): browsers

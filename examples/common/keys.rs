@@ -31,6 +31,20 @@ pub(crate) fn keyring() -> Result<LiveKeyring, Box<dyn std::error::Error>> {
     Ok(LiveKeyring::new(keyring)?)
 }
 
+/// Prints the crate's events to stderr: `RUST_LOG` filters them (default
+/// `info`: keyrings put in force, and refused cookies that point at
+/// tampering, a revoked or unknown key, clocks apart or a schema change;
+/// `RUST_LOG=sealed_session=debug` adds the routine refusals, such as
+/// expired cookies).
+pub(crate) fn log_events() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// `127.0.0.1:PORT`, with `PORT` from the environment (default 3000).
 pub(crate) fn addr() -> Result<std::net::SocketAddr, Box<dyn std::error::Error>> {
     let port = match std::env::var("PORT") {

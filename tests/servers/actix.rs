@@ -1,13 +1,13 @@
-//! The acceptance suite's contract (see `tests/common/mod.rs`) served by
-//! actix-web 4 on 127.0.0.1:0, on its own thread and actix System.
+//! The harness's contract (see `tests/common/mod.rs`) served by actix-web 4
+//! on 127.0.0.1:0, on its own thread and actix System.
 
 use std::sync::mpsc;
 
-use actix_web::dev::ServerHandle;
+use actix_web::dev::{ServerHandle, Service, ServiceRequest};
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use sealed_session::actix::SessionMiddleware;
-use sealed_session::{Session, SessionConfig};
+use sealed_session::actix::{SessionExt, SessionMiddleware};
+use sealed_session::{ConfigError, Error, Session, SessionConfig};
 
 use crate::common::{route, TestServer, TestSession};
 
@@ -18,7 +18,7 @@ fn respond(status: u16, body: String) -> HttpResponse {
         .body(body)
 }
 
-/// Everything under the middleware.
+/// Everything under the middleware without a route of its own.
 async fn handler(req: HttpRequest, session: Session<TestSession>) -> HttpResponse {
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let (status, body) = route(path, &session);
@@ -29,6 +29,36 @@ async fn handler(req: HttpRequest, session: Session<TestSession>) -> HttpRespons
 /// this body never runs; actix answers the extractor's error.
 async fn no_layer(_session: Session<TestSession>) -> HttpResponse {
     respond(200, "a session without the middleware".into())
+}
+
+/// `/other-type`: no middleware runs for `Session<u8>`; the same.
+async fn other_type(_session: Session<u8>) -> HttpResponse {
+    respond(200, "a session without its middleware".into())
+}
+
+/// `/ext` before the handler (a middleware inside the session
+/// middleware): the session through `SessionExt for ServiceRequest`.
+fn ext_before(req: &ServiceRequest) {
+    if let Ok(session) = req.session::<TestSession>() {
+        let _ = session.update(|s| s.counter += 1);
+    }
+}
+
+/// `/ext` in the handler: the session through `SessionExt for HttpRequest`.
+async fn ext(req: HttpRequest) -> HttpResponse {
+    let missing = req.session::<u16>().err();
+    let counted = req.session::<TestSession>().map(|session| {
+        session.update(|s| {
+            s.counter += 1;
+            s.counter
+        })
+    });
+    match (counted, missing) {
+        (Ok(Ok(n)), Some(Error::Config(e))) if e == ConfigError::missing_session::<u16>() => {
+            respond(200, n.to_string())
+        }
+        _ => respond(500, String::new()),
+    }
 }
 
 /// Stops the server when dropped.
@@ -61,6 +91,15 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                                 .wrap(SessionMiddleware::<TestSession>::new(config.clone()))
                                 .default_service(web::to(handler)),
                         )
+                        .route("/other-type", web::get().to(other_type))
+                        .service(
+                            web::resource("/ext")
+                                .wrap_fn(|req, srv| {
+                                    ext_before(&req);
+                                    srv.call(req)
+                                })
+                                .route(web::get().to(ext)),
+                        )
                         .default_service(web::to(handler)),
                 )
         })
@@ -75,5 +114,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
         let _ = system.block_on(server);
     });
     let handle = handle_rx.recv().expect("server started");
-    TestServer::new(addr, StopOnDrop(handle))
+    // Fewer cookies than under hyper: actix reads request heads of up to
+    // 128 KiB.
+    TestServer::new(addr, 5_000, StopOnDrop(handle))
 }

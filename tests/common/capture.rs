@@ -1,7 +1,8 @@
-//! The `tracing` events of this test binary, from every thread (an actix
-//! test server runs on a thread of its own, so a thread-local subscriber
-//! would miss its events): one process-wide subscriber, installed once,
-//! that keeps each event as a `LEVEL field=value ...` line. Tests running
+//! The library's `tracing` events in this test binary, from every thread
+//! (an actix test server runs on a thread of its own, so a thread-local
+//! subscriber would miss its events): one process-wide subscriber,
+//! installed once, that keeps each event of the `sealed_session` crate
+//! (not the frameworks' own) as a `LEVEL field=value ...` line. Tests running
 //! in parallel share it, so a test picks out its own events by something
 //! only it uses, such as its cookie name.
 
@@ -17,8 +18,8 @@ static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 struct Capture;
 
 impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.target().starts_with("sealed_session")
     }
     fn new_span(&self, _: &Attributes<'_>) -> Id {
         Id::from_u64(1)

@@ -192,6 +192,10 @@ macro_rules! acceptance_suite {
             non_utf8_neighbour_cookie_does_not_hide_the_session,
             // checks/logging.rs
             refused_cookie_is_logged_without_its_value,
+            routine_refusal_is_logged_at_debug,
+            several_valid_cookies_are_logged_without_their_value,
+            not_yet_valid_cookie_is_logged_as_a_warning,
+            unsendable_reseal_is_logged_as_an_error,
         );
     };
     (@tests $start:path; $($check:ident,)*) => {

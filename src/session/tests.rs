@@ -316,5 +316,3 @@ fn missing_session_names_the_type() {
 mod hostile;
 
 mod lifetime_tests;
-
-pub(crate) mod capture;

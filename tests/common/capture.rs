@@ -4,7 +4,9 @@
 //! installed once, that keeps each event of the `sealed_session` crate
 //! (not the frameworks' own) as a `LEVEL field=value ...` line. Tests running
 //! in parallel share it, so a test picks out its own events by something
-//! only it uses, such as its cookie name.
+//! only it uses, such as its cookie name ([`lines_with`]), or, where its
+//! events carry nothing of the kind, takes its turn ([`alone`]) and reads
+//! the events of its turn.
 
 use core::fmt;
 use std::sync::{Mutex, Once, PoisonError};
@@ -63,4 +65,30 @@ pub(crate) fn lines_with(needle: &str) -> Vec<String> {
         .filter(|line| line.contains(needle))
         .cloned()
         .collect()
+}
+
+/// A stretch of the log that belongs to one check alone: the checks of a
+/// binary that read their events this way (because the events carry
+/// nothing that only they use, such as a cookie name) take turns, so every
+/// event in [`Alone::lines`] comes from the holder's own requests. Checks
+/// that do not take a turn must not run in the same binary.
+pub(crate) struct Alone {
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+    from: usize,
+}
+
+/// Waits for this check's turn (installing the subscriber first).
+pub(crate) async fn alone() -> Alone {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    install();
+    let turn = TURN.lock().await;
+    let from = LINES.lock().unwrap_or_else(PoisonError::into_inner).len();
+    Alone { _turn: turn, from }
+}
+
+impl Alone {
+    /// The events since the turn began.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        LINES.lock().unwrap_or_else(PoisonError::into_inner)[self.from..].to_vec()
+    }
 }

@@ -47,6 +47,16 @@
 //!   there is one), where it increments it again, checks that asking for
 //!   `Session<u16>` there is `ConfigError::missing_session::<u16>()`, and
 //!   answers `200 COUNTER` (`500` if a check failed);
+//! - servers of frameworks where `?` on [`Error`] answers a request (axum
+//!   and actix-web; not plain hyper) also serve these routes, whose
+//!   handlers use `?` and answer `200` with a non-empty body if it did not
+//!   return:
+//!   - `GET /error/too-large`, under the layer: [`store_too_much`]`(&session)?`,
+//!     a session too large for its cookie (so an empty `413`);
+//!   - `GET /error/config?var=NAME`: `Keyring::from_env(NAME)?` for a
+//!     variable that is not set (an empty `500`);
+//!   - `GET /error/keyring`: [`leaky_keyring`]`()?`, a spec whose key is
+//!     31 bytes (an empty `500`; the key's text is in no event).
 //!
 //! The suite then checks everything on the wire: `Set-Cookie` headers,
 //! statuses and bodies, and, for events, the log of the test binary.
@@ -65,7 +75,7 @@ pub(crate) use clock::*;
 
 use std::net::SocketAddr;
 
-use sealed_session::{Error, SealError, Session, SessionConfig};
+use sealed_session::{Error, Keyring, SealError, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
 
 /// The session every adapter's test server holds.
@@ -134,6 +144,33 @@ pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u1
         }
         _ => (404, String::new()),
     }
+}
+
+/// The username `/error/too-large` stores with its blob: in no event.
+pub(crate) const SECRET_USERNAME: &str = "secret-user-7f3a";
+
+/// The key text of `/error/keyring`'s spec (31 bytes once decoded): in no
+/// event.
+pub(crate) const LEAKY_KEY: &str = "c2VjcmV0LWtleS1tYXRlcmlhbC1vZi0zMS1ieXRlcw";
+
+/// What `/error/too-large` does: stores a session far too large for a
+/// cookie.
+///
+/// # Errors
+/// Always `SealError::TooLarge`.
+pub(crate) fn store_too_much(session: &Session<TestSession>) -> Result<(), Error> {
+    session.update(|s| {
+        s.username = Some(SECRET_USERNAME.to_owned());
+        s.blob = SECRET_USERNAME.repeat(1000);
+    })
+}
+
+/// What `/error/keyring` does: parses a spec with a 31-byte key.
+///
+/// # Errors
+/// Always `ConfigError::Entry` (entry 1, a key of 31 bytes).
+pub(crate) fn leaky_keyring() -> Result<Keyring, Error> {
+    format!("1:xchacha20poly1305:{LEAKY_KEY}").parse()
 }
 
 /// A running test server; dropping it stops the server.

@@ -1,5 +1,7 @@
 //! The harness's contract (see `tests/common/mod.rs`) served by actix-web 4
-//! on 127.0.0.1:0, on its own thread and actix System.
+//! on 127.0.0.1:0, on its own thread and actix System, error routes
+//! included (their handlers use `?`, answered by the crate's
+//! `ResponseError`).
 
 use std::sync::mpsc;
 
@@ -7,9 +9,9 @@ use actix_web::dev::{ServerHandle, Service, ServiceRequest};
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use sealed_session::actix::{SessionExt, SessionMiddleware};
-use sealed_session::{ConfigError, Error, Session, SessionConfig};
+use sealed_session::{ConfigError, Error, Keyring, Session, SessionConfig};
 
-use crate::common::{route, TestServer, TestSession};
+use crate::common::{leaky_keyring, param, route, store_too_much, TestServer, TestSession};
 
 fn respond(status: u16, body: String) -> HttpResponse {
     let status = StatusCode::from_u16(status).expect("a status code");
@@ -61,6 +63,24 @@ async fn ext(req: HttpRequest) -> HttpResponse {
     }
 }
 
+/// `/error/too-large`.
+async fn too_large(session: Session<TestSession>) -> Result<HttpResponse, Error> {
+    store_too_much(&session)?;
+    Ok(respond(200, "stored".into()))
+}
+
+/// `/error/config?var=NAME`.
+async fn config_error(req: HttpRequest) -> Result<HttpResponse, Error> {
+    let _keyring = Keyring::from_env(&param(req.query_string(), "var"))?;
+    Ok(respond(200, "the variable is set".into()))
+}
+
+/// `/error/keyring`.
+async fn keyring_error() -> Result<HttpResponse, Error> {
+    let _keyring = leaky_keyring()?;
+    Ok(respond(200, "the spec parsed".into()))
+}
+
 /// Stops the server when dropped.
 struct StopOnDrop(ServerHandle);
 
@@ -100,6 +120,9 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                                 })
                                 .route(web::get().to(ext)),
                         )
+                        .route("/error/too-large", web::get().to(too_large))
+                        .route("/error/config", web::get().to(config_error))
+                        .route("/error/keyring", web::get().to(keyring_error))
                         .default_service(web::to(handler)),
                 )
         })

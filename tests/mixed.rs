@@ -2,7 +2,7 @@
 //! cookie of either opens on the other, and a scheduled rotation across
 //! both loses no session. Both adapters write byte-for-byte the same
 //! cookie attributes, from the shared cookie layer.
-#![cfg(all(feature = "hyper", feature = "actix"))]
+#![cfg(all(feature = "tower", feature = "actix"))]
 
 #[macro_use]
 mod common;

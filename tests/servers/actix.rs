@@ -1,15 +1,17 @@
-//! The acceptance suite's contract (see `tests/common/mod.rs`) served by
-//! actix-web 4 on 127.0.0.1:0, on its own thread and actix System.
+//! The harness's contract (see `tests/common/mod.rs`) served by actix-web 4
+//! on 127.0.0.1:0, on its own thread and actix System, error routes
+//! included (their handlers use `?`, answered by the crate's
+//! `ResponseError`).
 
 use std::sync::mpsc;
 
-use actix_web::dev::ServerHandle;
+use actix_web::dev::{ServerHandle, Service, ServiceRequest};
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use sealed_session::actix::SessionMiddleware;
-use sealed_session::{Session, SessionConfig};
+use sealed_session::actix::{SessionExt, SessionMiddleware};
+use sealed_session::{ConfigError, Error, Keyring, Session, SessionConfig};
 
-use crate::common::{route, TestServer, TestSession};
+use crate::common::{leaky_keyring, param, route, store_too_much, TestServer, TestSession};
 
 fn respond(status: u16, body: String) -> HttpResponse {
     let status = StatusCode::from_u16(status).expect("a status code");
@@ -18,7 +20,7 @@ fn respond(status: u16, body: String) -> HttpResponse {
         .body(body)
 }
 
-/// Everything under the middleware.
+/// Everything under the middleware without a route of its own.
 async fn handler(req: HttpRequest, session: Session<TestSession>) -> HttpResponse {
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let (status, body) = route(path, &session);
@@ -29,6 +31,54 @@ async fn handler(req: HttpRequest, session: Session<TestSession>) -> HttpRespons
 /// this body never runs; actix answers the extractor's error.
 async fn no_layer(_session: Session<TestSession>) -> HttpResponse {
     respond(200, "a session without the middleware".into())
+}
+
+/// `/other-type`: no middleware runs for `Session<u8>`; the same.
+async fn other_type(_session: Session<u8>) -> HttpResponse {
+    respond(200, "a session without its middleware".into())
+}
+
+/// `/ext` before the handler (a middleware inside the session
+/// middleware): the session through `SessionExt for ServiceRequest`.
+fn ext_before(req: &ServiceRequest) {
+    if let Ok(session) = req.session::<TestSession>() {
+        let _ = session.update(|s| s.counter += 1);
+    }
+}
+
+/// `/ext` in the handler: the session through `SessionExt for HttpRequest`.
+async fn ext(req: HttpRequest) -> HttpResponse {
+    let missing = req.session::<u16>().err();
+    let counted = req.session::<TestSession>().map(|session| {
+        session.update(|s| {
+            s.counter += 1;
+            s.counter
+        })
+    });
+    match (counted, missing) {
+        (Ok(Ok(n)), Some(Error::Config(e))) if e == ConfigError::missing_session::<u16>() => {
+            respond(200, n.to_string())
+        }
+        _ => respond(500, String::new()),
+    }
+}
+
+/// `/error/too-large`.
+async fn too_large(session: Session<TestSession>) -> Result<HttpResponse, Error> {
+    store_too_much(&session)?;
+    Ok(respond(200, "stored".into()))
+}
+
+/// `/error/config?var=NAME`.
+async fn config_error(req: HttpRequest) -> Result<HttpResponse, Error> {
+    let _keyring = Keyring::from_env(&param(req.query_string(), "var"))?;
+    Ok(respond(200, "the variable is set".into()))
+}
+
+/// `/error/keyring`.
+async fn keyring_error() -> Result<HttpResponse, Error> {
+    let _keyring = leaky_keyring()?;
+    Ok(respond(200, "the spec parsed".into()))
 }
 
 /// Stops the server when dropped.
@@ -61,6 +111,18 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                                 .wrap(SessionMiddleware::<TestSession>::new(config.clone()))
                                 .default_service(web::to(handler)),
                         )
+                        .route("/other-type", web::get().to(other_type))
+                        .service(
+                            web::resource("/ext")
+                                .wrap_fn(|req, srv| {
+                                    ext_before(&req);
+                                    srv.call(req)
+                                })
+                                .route(web::get().to(ext)),
+                        )
+                        .route("/error/too-large", web::get().to(too_large))
+                        .route("/error/config", web::get().to(config_error))
+                        .route("/error/keyring", web::get().to(keyring_error))
                         .default_service(web::to(handler)),
                 )
         })
@@ -75,5 +137,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
         let _ = system.block_on(server);
     });
     let handle = handle_rx.recv().expect("server started");
-    TestServer::new(addr, StopOnDrop(handle))
+    // Fewer cookies than under hyper: actix reads request heads of up to
+    // 128 KiB.
+    TestServer::new(addr, 5_000, StopOnDrop(handle))
 }

@@ -1,5 +1,7 @@
-//! The acceptance suite's contract (see `tests/common/mod.rs`) served by
-//! the tower adapter under hyper 1 on 127.0.0.1:0, as in `tests/hyper.rs`.
+//! The harness's contract (see `tests/common/mod.rs`) served by the tower
+//! adapter under plain hyper 1 on 127.0.0.1:0, the session taken with
+//! `SessionExt` (no `?` on the crate's error here: hyper has no error
+//! response, so the error routes are not served).
 
 use std::convert::Infallible;
 
@@ -11,7 +13,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use sealed_session::tower::{SessionExt, SessionLayer};
-use sealed_session::SessionConfig;
+use sealed_session::{ConfigError, Error, SessionConfig};
 use tower::{service_fn, Layer, ServiceExt};
 
 use crate::common::{route, TestServer, TestSession};
@@ -26,12 +28,52 @@ fn respond(status: u16, body: String) -> Reply {
 }
 
 async fn handler(req: Request<Incoming>) -> Reply {
+    match req.uri().path() {
+        "/other-type" => return other_type(req),
+        "/ext" => return ext(req),
+        _ => {}
+    }
     let session = req
         .session::<TestSession>()
         .expect("SessionLayer<TestSession> is installed");
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let (status, body) = route(path, &session);
     respond(status, body)
+}
+
+/// `/other-type`: no layer runs for `Session<u8>`.
+fn other_type(req: Request<Incoming>) -> Reply {
+    match req.session::<u8>() {
+        Ok(_) => respond(200, "a session without its layer".into()),
+        Err(_missing) => respond(500, String::new()),
+    }
+}
+
+/// `/ext`, before the handler (in the layer's inner service): the session
+/// through `SessionExt for Request`.
+fn ext_before(req: &Request<Incoming>) {
+    if let Ok(session) = req.session::<TestSession>() {
+        let _ = session.update(|s| s.counter += 1);
+    }
+}
+
+/// `/ext` in the handler: the session through `SessionExt for Parts`, the
+/// missing type through `SessionExt for Extensions`.
+fn ext(req: Request<Incoming>) -> Reply {
+    let (parts, _body) = req.into_parts();
+    let missing = parts.extensions.session::<u16>().err();
+    let counted = parts.session::<TestSession>().map(|session| {
+        session.update(|s| {
+            s.counter += 1;
+            s.counter
+        })
+    });
+    match (counted, missing) {
+        (Ok(Ok(n)), Some(Error::Config(e))) if e == ConfigError::missing_session::<u16>() => {
+            respond(200, n.to_string())
+        }
+        _ => respond(500, String::new()),
+    }
 }
 
 async fn no_layer(req: Request<Incoming>) -> Reply {
@@ -62,6 +104,9 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
         move |req: Request<Incoming>| {
             let nested = nested.clone();
             async move {
+                if req.uri().path() == "/ext" {
+                    ext_before(&req);
+                }
                 if req.uri().path().starts_with("/nested/") {
                     nested.oneshot(req).await
                 } else {
@@ -91,5 +136,6 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
             });
         }
     });
-    TestServer::new(addr, AbortOnDrop(server))
+    // hyper reads request heads of up to about 400 KiB.
+    TestServer::new(addr, 10_000, AbortOnDrop(server))
 }

@@ -1,8 +1,7 @@
 //! The absolute lifetime across writes, renewal, and the size check
-//! against the keyring's largest envelope.
+//! against the keyring's largest envelope. (A re-seal that no longer fits,
+//! and its error event: tests/common/checks/logging.rs, over HTTP.)
 
-//! The absolute lifetime across writes, renewal, and the size check
-//! against the keyring's largest envelope.
 use super::*;
 use crate::key::{Algorithm, Key};
 use crate::keyring::{KeyEntry, Keyring};
@@ -147,36 +146,6 @@ fn set_checks_the_largest_envelope_of_the_keyring() {
     let resealed = s.finish_one().expect("re-sealed under key 300");
     assert!(resealed.len() <= MAX_COOKIE_BYTES, "{}", resealed.len());
     assert!(resealed.len() > header.len());
-}
-
-/// A key added and activated at once (no check at `set` could foresee
-/// it) can make a stored session too large to re-seal: that user is
-/// logged out when the old key goes, so it is an error event, not a
-/// warning.
-#[test]
-fn unsendable_reseal_is_logged_as_an_error() {
-    let clock = Arc::new(AtomicU64::new(START));
-    let aes = KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(Algorithm::Aes256Gcm);
-    let before = Arc::new(Keyring::new([aes.clone()]).expect("keyring"));
-    let len = largest_accepted(&before, &clock);
-    let s = Session::<String>::load(&config(Arc::clone(&before), &clock), []);
-    s.set("x".repeat(len)).expect("fits");
-    let header = s.finish_one().expect("changed");
-
-    let after = Arc::new(
-        Keyring::new([aes, KeyEntry::new(300, Key::try_generate().expect("rng"))])
-            .expect("keyring"),
-    );
-    let c = config(after, &clock);
-    let (written, lines) = crate::session::tests::capture::capture(|| {
-        Session::<String>::load(&c, [cookie_of(&header).as_bytes()]).finish_one()
-    });
-    assert_eq!(written, None, "nothing unsendable is written");
-    let errors: Vec<_> = lines.iter().filter(|l| l.starts_with("ERROR")).collect();
-    assert_eq!(errors.len(), 1, "{lines:?}");
-    assert!(errors[0].contains("could not be re-sealed"), "{lines:?}");
-    assert!(errors[0].contains("key_id=1"), "{lines:?}");
-    assert!(!errors[0].contains(&header[8..40]), "{lines:?}");
 }
 
 /// Idle expiry under the absolute cap: a session unused for its idle time

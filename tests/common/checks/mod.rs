@@ -1,0 +1,21 @@
+//! The acceptance checks, by topic. Each takes the adapter's `start`
+//! function, starts the servers it needs and checks what goes over the
+//! wire (and, in `logging`, what the server logs).
+
+mod hostile;
+mod lifecycle;
+mod logging;
+mod rotation;
+mod tossing;
+
+// Not every test binary runs every check (`tests/errors.rs` none).
+#[allow(unused_imports)]
+pub(crate) use hostile::*;
+#[allow(unused_imports)]
+pub(crate) use lifecycle::*;
+#[allow(unused_imports)]
+pub(crate) use logging::*;
+#[allow(unused_imports)]
+pub(crate) use rotation::*;
+#[allow(unused_imports)]
+pub(crate) use tossing::*;

@@ -1,0 +1,150 @@
+//! The harness's HTTP client: one request per connection over hyper's own
+//! client connection, with `Cookie` headers given as text or as raw bytes,
+//! and a tiny cookie jar.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::header::{HeaderValue, COOKIE, HOST, SET_COOKIE};
+use hyper_util::rt::TokioIo;
+
+/// How long one exchange may take before the test fails.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One response as the client saw it.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) set_cookies: Vec<String>,
+    pub(crate) body: String,
+}
+
+impl Reply {
+    /// The one `Set-Cookie` of this response.
+    #[track_caller]
+    pub(crate) fn only_cookie(&self) -> &str {
+        assert_eq!(self.set_cookies.len(), 1, "{self:?}");
+        &self.set_cookies[0]
+    }
+}
+
+/// `GET path` with one `Cookie` header per element of `cookie_headers`
+/// (raw bytes: obs-text is valid in a header value); `None` if the server
+/// closed the connection instead of answering (as a framework may for a
+/// request head over its limit).
+pub(crate) async fn try_get_bytes(
+    addr: SocketAddr,
+    path: &str,
+    cookie_headers: &[&[u8]],
+) -> Option<Reply> {
+    exchange(addr, path, cookie_headers, false).await
+}
+
+/// One exchange on a connection of its own; with `clean_close`, the
+/// connection must also end without an error once the client is done.
+async fn exchange(
+    addr: SocketAddr,
+    path: &str,
+    cookie_headers: &[&[u8]],
+    clean_close: bool,
+) -> Option<Reply> {
+    let exchange = async {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connect to the test server");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("HTTP/1 handshake");
+        let conn = tokio::spawn(conn);
+        let mut req = hyper::Request::get(path).header(HOST, "localhost");
+        for value in cookie_headers {
+            let value = HeaderValue::from_bytes(value).expect("a valid header value");
+            req = req.header(COOKIE, value);
+        }
+        let req = req.body(Empty::<Bytes>::new()).expect("valid request");
+        let res = sender.send_request(req).await.ok()?;
+        let status = res.status().as_u16();
+        let set_cookies = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().expect("ASCII Set-Cookie").to_owned())
+            .collect();
+        let body = res.into_body().collect().await.ok()?.to_bytes();
+        drop(sender);
+        let closed = conn.await.expect("connection task");
+        if clean_close {
+            closed.expect("connection");
+        }
+        Some(Reply {
+            status,
+            set_cookies,
+            body: String::from_utf8(body.to_vec()).expect("UTF-8 body"),
+        })
+    };
+    tokio::time::timeout(EXCHANGE_TIMEOUT, exchange)
+        .await
+        .expect("request finished in time")
+}
+
+/// `GET path` with the given raw `Cookie` header values (one header each).
+pub(crate) async fn get_bytes(addr: SocketAddr, path: &str, cookie_headers: &[&[u8]]) -> Reply {
+    exchange(addr, path, cookie_headers, true)
+        .await
+        .expect("a response")
+}
+
+/// `GET path` with the given `Cookie` header values (one header each).
+pub(crate) async fn get(addr: SocketAddr, path: &str, cookie_headers: &[String]) -> Reply {
+    let headers: Vec<&[u8]> = cookie_headers.iter().map(|h| h.as_bytes()).collect();
+    get_bytes(addr, path, &headers).await
+}
+
+/// A minimal cookie jar: names to values, no paths or domains.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Jar(BTreeMap<String, String>);
+
+impl Jar {
+    /// Stores or removes what the response's `Set-Cookie` headers say.
+    pub(crate) fn apply(&mut self, reply: &Reply) {
+        for header in &reply.set_cookies {
+            let (pair, attrs) = header.split_once(';').unwrap_or((header, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            let removed = attrs
+                .split(';')
+                .any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
+            if removed {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    /// The `Cookie` header values to send (one header, or none).
+    pub(crate) fn headers(&self) -> Vec<String> {
+        if self.0.is_empty() {
+            return Vec::new();
+        }
+        let pairs: Vec<String> = self.0.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        vec![pairs.join("; ")]
+    }
+
+    pub(crate) fn value(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    pub(crate) fn set(&mut self, name: &str, value: &str) {
+        self.0.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// `GET path` with this jar's cookies; the reply's cookies go back in.
+    pub(crate) async fn get(&mut self, addr: SocketAddr, path: &str) -> Reply {
+        let reply = get(addr, path, &self.headers()).await;
+        self.apply(&reply);
+        reply
+    }
+}

@@ -61,6 +61,7 @@ impl Sealer {
     /// With an inactivity timeout: whether a session that expires at
     /// `expires_at` is worth re-sealing now (it would gain at least the
     /// refresh interval).
+    #[cfg(feature = "cookie")]
     pub(crate) fn worth_refreshing(&self, times: Times, now: UnixTime) -> bool {
         let Some((_, refresh)) = self.idle else {
             return false;

@@ -287,11 +287,12 @@ impl Keyring {
     }
 
     /// Parses the keyring from the environment variable `var` (see the
-    /// [`FromStr`] impl for the format), and checks that a key may seal now.
+    /// [`FromStr`](core::str::FromStr) impl for the format), and checks that
+    /// a key may seal now.
     ///
     /// # Errors
     /// [`ConfigError::EnvNotSet`] or [`ConfigError::EnvNotUnicode`] (naming
-    /// the variable); otherwise as [`Keyring::from_str`].
+    /// the variable); otherwise as the `FromStr` impl.
     pub fn from_env(var: &str) -> Result<Self> {
         let spec = std::env::var(var).map_err(|e| match e {
             std::env::VarError::NotPresent => ConfigError::EnvNotSet { var: var.into() },

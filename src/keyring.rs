@@ -230,7 +230,7 @@ pub struct KeyInfo {
 ///
 /// ```
 /// use sealed_session::Keyring;
-/// // What `cargo run --example keygen` prints, usually read from SESSION_KEYS.
+/// // What `sealed-session keygen` prints, usually read from SESSION_KEYS.
 /// let spec = "1:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ \
 ///             2:xchacha20poly1305:Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw@2030-01-01T00:00:00Z";
 /// let keyring: Keyring = spec.parse()?;

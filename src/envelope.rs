@@ -223,6 +223,89 @@ pub(crate) fn seal(
     Ok(URL_SAFE_NO_PAD.encode(&buf[..]))
 }
 
+/// What a sealed value says in clear, read without any key: the envelope
+/// version, the id of the key it names, and its lengths. Nothing here is
+/// authenticated until the value opens (the version and key id are
+/// authenticated then), so use it to look, never to decide.
+///
+/// ```
+/// use sealed_session::{EnvelopeInfo, Error, KeyEntry, Key, Keyring, Refusal, Sealer};
+/// let sealer = Sealer::new(Keyring::new([KeyEntry::new(7, Key::try_generate()?)])?);
+/// let value = sealer.seal(&"ada")?;
+/// let info = EnvelopeInfo::inspect(&value)?;
+/// assert_eq!((info.version, info.key_id.0, info.len), (1, 7, value.len()));
+/// assert_eq!(
+///     EnvelopeInfo::inspect("not a sealed value"),
+///     Err(Error::Refused(Refusal::Malformed))
+/// );
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EnvelopeInfo {
+    /// The envelope format version (this release writes and opens 1).
+    pub version: u8,
+    /// The id of the key the value names (the key that sealed it, if it is
+    /// authentic).
+    pub key_id: KeyId,
+    /// Length of the value, in bytes (a sealed value is ASCII).
+    pub len: usize,
+    /// Length of the binary envelope the value decodes to.
+    pub binary_len: usize,
+}
+
+/// The shortest nonce of any algorithm (AES-256-GCM's).
+const MIN_NONCE_LEN: usize = Algorithm::Aes256Gcm.nonce_len();
+const _: () = assert!(MIN_NONCE_LEN <= Algorithm::XChaCha20Poly1305.nonce_len());
+
+/// Characters [`EnvelopeInfo::inspect`] decodes at a time (a multiple of
+/// 4, so every chunk but the last decodes on its own).
+const INSPECT_CHUNK: usize = 1024;
+const _: () = assert!(INSPECT_CHUNK.is_multiple_of(4));
+
+impl EnvelopeInfo {
+    /// Reads what `value` says in clear, checking only what needs no key:
+    /// that it is canonical unpadded base64url, that its version is one
+    /// this release opens, that its key id is a canonical LEB128 `u32`,
+    /// and that it is at least as long as the shortest envelope (header,
+    /// a 12-byte nonce and a 16-byte tag). Steps 2 to 4 of opening, in
+    /// SECURITY.md's "Envelope v1: exact layout", without the key.
+    ///
+    /// Any input is safe: it never panics, works in time linear in the
+    /// length of `value` and in constant memory, and keeps nothing of it.
+    /// Unlike [`Sealer::open`](crate::Sealer::open) it has no maximum
+    /// length: bound the input first where it comes from a client.
+    ///
+    /// # Errors
+    /// [`Refusal::Malformed`] for anything that is not such an envelope,
+    /// [`Refusal::UnsupportedVersion`] for another envelope version.
+    pub fn inspect(value: &str) -> Result<EnvelopeInfo> {
+        let mut header = [0u8; 1 + MAX_U32_LEN];
+        let mut header_filled = 0;
+        let mut binary_len = 0usize;
+        let mut chunk = [0u8; INSPECT_CHUNK / 4 * 3];
+        for text in value.as_bytes().chunks(INSPECT_CHUNK) {
+            let n = URL_SAFE_NO_PAD
+                .decode_slice(text, &mut chunk[..])
+                .map_err(|_| Refusal::Malformed)?;
+            let take = (header.len() - header_filled).min(n);
+            header[header_filled..header_filled + take].copy_from_slice(&chunk[..take]);
+            header_filled += take;
+            binary_len += n;
+        }
+        let (key_id, header_len) = parse_header(&header[..header_filled])?;
+        if binary_len < header_len + MIN_NONCE_LEN + TAG_LEN {
+            return Err(Refusal::Malformed.into());
+        }
+        Ok(EnvelopeInfo {
+            version: VERSION,
+            key_id,
+            len: value.len(),
+            binary_len,
+        })
+    }
+}
+
 /// What an opened envelope says about itself.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Header {
@@ -303,6 +386,7 @@ pub(crate) fn open<'k, R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn varints_are_canonical() {
@@ -351,6 +435,131 @@ mod tests {
         assert_eq!(get_varint(&big, MAX_U64_LEN, u64::MAX), None);
         assert_eq!(get_varint(&[], MAX_U64_LEN, u64::MAX), None);
         assert_eq!(get_varint(&[0x80], MAX_U64_LEN, u64::MAX), None);
+    }
+
+    /// What [`EnvelopeInfo::inspect`] must say, computed the plain way:
+    /// decode the whole value at once.
+    fn inspect_reference(value: &str) -> Result<EnvelopeInfo> {
+        let bin = URL_SAFE_NO_PAD
+            .decode(value)
+            .map_err(|_| Refusal::Malformed)?;
+        let (key_id, header_len) = parse_header(&bin)?;
+        if bin.len() < header_len + 12 + TAG_LEN {
+            return Err(Refusal::Malformed.into());
+        }
+        Ok(EnvelopeInfo {
+            version: 1,
+            key_id,
+            len: value.len(),
+            binary_len: bin.len(),
+        })
+    }
+
+    #[test]
+    fn inspect_reads_the_clear_part_of_sealed_values() {
+        use crate::{Key, KeyEntry, Keyring, Sealer};
+        for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
+            for id in [0, 1, 127, 128, 300, u32::MAX] {
+                let key = Key::try_generate().expect("a key");
+                let keyring =
+                    Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("keyring");
+                let sealer = Sealer::new(keyring);
+                for payload in [&b""[..], b"ada", &[7u8; 2000][..]] {
+                    let value = sealer.seal_bytes(payload).expect("seals");
+                    let info = EnvelopeInfo::inspect(&value).expect("inspects");
+                    assert_eq!(info.version, 1);
+                    assert_eq!(info.key_id, KeyId(id));
+                    assert_eq!(info.len, value.len());
+                    assert_eq!(info.binary_len, decoded_len(value.len()));
+                    assert_eq!(Ok(info), inspect_reference(&value));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn inspect_refuses_what_is_not_an_envelope() {
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let body = [0u8; 64];
+        let with_header = |header: &[u8], body_len: usize| {
+            let mut bin = header.to_vec();
+            bin.extend_from_slice(&body[..body_len]);
+            b64(&bin)
+        };
+        let malformed = Err(Error::from(Refusal::Malformed));
+        // Exactly the shortest envelope, then one byte short of it.
+        assert!(EnvelopeInfo::inspect(&with_header(&[1, 5], 28)).is_ok());
+        assert_eq!(EnvelopeInfo::inspect(&with_header(&[1, 5], 27)), malformed);
+        assert_eq!(
+            EnvelopeInfo::inspect(&with_header(&[1, 0xac, 0x02], 28)).map(|i| i.key_id),
+            Ok(KeyId(300))
+        );
+        for bad in [
+            String::new(),
+            "A".into(),
+            "AQ".into(),
+            "not a sealed value".into(),
+            format!("{}=", with_header(&[1, 5], 28)),
+            with_header(&[1, 5], 28).replace('A', "+"),
+            // A key id that is overlong, non-canonical or over a u32.
+            with_header(&[1, 0x80, 0x00], 28),
+            with_header(&[1, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], 28),
+            with_header(&[1, 0xff, 0xff, 0xff, 0xff, 0x1f], 28),
+            // A length that is no base64 length, and non-zero unused bits.
+            format!("{}A", with_header(&[1, 5], 28)),
+            format!("{}B", &with_header(&[1, 5], 29)[..41]),
+        ] {
+            assert_eq!(EnvelopeInfo::inspect(&bad), malformed, "{bad:?}");
+            assert_eq!(inspect_reference(&bad), malformed, "{bad:?}");
+        }
+        for version in [0u8, 2, 0xff] {
+            assert_eq!(
+                EnvelopeInfo::inspect(&with_header(&[version, 5], 28)),
+                Err(Error::from(Refusal::UnsupportedVersion(version)))
+            );
+        }
+    }
+
+    #[test]
+    fn inspect_checks_every_chunk_of_a_long_value() {
+        let mut bin = vec![1u8, 9];
+        bin.resize(3000, 0x5a);
+        let value = URL_SAFE_NO_PAD.encode(&bin);
+        assert!(value.len() > 2 * INSPECT_CHUNK);
+        let info = EnvelopeInfo::inspect(&value).expect("inspects");
+        assert_eq!((info.key_id, info.binary_len), (KeyId(9), 3000));
+        for at in [
+            INSPECT_CHUNK - 1,
+            INSPECT_CHUNK,
+            INSPECT_CHUNK + 1,
+            value.len() - 1,
+        ] {
+            let mut bad = value.clone().into_bytes();
+            bad[at] = b'.';
+            let bad = String::from_utf8(bad).expect("ascii");
+            assert_eq!(
+                EnvelopeInfo::inspect(&bad),
+                Err(Error::from(Refusal::Malformed)),
+                "{at}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn inspect_agrees_with_decoding_at_once(text in ".{0,1400}") {
+            proptest::prop_assert_eq!(EnvelopeInfo::inspect(&text), inspect_reference(&text));
+        }
+
+        #[test]
+        fn inspect_agrees_on_any_binary_envelope(bin in proptest::collection::vec(proptest::num::u8::ANY, 0..1600)) {
+            let value = URL_SAFE_NO_PAD.encode(&bin);
+            proptest::prop_assert_eq!(EnvelopeInfo::inspect(&value), inspect_reference(&value));
+            let mut versioned = vec![1u8];
+            versioned.extend_from_slice(&bin);
+            let value = URL_SAFE_NO_PAD.encode(&versioned);
+            proptest::prop_assert_eq!(EnvelopeInfo::inspect(&value), inspect_reference(&value));
+        }
     }
 
     #[test]

@@ -186,7 +186,7 @@ pub enum SealError {
 pub enum ConfigError {
     /// The environment variable that should hold the keyring is not set.
     #[error(
-        "{var} is not set: set it to a keyring spec such as the line `cargo run --example keygen` prints"
+        "{var} is not set: set it to a keyring spec such as the line `sealed-session keygen` prints (install it with `cargo install sealed-session --features cli`; from a checkout, `cargo run --features cli --bin sealed-session -- keygen`)"
     )]
     EnvNotSet {
         /// The variable's name.

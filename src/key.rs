@@ -17,7 +17,7 @@ const _: () = assert!(KEY_LEN == 32);
 /// A 32-byte secret key.
 ///
 /// Keys are random bytes, never passwords: make one with
-/// [`Key::try_generate`] (or `cargo run --example keygen`), or load one with
+/// [`Key::try_generate`] (or the `sealed-session keygen` command), or load one with
 /// [`Key::from_base64`] or `TryFrom<&[u8]>`. The bytes are zeroized when the
 /// key is dropped, and `Debug` never prints them.
 ///
@@ -91,7 +91,7 @@ impl Key {
     }
 
     /// Parses a key from base64: url-safe or standard alphabet, with or
-    /// without padding (what `cargo run --example keygen` or
+    /// without padding (what `sealed-session keygen` or
     /// `openssl rand -base64 32` print). Surrounding whitespace is ignored.
     ///
     /// # Errors

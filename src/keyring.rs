@@ -185,6 +185,37 @@ impl fmt::Display for Fingerprint {
     }
 }
 
+/// A one-way check value of one key's secret ([`KeyInfo::check`]): 16 hex
+/// digits of a domain-separated BLAKE3 hash of the 32 secret bytes. Two
+/// keys with the same check value hold the same secret (to 2^-64); it says
+/// nothing usable about the secret itself, so it may be printed and
+/// logged, as a key check value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyCheck([u8; 8]);
+
+impl fmt::Display for KeyCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// The public parts of one key of a [`Keyring`] ([`Keyring::keys`]):
+/// everything but its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyInfo {
+    /// The key's id.
+    pub id: KeyId,
+    /// The AEAD it is used with.
+    pub algorithm: Algorithm,
+    /// When it may start sealing; `None` for a key without an activation
+    /// time (it may seal at once).
+    pub activation: Option<SystemTime>,
+    /// A check value of its secret: equal for equal secrets, and nothing
+    /// more.
+    pub check: KeyCheck,
+}
+
 /// A set of keys. Every key opens values sealed with it; exactly one key
 /// seals, chosen by one rule that does not depend on the order keys are
 /// listed in:
@@ -199,7 +230,7 @@ impl fmt::Display for Fingerprint {
 ///
 /// ```
 /// use sealed_session::Keyring;
-/// // What `cargo run --example keygen` prints, usually read from SESSION_KEYS.
+/// // What `sealed-session keygen` prints, usually read from SESSION_KEYS.
 /// let spec = "1:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ \
 ///             2:xchacha20poly1305:Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw@2030-01-01T00:00:00Z";
 /// let keyring: Keyring = spec.parse()?;
@@ -256,11 +287,12 @@ impl Keyring {
     }
 
     /// Parses the keyring from the environment variable `var` (see the
-    /// [`FromStr`] impl for the format), and checks that a key may seal now.
+    /// [`FromStr`](core::str::FromStr) impl for the format), and checks that
+    /// a key may seal now.
     ///
     /// # Errors
     /// [`ConfigError::EnvNotSet`] or [`ConfigError::EnvNotUnicode`] (naming
-    /// the variable); otherwise as [`Keyring::from_str`].
+    /// the variable); otherwise as the `FromStr` impl.
     pub fn from_env(var: &str) -> Result<Self> {
         let spec = std::env::var(var).map_err(|e| match e {
             std::env::VarError::NotPresent => ConfigError::EnvNotSet { var: var.into() },
@@ -278,6 +310,30 @@ impl Keyring {
     /// The ids of the keys, in increasing order.
     pub fn ids(&self) -> impl Iterator<Item = KeyId> + '_ {
         self.slots.iter().map(|s| s.id)
+    }
+
+    /// The public parts of every key (id, algorithm, activation time and a
+    /// check value of the secret, never the secret), in increasing order of
+    /// id: for tools that show or compare keyrings.
+    ///
+    /// ```
+    /// use sealed_session::{Algorithm, KeyId, Keyring};
+    /// let spec = "1:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ \
+    ///             2:aes256gcm:Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw@2030-01-01T00:00:00Z";
+    /// let keyring: Keyring = spec.parse()?;
+    /// let keys: Vec<_> = keyring.keys().collect();
+    /// assert_eq!((keys[1].id, keys[1].algorithm), (KeyId(2), Algorithm::Aes256Gcm));
+    /// assert!(keys[0].activation.is_none() && keys[1].activation.is_some());
+    /// assert_ne!(keys[0].check, keys[1].check);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn keys(&self) -> impl Iterator<Item = KeyInfo> + '_ {
+        self.slots.iter().map(|s| KeyInfo {
+            id: s.id,
+            algorithm: s.algorithm,
+            activation: s.activation.map(UnixTime::to_system),
+            check: KeyCheck(s.check),
+        })
     }
 
     /// The algorithm of key `id`, if the keyring holds it.

@@ -68,7 +68,7 @@ pub use config::SessionConfig;
 /// reach the cookie at our own path and domain and would leave the planted
 /// one in force. If none opens, the session is empty and the response
 /// removes the cookie at our path and domain. More than
-/// [`MAX_SAME_NAME_COOKIES`] are ignored unopened (nothing removed). A
+/// [`MAX_SAME_NAME_COOKIES`](crate::MAX_SAME_NAME_COOKIES) are ignored unopened (nothing removed). A
 /// `__Host-` cookie name rules tossing out.
 ///
 /// **Nested layers** (an outer layer or middleware and another on a

@@ -37,6 +37,31 @@ impl FromStr for Keyring {
     /// never its text; [`ConfigError::EmptyKeyring`],
     /// [`ConfigError::DuplicateKeyId`], [`ConfigError::NoSealingKey`].
     fn from_str(spec: &str) -> Result<Self> {
+        let keyring = Keyring::parse_planned(spec)?;
+        keyring.sealing_key_id(SystemTime::now())?;
+        Ok(keyring)
+    }
+}
+
+impl Keyring {
+    /// Parses a keyring spec as [`Keyring::from_str`] does, but without
+    /// requiring a key that may seal now: for tools that look at a keyring
+    /// planned for later (`sealed-session check` compares one with the
+    /// keyring in force). A server loads its keyring with
+    /// [`Keyring::from_str`], [`Keyring::from_env`] or
+    /// [`Keyring::from_file`], which refuse a keyring that cannot seal.
+    ///
+    /// ```
+    /// use sealed_session::{ConfigError, Error, Keyring};
+    /// let spec = "2:xchacha20poly1305:Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw@2999-01-01T00:00:00Z";
+    /// assert_eq!(spec.parse::<Keyring>().err(), Some(Error::Config(ConfigError::NoSealingKey)));
+    /// assert_eq!(Keyring::parse_planned(spec)?.len(), 1);
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Keyring::from_str`], but never [`ConfigError::NoSealingKey`].
+    pub fn parse_planned(spec: &str) -> Result<Self> {
         let mut entries = Vec::new();
         let mut cutoff: Option<UnixTime> = None;
         let words = spec
@@ -62,12 +87,9 @@ impl FromStr for Keyring {
         }
         let mut keyring = Keyring::new(entries)?;
         keyring.revoked_before = cutoff;
-        keyring.sealing_key_id(SystemTime::now())?;
         Ok(keyring)
     }
-}
 
-impl Keyring {
     /// Reads a keyring spec from a file (see the [`FromStr`] impl: one
     /// entry per line and `#` comments are welcome). Keep the file readable
     /// only by the server's user: it holds the keys.
@@ -114,4 +136,65 @@ fn parse_entry(text: &str) -> core::result::Result<KeyEntry, KeyProblem> {
     let mut entry = KeyEntry::new(id, key).algorithm(algorithm);
     entry.activation = activation;
     Ok(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ConfigError;
+    use crate::key::KeyId;
+
+    const K1: &str = "9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
+    const K2: &str = "Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw";
+
+    #[test]
+    fn a_planned_keyring_parses_like_a_served_one_but_may_not_seal_yet() {
+        let now = format!("1:xchacha20poly1305:{K1} 2:aes256gcm:{K2}@1 revoke-before=5");
+        let planned = Keyring::parse_planned(&now).expect("parses");
+        let served: Keyring = now.parse().expect("parses");
+        assert_eq!(planned.fingerprint(), served.fingerprint());
+        assert_eq!(planned.revoked_before(), served.revoked_before());
+
+        let later = format!("3:xchacha20poly1305:{K1}@2999-01-01T00:00:00Z");
+        assert_eq!(
+            later.parse::<Keyring>().err(),
+            Some(Error::Config(ConfigError::NoSealingKey))
+        );
+        let planned = Keyring::parse_planned(&later).expect("parses");
+        assert!(planned.sealing_key_id(SystemTime::now()).is_err());
+        // Every other error stays.
+        assert!(matches!(
+            Keyring::parse_planned(&format!("{later} x")),
+            Err(Error::Config(ConfigError::Entry { entry: 2, .. }))
+        ));
+        assert_eq!(
+            Keyring::parse_planned("# nothing").err(),
+            Some(Error::Config(ConfigError::EmptyKeyring))
+        );
+    }
+
+    #[test]
+    fn key_infos_show_everything_but_the_secret() {
+        let spec = format!("7:aes256gcm:{K1}@2999-01-01T00:00:00Z 1:xchacha20poly1305:{K1} 2:xchacha20poly1305:{K2}");
+        let keyring: Keyring = spec.parse().expect("parses");
+        let keys: Vec<_> = keyring.keys().collect();
+        let ids: Vec<_> = keys.iter().map(|k| k.id).collect();
+        assert_eq!(ids, [KeyId(1), KeyId(2), KeyId(7)]);
+        assert_eq!(keys[2].algorithm, Algorithm::Aes256Gcm);
+        assert_eq!(
+            keys[2]
+                .activation
+                .map(|t| UnixTime::from_system(t).map(UnixTime::secs)),
+            Some(UnixTime::parse("2999-01-01T00:00:00Z").map(UnixTime::secs))
+        );
+        assert_eq!(keys[0].activation, None);
+        // The same secret under two ids has one check value; another secret
+        // has another.
+        assert_eq!(keys[0].check, keys[2].check);
+        assert_ne!(keys[0].check, keys[1].check);
+        let check = keys[0].check.to_string();
+        assert_eq!(check.len(), 16);
+        assert!(check.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(!format!("{keys:?}").contains(&K1[..8]));
+    }
 }

@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arbitrary::{Arbitrary, Unstructured};
 use sealed_session::{
-    Algorithm, ConfigError, Error, Key, KeyEntry, KeyId, KeyProblem, Keyring, Opened, Refusal,
-    SealError, Sealer, DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL,
+    Algorithm, ConfigError, EnvelopeInfo, Error, Key, KeyEntry, KeyId, KeyProblem, Keyring, Opened,
+    Refusal, SealError, Sealer, DEFAULT_LEEWAY, DEFAULT_TTL, MAX_TTL,
 };
 
 /// Test keys. They are public (they are in this file): never use them for
@@ -205,6 +205,7 @@ fn open_str(text: &str) {
             check_unsealed(&typed, text, state.sealer.max_len());
         }
     }
+    check_inspect(text, &bytes, state.sealer.max_len());
     // The length gate: refused before decoding, otherwise no difference.
     let small = state.small.open_bytes(text);
     if text.len() > SMALL_MAX {
@@ -221,6 +222,39 @@ fn open_str(text: &str) {
     // The algorithm is the keyring's, never the value's.
     let swapped = state.swapped.open_bytes(text);
     check_unsealed(&swapped, text, state.swapped.max_len());
+}
+
+/// What a value says in clear ([`EnvelopeInfo::inspect`]) agrees with what
+/// opening it gave.
+fn check_inspect(text: &str, opened: &Result<Opened<Vec<u8>>, Error>, max: usize) {
+    let info = EnvelopeInfo::inspect(text);
+    if let Ok(info) = &info {
+        assert_eq!((info.version, info.len), (1, text.len()));
+    }
+    if text.len() > max {
+        return;
+    }
+    match (&info, opened) {
+        (Ok(info), Ok(opened)) => assert_eq!(info.key_id, opened.key_id),
+        (Ok(info), Err(Error::Refused(Refusal::UnknownKey(id)))) => assert_eq!(info.key_id, *id),
+        // Refused by the key: too short for its nonce, not authentic, or
+        // authentic with times or a cutoff that refuse it.
+        (Ok(_), Err(Error::Refused(refusal))) => assert!(
+            !matches!(
+                refusal,
+                Refusal::UnsupportedVersion(_) | Refusal::TooLong { .. }
+            ),
+            "inspect accepted what open refused as {refusal:?}"
+        ),
+        (Err(Error::Refused(Refusal::Malformed)), Err(Error::Refused(refusal))) => assert!(
+            matches!(refusal, Refusal::Malformed | Refusal::UnknownKey(_)),
+            "inspect refused as malformed what open refused as {refusal:?}"
+        ),
+        (Err(Error::Refused(Refusal::UnsupportedVersion(v))), Err(refused)) => {
+            assert_eq!(*refused, Error::Refused(Refusal::UnsupportedVersion(*v)))
+        }
+        (info, opened) => panic!("inspect gave {info:?}, open {opened:?}"),
+    }
 }
 
 /// What may happen to a value that was never sealed under the keyring.

@@ -1,0 +1,275 @@
+//! `inspect`: what a sealed value says, in clear and, with the keyring,
+//! once opened. The payload only on request.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sealed_session::{
+    EnvelopeInfo, Error, KeyId, Keyring, Opened, Refusal, Sealer, DEFAULT_LEEWAY, MAX_TTL,
+};
+use zeroize::Zeroizing;
+
+use crate::args::{self, Arg, Args};
+use crate::keys::{self, KeysFrom};
+use crate::{text, Fail, Report};
+
+/// What to inspect, and with what.
+struct Options {
+    value: Zeroizing<String>,
+    keys: Option<KeysFrom>,
+    name: String,
+    purpose: String,
+    show_payload: bool,
+}
+
+pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
+    let Some(options) = options(&mut args)? else {
+        return Ok(crate::usage());
+    };
+    // A keyring that does not parse is a usage error, whatever the value.
+    let keyring = options.keys.as_ref().map(KeysFrom::load).transpose()?;
+    let mut report = Report::new();
+    let info = match EnvelopeInfo::inspect(&options.value) {
+        Ok(info) => info,
+        Err(Error::Refused(Refusal::UnsupportedVersion(version))) => {
+            report.line(format!(
+                "version: {version} (unsupported: this release reads version 1)"
+            ));
+            report.line(format!("length: {} bytes", options.value.len()));
+            report.status = 1;
+            return Ok(report);
+        }
+        Err(_) if options.value.contains('=') => {
+            return Err(Fail::Failed(
+                "inspect: not a sealed value (it holds '=': give the cookie's value alone, \
+                 not NAME=VALUE)"
+                    .into(),
+            ))
+        }
+        Err(_) => {
+            return Err(Fail::Failed(
+                "inspect: not a sealed value (malformed: a sealed value is unpadded base64url \
+                 of a version byte, a key id, a nonce, the ciphertext and a 16-byte tag)"
+                    .into(),
+            ))
+        }
+    };
+    report.line(format!("version: {}", info.version));
+    report.line(format!("key id: {}", info.key_id));
+    report.line(format!(
+        "length: {} bytes ({} bytes binary)",
+        info.len, info.binary_len
+    ));
+    let Some(keyring) = keyring else {
+        report
+            .line("authenticates: not checked (no keyring: give --keys-file PATH or --keys SPEC)");
+        return Ok(report);
+    };
+    report.line(format!(
+        "checked for: name {:?}, purpose {:?}",
+        options.name, options.purpose
+    ));
+    open(&options, &info, keyring, &mut report);
+    Ok(report)
+}
+
+/// The options, or `None` for `--help`.
+fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
+    let mut value = None;
+    let mut keys = None;
+    let mut name = None;
+    let mut purpose = None;
+    let mut show_payload = false;
+    while let Some(arg) = args.next()? {
+        match arg {
+            Arg::Positional(v) if value.is_none() => value = Some(v),
+            Arg::Flag(flag) if flag == "--keys" => keys = Some(KeysFrom::Spec(args.value(&flag)?)),
+            Arg::Flag(flag) if flag == "--keys-file" => {
+                keys = Some(KeysFrom::File(args.value(&flag)?.to_string()));
+            }
+            Arg::Flag(flag) if flag == "--name" => name = Some(args.value(&flag)?.to_string()),
+            Arg::Flag(flag) if flag == "--purpose" => {
+                purpose = Some(args.value(&flag)?.to_string());
+            }
+            Arg::Flag(flag) if flag == "--show-payload" => show_payload = true,
+            Arg::Flag(flag) if crate::is_help(&flag) => return Ok(None),
+            arg => return Err(args::unexpected("inspect", &arg)),
+        }
+    }
+    let value = value.ok_or_else(|| {
+        Fail::Usage("inspect: give the VALUE to inspect (- reads it from standard input)".into())
+    })?;
+    if keys.is_none() && (name.is_some() || purpose.is_some() || show_payload) {
+        return Err(Fail::Usage(
+            "inspect: --name, --purpose and --show-payload need a keyring (--keys-file PATH or --keys SPEC)"
+                .into(),
+        ));
+    }
+    let value = if value.as_str() == "-" {
+        if keys.as_ref().is_some_and(KeysFrom::is_stdin) {
+            return Err(Fail::Usage(
+                "inspect: standard input cannot hold both the value and the keyring".into(),
+            ));
+        }
+        keys::read_stdin("the value")?
+    } else {
+        value
+    };
+    Ok(Some(Options {
+        value: Zeroizing::new(value.trim().to_owned()),
+        keys,
+        name: name.unwrap_or_else(|| "session".into()),
+        purpose: purpose.unwrap_or_default(),
+        show_payload,
+    }))
+}
+
+/// Opens the value with `keyring` and reports what it holds.
+fn open(options: &Options, info: &EnvelopeInfo, keyring: Keyring, report: &mut Report) {
+    let now = SystemTime::now();
+    let id = info.key_id;
+    let Some(algorithm) = keyring.algorithm(id) else {
+        report.line(format!(
+            "authenticates: unknown (no key {id} in the keyring)"
+        ));
+        report.line(format!(
+            "key status: unknown (key {id} is not in the keyring: removed, or the value comes from another keyring)"
+        ));
+        report.status = 1;
+        return;
+    };
+    let key_status = key_status(&keyring, id, now);
+    let cutoff = keyring.revoked_before();
+    // Open without the cutoff (a time before 1970 revokes nothing) and with
+    // the longest lifetime and leeway a sealer allows, so that a revoked or
+    // expired value still shows its times; both are compared below.
+    let keyring = match UNIX_EPOCH.checked_sub(Duration::from_secs(1)) {
+        Some(before_1970) => keyring.with_revoke_before(before_1970),
+        None => keyring,
+    };
+    let sealer = Sealer::new(keyring)
+        .with_name(&options.name)
+        .with_purpose(&options.purpose)
+        .with_ttl(MAX_TTL)
+        .with_leeway(MAX_TTL)
+        .with_max_len(options.value.len());
+    let opened = match sealer.open_bytes(&options.value) {
+        Ok(opened) => opened.map(Zeroizing::new),
+        Err(error) => {
+            report.line(refused(&error, info, algorithm.nonce_len()));
+            report.line(key_status);
+            report.status = 1;
+            return;
+        }
+    };
+    report.line("authenticates: yes");
+    report.line(format!("issued at: {}", text::time(opened.issued_at)));
+    report.line(format!("expires at: {}", text::time(opened.expires_at)));
+    let (state, valid) = state(&opened, now);
+    report.line(format!("state: {state}"));
+    report.line(key_status);
+    let revoked = match cutoff {
+        None => "revoked: no (the keyring has no revoke-before cutoff)".to_owned(),
+        Some(cut) if opened.issued_at < cut => format!(
+            "revoked: yes (issued before the keyring's revoke-before cutoff {})",
+            text::time(cut)
+        ),
+        Some(cut) => format!(
+            "revoked: no (issued at or after the revoke-before cutoff {})",
+            text::time(cut)
+        ),
+    };
+    let is_revoked = revoked.starts_with("revoked: yes");
+    report.line(revoked);
+    if !valid || is_revoked {
+        report.status = 1;
+    }
+    let payload = &opened.value;
+    if !options.show_payload {
+        report.line(format!(
+            "payload: {} bytes (hidden: --show-payload prints it)",
+            payload.len()
+        ));
+        return;
+    }
+    report.line(format!("payload: {} bytes", payload.len()));
+    report.line(format!("payload hex: {}", text::hex(payload)));
+    match std::str::from_utf8(payload) {
+        Ok(s) => report.line(format!("payload text: {s:?}")),
+        Err(_) => report.line("payload text: none (not UTF-8)"),
+    }
+}
+
+/// Whether the value's times let it open now, with the default leeway
+/// between servers' clocks; and the line that says so.
+fn state(opened: &Opened<Zeroizing<Vec<u8>>>, now: SystemTime) -> (String, bool) {
+    let leeway = DEFAULT_LEEWAY;
+    let past = |t: SystemTime| t.checked_add(leeway).is_some_and(|end| now >= end);
+    if opened.issued_at > now + leeway {
+        let line = format!(
+            "not yet valid (issued in the future, past the leeway of {})",
+            text::duration(leeway)
+        );
+        (line, false)
+    } else if past(opened.expires_at) {
+        let line = format!(
+            "expired (at {}, plus the leeway of {})",
+            text::time(opened.expires_at),
+            text::duration(leeway)
+        );
+        (line, false)
+    } else {
+        ("valid".into(), true)
+    }
+}
+
+/// What the keyring says of key `id`.
+fn key_status(keyring: &Keyring, id: KeyId, now: SystemTime) -> String {
+    match keyring.sealing_key_id(now) {
+        Ok(sealing) if sealing == id => "key status: in the keyring, seals now".into(),
+        Ok(sealing) if id < sealing => format!(
+            "key status: in the keyring, older than the sealing key {sealing}: needs re-seal \
+             (a server re-seals it when it next opens it)"
+        ),
+        Ok(sealing) => format!(
+            "key status: in the keyring, newer than the sealing key {sealing} (not active yet \
+             here): opens, not re-sealed"
+        ),
+        Err(_) => "key status: in the keyring, but no key of this keyring seals now".into(),
+    }
+}
+
+/// The `authenticates:` line for a value that did not open.
+fn refused(error: &Error, info: &EnvelopeInfo, nonce_len: usize) -> String {
+    let id = info.key_id;
+    match error.refusal() {
+        Some(Refusal::Authentication) => format!(
+            "authenticates: no (tampered, another secret under key id {id}, \
+             or sealed for another cookie name or purpose)"
+        ),
+        Some(Refusal::Malformed) if info.binary_len < 1 + varint_len(id.0) + nonce_len + 16 => {
+            format!("authenticates: no (too short for the nonce and tag of key {id}'s algorithm)")
+        }
+        Some(Refusal::Malformed) => "authenticates: yes, but its times do not parse \
+            (not sealed by this library: a holder of the key made it)"
+            .into(),
+        Some(Refusal::LifetimeTooLong) => "authenticates: yes, but it claims a lifetime of \
+            over 400 years (not sealed by this library: a holder of the key made it)"
+            .into(),
+        Some(Refusal::NotYetValid) => "authenticates: yes, but it claims to be issued over \
+            200 years from now (not sealed by this library: a holder of the key made it)"
+            .into(),
+        Some(Refusal::Expired) => "authenticates: yes, expired over 200 years ago".into(),
+        _ => format!("authenticates: no ({error})"),
+    }
+}
+
+/// Bytes of the LEB128 encoding of `n`.
+fn varint_len(n: u32) -> usize {
+    let mut len = 1;
+    let mut rest = n >> 7;
+    while rest > 0 {
+        len += 1;
+        rest >>= 7;
+    }
+    len
+}

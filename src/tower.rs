@@ -62,23 +62,29 @@
 //!
 //! # axum
 //!
-//! With the `axum` feature, `Session<T>` is an extractor:
+//! With the `axum` feature, `Session<T>` is an extractor and the crate's
+//! `Error` a response, so `?` works in handlers:
 //!
-//! ```ignore
+//! ```
+//! # #[cfg(feature = "axum")]
+//! # async fn app() -> Result<axum::Router, sealed_session::Error> {
 //! use axum::{routing::get, Router};
-//! use sealed_session::{tower::SessionLayer, Keyring, Sealer, Session, SessionConfig};
+//! use sealed_session::{tower::SessionLayer, Error, Keyring, Sealer, Session, SessionConfig};
 //!
-//! async fn count(session: Session<Visits>) -> String {
-//!     match session.update(|v| { v.count += 1; v.count }) {
-//!         Ok(count) => format!("visit number {count}"),
-//!         Err(_) => "the session is full".into(),
-//!     }
+//! #[derive(serde::Serialize, serde::Deserialize, Clone, Default)]
+//! struct Visits { count: u64 }
+//!
+//! async fn count(session: Session<Visits>) -> Result<String, Error> {
+//!     let count = session.update(|v| { v.count += 1; v.count })?;
+//!     Ok(format!("visit number {count}"))
 //! }
 //!
 //! let sealer = Sealer::new(Keyring::from_env("SESSION_KEYS")?).with_name("__Host-session");
 //! let app = Router::new()
 //!     .route("/", get(count))
 //!     .layer(SessionLayer::<Visits>::new(SessionConfig::new(sealer)?));
+//! # Ok(app)
+//! # }
 //! ```
 
 use core::fmt;

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use crate::aead::Cipher;
-use crate::error::{ConfigError, Error, KeyProblem, Result};
+use crate::error::{ConfigError, Error, KeyProblem, Refusal, Result};
 use crate::key::{Algorithm, Key, KeyId};
 use crate::time::UnixTime;
 
@@ -98,9 +98,9 @@ pub(crate) struct Slot {
     reseals: AtomicU64,
     /// Values of this key that opened.
     opens: AtomicU64,
-    /// Values naming this key that were refused (failed authentication,
-    /// expired, revoked, ...).
-    refusals: AtomicU64,
+    /// Values naming this key that were refused, by reason (the order of
+    /// [`Refusals`]' fields).
+    refusals: [AtomicU64; REFUSAL_KINDS],
     /// Unix seconds of the last seal, 0 for never.
     last_sealed: AtomicU64,
 }
@@ -118,7 +118,7 @@ impl Slot {
             seals: AtomicU64::new(0),
             reseals: AtomicU64::new(0),
             opens: AtomicU64::new(0),
-            refusals: AtomicU64::new(0),
+            refusals: Default::default(),
             last_sealed: AtomicU64::new(0),
         }
     }
@@ -132,10 +132,68 @@ impl Slot {
         self.last_sealed.fetch_max(now.secs(), Ordering::Relaxed);
     }
 
-    /// Counts one open of a value naming this key: opened or refused.
-    pub(crate) fn count_open(&self, opened: bool) {
-        let counter = if opened { &self.opens } else { &self.refusals };
+    /// Counts one open of a value naming this key: opened, or refused
+    /// for `reason`.
+    pub(crate) fn count_open(&self, outcome: core::result::Result<(), &Error>) {
+        let counter = match outcome {
+            Ok(()) => &self.opens,
+            Err(error) => {
+                let kind = match error.refusal() {
+                    Some(Refusal::Authentication) => 0,
+                    Some(Refusal::Expired) => 1,
+                    Some(Refusal::NotYetValid) => 2,
+                    Some(Refusal::LifetimeTooLong) => 3,
+                    Some(Refusal::Revoked) => 4,
+                    Some(Refusal::Decode) => 5,
+                    _ => 6,
+                };
+                &self.refusals[kind]
+            }
+        };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How many kinds of refusal [`Refusals`] counts.
+const REFUSAL_KINDS: usize = 7;
+
+/// Values naming one key that were refused, by reason (see
+/// [`KeyStats::refused`]). A rise in `authentication` points at tampering
+/// or at servers holding different secrets under one id; `not_yet_valid`
+/// at clocks apart; `lifetime_too_long` at values sealed under a longer TTL
+/// (or by a leaked key); `revoked` follows a `revoke-before` cutoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Refusals {
+    /// Failed authentication (tampered, another secret under the same id,
+    /// another cookie name or purpose).
+    pub authentication: u64,
+    /// Expired.
+    pub expired: u64,
+    /// Issued in the future beyond the leeway.
+    pub not_yet_valid: u64,
+    /// A longer lifetime than the opener allows.
+    pub lifetime_too_long: u64,
+    /// Issued before the keyring's `revoke-before` cutoff.
+    pub revoked: u64,
+    /// Authentic but not the requested type.
+    pub decode: u64,
+    /// Anything else once the key was found (a malformed payload).
+    pub other: u64,
+}
+
+impl From<&[AtomicU64; REFUSAL_KINDS]> for Refusals {
+    fn from(c: &[AtomicU64; REFUSAL_KINDS]) -> Self {
+        let n = |i: usize| c[i].load(Ordering::Relaxed);
+        Refusals {
+            authentication: n(0),
+            expired: n(1),
+            not_yet_valid: n(2),
+            lifetime_too_long: n(3),
+            revoked: n(4),
+            decode: n(5),
+            other: n(6),
+        }
     }
 }
 
@@ -161,10 +219,10 @@ pub struct KeyStats {
     pub reseals: u64,
     /// Values of this key that opened.
     pub opens: u64,
-    /// Values naming this key that were refused: failed authentication
-    /// (tampered, or another secret under the same id), expired, revoked,
-    /// not yet valid, an over-long lifetime, undecodable.
+    /// Values naming this key that were refused, all reasons together.
     pub refusals: u64,
+    /// The same, by reason.
+    pub refused: Refusals,
     /// When this key last sealed, if it has. A key that no longer seals is
     /// safe to remove once every server's last seal plus the longest TTL
     /// and the leeway has passed: no value it sealed still opens.
@@ -358,7 +416,8 @@ impl Keyring {
                 seals: s.seals.load(Ordering::Relaxed),
                 reseals: s.reseals.load(Ordering::Relaxed),
                 opens: s.opens.load(Ordering::Relaxed),
-                refusals: s.refusals.load(Ordering::Relaxed),
+                refusals: s.refusals.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
+                refused: Refusals::from(&s.refusals),
                 last_sealed_at: (last > 0).then(|| UnixTime::from_secs(last).to_system()),
             }
         })

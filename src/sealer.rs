@@ -509,7 +509,7 @@ impl Sealer {
                 )
             });
             if let Some(slot) = named {
-                slot.count_open(opened.is_ok());
+                slot.count_open(opened.as_ref().map(|_| ()));
             }
             let (header, value) = opened?;
             // Only an older key asks for a re-seal: a value of a newer key

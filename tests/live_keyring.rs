@@ -244,8 +244,13 @@ fn stats_count_what_each_key_did() {
     let tampered = String::from_utf8(tampered).expect("ASCII");
     assert!(after.open::<u8>(&tampered).is_err());
 
+    // Expired, by the clock of a server a day later.
+    let day_later = Sealer::from_shared(shared.clone()).with_clock(move || at(1_800_200_000));
+    assert!(day_later.open::<u8>(&value).is_err());
+
     let one = shared.stats(KeyId(1)).expect("key 1");
-    assert_eq!((one.seals, one.opens, one.refusals), (1, 1, 1));
+    assert_eq!((one.seals, one.opens, one.refusals), (1, 1, 2));
+    assert_eq!((one.refused.authentication, one.refused.expired), (1, 1));
     assert_eq!(one.last_sealed_at, Some(at(1_799_999_000)));
     let two = shared.stats(KeyId(2)).expect("key 2");
     assert_eq!((two.seals, two.reseals), (1, 1));

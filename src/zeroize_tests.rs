@@ -20,10 +20,16 @@ fn read_memory(addr: usize, len: usize) -> Vec<u8> {
     out
 }
 
-/// A recognisable secret with no zero byte: byte `i` is `0xA0 ^ i`, over
-/// `len` bytes.
+/// A secret of `len` random non-zero bytes, fresh for each call: tests run
+/// in parallel threads, and memory another test freed (holding its own
+/// secret) may be handed to this thread's buffer, so a fixed pattern could
+/// be found where this test never put it.
 fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| 0xA0 ^ (i as u8) | 1).collect()
+    use rand::RngCore as _;
+    let mut out = vec![0u8; len];
+    rand::rng().fill_bytes(&mut out);
+    out.iter_mut().for_each(|b| *b |= 1);
+    out
 }
 
 /// Whether any 8 consecutive bytes of `secret` occur in `memory`.

@@ -81,7 +81,9 @@ pub use config::{SessionConfig, DEFAULT_FLASH_TTL};
 /// sees the innermost one.)
 ///
 /// Handlers use [`Session::get`], [`Session::with`], [`Session::set`],
-/// [`Session::update`], [`Session::clear`] and [`Session::renew`]; the
+/// [`Session::update`], [`Session::clear`] and [`Session::renew`], and
+/// [`Session::set_flash`] and [`Session::take_flash`] for one-shot messages
+/// (in a cookie of their own, see there); the
 /// adapters ([`tower`](crate::tower), [`actix`](crate::actix)) load it before
 /// the handler and write its cookie after it.
 pub struct Session<T> {

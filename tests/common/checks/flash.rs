@@ -126,7 +126,7 @@ pub(crate) async fn foreign_tampered_and_planted_flashes_do_not_open(start: Star
         )
         .await;
         assert_eq!((r.status, r.body.as_str()), (200, "-"), "{what}");
-        assert_eq!(r.set_cookies, [removal.clone()], "{what}");
+        assert_eq!(r.set_cookies, std::slice::from_ref(&removal), "{what}");
     }
 
     // The flash planted as the session cookie is no session.

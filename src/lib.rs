@@ -51,4 +51,4 @@ pub use time::{Clock, SystemClock};
 pub use self::cookie::{CookieOptions, SameSite, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
 #[cfg(feature = "cookie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
-pub use self::session::{Session, SessionConfig};
+pub use self::session::{Session, SessionConfig, DEFAULT_FLASH_TTL};

@@ -24,7 +24,7 @@ use crate::time::UnixTime;
 
 mod config;
 mod request;
-pub use config::SessionConfig;
+pub use config::{SessionConfig, DEFAULT_FLASH_TTL};
 
 /// The session of one request: a typed handle that an adapter puts into
 /// the request and the handler reads and writes.
@@ -81,7 +81,9 @@ pub use config::SessionConfig;
 /// sees the innermost one.)
 ///
 /// Handlers use [`Session::get`], [`Session::with`], [`Session::set`],
-/// [`Session::update`], [`Session::clear`] and [`Session::renew`]; the
+/// [`Session::update`], [`Session::clear`] and [`Session::renew`], and
+/// [`Session::set_flash`] and [`Session::take_flash`] for one-shot messages
+/// (in a cookie of their own, see there); the
 /// adapters ([`tower`](crate::tower), [`actix`](crate::actix)) load it before
 /// the handler and write its cookie after it.
 pub struct Session<T> {
@@ -101,7 +103,44 @@ struct State<T> {
     /// lifetime.
     times: Option<Times>,
     status: Status,
+    /// The flash cookie, apart from `status`: no flash operation touches
+    /// the session cookie.
+    flash: Flash,
     finished: bool,
+}
+
+/// The flash cookie of one request: what came, and what the handler set.
+/// [`Session::finish`] turns it into at most one header, after the session
+/// cookie's.
+#[derive(Default)]
+struct Flash {
+    incoming: Incoming,
+    /// The `Set-Cookie` header value of a flash the handler set.
+    outgoing: Option<String>,
+}
+
+/// The flash cookie the request carried.
+#[derive(Default)]
+enum Incoming {
+    /// None came: nothing to remove.
+    #[default]
+    Absent,
+    /// One came, not opened yet ([`Session::take_flash`] opens it): left
+    /// alone unless taken, so it survives until it is read or expires.
+    Sealed(String),
+    /// One came and is used up: taken, refused, ambiguous (several), or
+    /// cleared. The response removes it.
+    Spent,
+}
+
+impl Incoming {
+    fn name(&self) -> &'static str {
+        match self {
+            Incoming::Absent => "Absent",
+            Incoming::Sealed(_) => "Sealed",
+            Incoming::Spent => "Spent",
+        }
+    }
 }
 
 /// What the response must do about the cookie. Every transition happens in
@@ -142,6 +181,8 @@ impl<T> fmt::Debug for Session<T> {
             .field("cookie", &self.shared.config.name())
             .field("is_empty", &state.value.is_none())
             .field("status", &StatusName(&state.status))
+            .field("flash_in", &state.flash.incoming.name())
+            .field("flash_set", &state.flash.outgoing.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -177,11 +218,19 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///
     /// Never fails: a cookie that does not open is an empty session (and a
     /// `tracing` event at debug or warn level saying why).
-    pub(crate) fn load<'a>(
-        config: &SessionConfig,
-        cookie_headers: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Self {
-        let (opened, status) = request::open_request(config, cookie_headers);
+    pub(crate) fn load<'a, I>(config: &SessionConfig, cookie_headers: I) -> Self
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        // One pass over the headers: the flash cookie is read from each
+        // header the session's reading pulls, then from the rest.
+        let mut flash = request::FlashReader::new(config);
+        let mut headers = cookie_headers
+            .into_iter()
+            .inspect(|header| flash.read(header));
+        let (opened, status) = request::open_request(config, &mut headers);
+        headers.for_each(drop);
+        let incoming = flash.finish();
         let (value, times) = opened.unzip();
         Session {
             shared: Arc::new(Shared {
@@ -190,6 +239,10 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
                     value,
                     times,
                     status,
+                    flash: Flash {
+                        incoming,
+                        outgoing: None,
+                    },
                     finished: false,
                 }),
             }),
@@ -204,11 +257,14 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// uses that one: one decision per cookie, so no second `Set-Cookie`
     /// for it can follow (and undo) the handler's write.
     #[cfg(any(feature = "tower", feature = "actix"))]
-    pub(crate) fn begin<'a>(
+    pub(crate) fn begin<'a, I>(
         config: &SessionConfig,
         existing: Option<&Session<T>>,
-        cookie_headers: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Option<Self> {
+        cookie_headers: I,
+    ) -> Option<Self>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
         let outer = existing.is_some_and(|s| s.config().name() == config.name());
         (!outer).then(|| Session::load(config, cookie_headers))
     }
@@ -317,13 +373,112 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         Ok(out)
     }
 
-    /// Forgets the value; the response removes the cookie.
+    /// Forgets the value; the response removes the cookie. At logout this
+    /// also drops the flash messages: a flash cookie the request carried is
+    /// removed (and no longer taken), and a flash set earlier in this
+    /// request is not sent. A flash set after `clear` is sent ("you are
+    /// logged out").
     pub fn clear(&self) {
         let mut state = self.shared.lock();
         warn_if_finished(&state);
         state.value = None;
         state.times = None;
         state.status = Status::Cleared;
+        state.flash.outgoing = None;
+        if !matches!(state.flash.incoming, Incoming::Absent) {
+            state.flash.incoming = Incoming::Spent;
+        }
+    }
+
+    /// Sets a flash message: a one-shot message for the next request that
+    /// reads it (typically the one after a redirect), which takes it with
+    /// [`Session::take_flash`]. `M` is the application's choice (a
+    /// `String`, or an enum of its notices); the reader names the same
+    /// type.
+    ///
+    /// The message travels in a cookie of its own, named after the session
+    /// cookie with `-flash` ([`SessionConfig::flash_name`]), with the same
+    /// attributes, sealed under the same keyring and purpose but bound to
+    /// that name (a session value never opens as a flash, nor a flash as a
+    /// session), for [`SessionConfig::flash_ttl`]. Setting or taking a
+    /// flash never rewrites the session cookie, and works for an empty
+    /// session too. A second `set_flash` in the same request replaces the
+    /// first; [`Session::clear`] drops one set before it;
+    /// [`Session::renew`] leaves flashes alone.
+    ///
+    /// Like [`Session::set`], it seals at once, so a message too large for
+    /// its cookie is an error the handler sees.
+    ///
+    /// ```no_run
+    /// # use sealed_session::Session;
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// enum Notice { Saved, LoggedOut }
+    ///
+    /// # fn handlers(session: Session<u64>) -> sealed_session::Result<()> {
+    /// // POST /profile: save, set the notice, answer 303 See Other.
+    /// session.set_flash(&Notice::Saved)?;
+    /// // GET /profile, after the redirect: read it once.
+    /// if let Some(Notice::Saved) = session.take_flash::<Notice>() {
+    ///     // show "saved"
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SealError::TooLarge`] if the sealed message or its whole
+    /// `Set-Cookie` header would be too long under any key of the keyring,
+    /// [`SealError::Encode`] if `message` does not serialize,
+    /// [`ConfigError::NoSealingKey`](crate::ConfigError::NoSealingKey). On
+    /// error nothing changes.
+    pub fn set_flash<M: Serialize + ?Sized>(&self, message: &M) -> Result<()> {
+        let config = &self.shared.config;
+        let (header, _) = seal_header(
+            config,
+            config.flash_sealer(),
+            config.flash_name(),
+            message,
+            None,
+        )?;
+        let mut state = self.shared.lock();
+        warn_if_finished(&state);
+        state.flash.outgoing = Some(header);
+        Ok(())
+    }
+
+    /// Takes the flash message the request carried (see
+    /// [`Session::set_flash`]): opened now, once. The response removes its
+    /// cookie, so no later request sees it; a flash that is not taken is
+    /// left alone and survives until a request takes it or it expires.
+    ///
+    /// `None` when the request carried no flash, when it was already taken
+    /// (or removed by [`Session::clear`]), or when it does not open as an
+    /// `M` (tampered, expired, sealed for another cookie name or purpose,
+    /// another type, several flash cookies): such a flash is removed too,
+    /// with a `tracing` event saying why (never its value). A flash set in
+    /// this same request is for the next one and is not returned.
+    pub fn take_flash<M: DeserializeOwned>(&self) -> Option<M> {
+        let sealed = {
+            let mut state = self.shared.lock();
+            match core::mem::replace(&mut state.flash.incoming, Incoming::Spent) {
+                Incoming::Sealed(sealed) => {
+                    warn_if_finished(&state);
+                    sealed
+                }
+                other => {
+                    state.flash.incoming = other;
+                    return None;
+                }
+            }
+        };
+        let config = &self.shared.config;
+        match config.flash_sealer().open::<M>(&sealed) {
+            Ok(opened) => Some(opened.value),
+            Err(error) => {
+                request::log_refused_flash(config.flash_name(), &error);
+                None
+            }
+        }
     }
 
     /// A copy of the value, or `None` for an empty session.
@@ -372,9 +527,33 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///   long as its key is in the keyring);
     /// - otherwise nothing.
     ///
+    /// Then, for the flash cookie (never instead of the above):
+    ///
+    /// - a flash set by the handler: its cookie;
+    /// - a flash that came and was taken, refused or cleared: its removal
+    ///   cookie;
+    /// - otherwise (none came, or it came and was not taken) nothing.
+    ///
     /// A write to the session after this call is lost; it logs a warning.
     pub(crate) fn finish(&self) -> Vec<String> {
-        self.decide().into_iter().collect()
+        let session = self.decide();
+        let flash = self.decide_flash();
+        session.into_iter().chain(flash).collect()
+    }
+
+    fn decide_flash(&self) -> Option<String> {
+        let flash = core::mem::take(&mut self.shared.lock().flash);
+        match flash {
+            Flash {
+                outgoing: Some(header),
+                ..
+            } => Some(header),
+            Flash {
+                incoming: Incoming::Spent,
+                ..
+            } => Some(self.shared.config.flash_removal_cookie()),
+            Flash { .. } => None,
+        }
     }
 
     fn decide(&self) -> Option<String> {
@@ -441,32 +620,44 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// keyring.
     fn seal(&self, value: &T, issued_at: Option<UnixTime>) -> Result<(String, Times)> {
         let config = &self.shared.config;
-        let sealer = config.sealer();
-        let sealed = sealer.seal_value(value, issued_at)?;
-        if sealed.worst_len > sealer.max_len() {
-            return Err(SealError::TooLarge {
-                len: sealed.worst_len,
-                max: sealer.max_len(),
-            }
-            .into());
-        }
-        let left = sealed
-            .times
-            .expires_at
-            .to_system()
-            .duration_since(sealer.now())
-            .unwrap_or(Duration::ZERO);
-        let header = config.set_cookie(&sealed.value, left)?;
-        let worst_header = header.len() - sealed.value.len() + sealed.worst_len;
-        if worst_header > MAX_COOKIE_BYTES {
-            return Err(SealError::TooLarge {
-                len: worst_header,
-                max: MAX_COOKIE_BYTES,
-            }
-            .into());
-        }
-        Ok((header, sealed.times))
+        seal_header(config, config.sealer(), config.name(), value, issued_at)
     }
+}
+
+/// Seals `value` with `sealer` (keeping `issued_at`, or fresh for `None`)
+/// into the `Set-Cookie` header of cookie `name`, checked against the
+/// largest envelope of the keyring.
+fn seal_header<V: Serialize + ?Sized>(
+    config: &SessionConfig,
+    sealer: &crate::sealer::Sealer,
+    name: &str,
+    value: &V,
+    issued_at: Option<UnixTime>,
+) -> Result<(String, Times)> {
+    let sealed = sealer.seal_value(value, issued_at)?;
+    if sealed.worst_len > sealer.max_len() {
+        return Err(SealError::TooLarge {
+            len: sealed.worst_len,
+            max: sealer.max_len(),
+        }
+        .into());
+    }
+    let left = sealed
+        .times
+        .expires_at
+        .to_system()
+        .duration_since(sealer.now())
+        .unwrap_or(Duration::ZERO);
+    let header = config.set_cookie_named(name, &sealed.value, left)?;
+    let worst_header = header.len() - sealed.value.len() + sealed.worst_len;
+    if worst_header > MAX_COOKIE_BYTES {
+        return Err(SealError::TooLarge {
+            len: worst_header,
+            max: MAX_COOKIE_BYTES,
+        }
+        .into());
+    }
+    Ok((header, sealed.times))
 }
 
 fn warn_if_finished<T>(state: &State<T>) {

@@ -33,9 +33,20 @@ pub struct SessionConfig {
 
 struct ConfigInner {
     sealer: Sealer,
+    /// The sealer of the flash cookie: the session's one with the flash
+    /// cookie's name and the flash TTL.
+    flash: Sealer,
     options: CookieOptions,
     check: Option<Check>,
 }
+
+/// Default lifetime of a flash message: ten minutes, enough for the
+/// redirect that follows it, short enough that a flash nobody read does
+/// not linger.
+pub const DEFAULT_FLASH_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// What the flash cookie's name adds to the session cookie's name.
+const FLASH_SUFFIX: &str = "-flash";
 
 /// The application's per-subject check, for one session type.
 type Check = Arc<dyn Fn(&dyn Any, SystemTime) -> bool + Send + Sync>;
@@ -44,6 +55,7 @@ impl fmt::Debug for SessionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionConfig")
             .field("sealer", &self.inner.sealer)
+            .field("flash_ttl", &self.inner.flash.ttl())
             .field("options", &self.inner.options)
             .field("check", &self.inner.check.is_some())
             .finish()
@@ -69,16 +81,48 @@ impl SessionConfig {
     /// rule broken: invalid name, path
     /// or domain; a `__Host-` name that is not `Secure`, `Path=/` and
     /// host-only; a `__Secure-` name that is not `Secure`; `SameSite=None`
-    /// without `Secure`.
+    /// without `Secure`. The flash cookie's name (the cookie name and
+    /// `-flash`, see [`SessionConfig::flash_name`]) is checked likewise.
     pub fn with_options(sealer: Sealer, options: CookieOptions) -> Result<Self> {
         cookie::check(sealer.name(), &options)?;
+        let flash = flash_sealer(&sealer, DEFAULT_FLASH_TTL);
+        cookie::check(flash.name(), &options)?;
         Ok(SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer,
+                flash,
                 options,
                 check: None,
             }),
         })
+    }
+
+    /// How long a flash message opens after
+    /// [`Session::set_flash`](crate::Session::set_flash) sealed it (and the
+    /// flash cookie's `Max-Age`): [`DEFAULT_FLASH_TTL`] unless set here (or
+    /// the sealer's inactivity timeout, if that is shorter). A flash not
+    /// read by then is gone. At most [`MAX_TTL`](crate::MAX_TTL).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sealed_session::{Keyring, Sealer, SessionConfig};
+    /// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?))?
+    ///     .with_flash_ttl(Duration::from_secs(60));
+    /// assert_eq!(config.flash_ttl(), Duration::from_secs(60));
+    /// assert_eq!(config.flash_name(), "session-flash");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_flash_ttl(self, ttl: Duration) -> Self {
+        let flash = flash_sealer(&self.inner.sealer, ttl);
+        SessionConfig {
+            inner: Arc::new(ConfigInner {
+                sealer: self.inner.sealer.clone(),
+                flash,
+                options: self.inner.options.clone(),
+                check: self.inner.check.clone(),
+            }),
+        }
     }
 
     /// Adds the application's per-subject check: after a cookie opens as a
@@ -131,6 +175,7 @@ impl SessionConfig {
         SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer: self.inner.sealer.clone(),
+                flash: self.inner.flash.clone(),
                 options: self.inner.options.clone(),
                 check: Some(check),
             }),
@@ -161,6 +206,24 @@ impl SessionConfig {
         self.inner.sealer.name()
     }
 
+    /// The flash cookie's name: the cookie name and `-flash` (so a
+    /// `__Host-` session name gives a `__Host-` flash name). Do not give
+    /// another cookie of the application this name.
+    pub fn flash_name(&self) -> &str {
+        self.inner.flash.name()
+    }
+
+    /// How long a flash message opens after it was set.
+    pub fn flash_ttl(&self) -> Duration {
+        self.inner.flash.ttl()
+    }
+
+    /// The sealer of flash messages: the session's sealer (keyring, purpose,
+    /// clock, leeway) with the flash cookie's name and the flash TTL.
+    pub(crate) fn flash_sealer(&self) -> &Sealer {
+        &self.inner.flash
+    }
+
     /// The `Set-Cookie` header value that stores the sealed `value` for
     /// `max_age` (ignored when the options are not persistent; rounded down
     /// to whole seconds).
@@ -168,9 +231,20 @@ impl SessionConfig {
     /// value and attributes) is longer than [`MAX_COOKIE_BYTES`]; `len` is
     /// its length.
     pub(crate) fn set_cookie(&self, value: &str, max_age: Duration) -> Result<String> {
+        self.set_cookie_named(self.name(), value, max_age)
+    }
+
+    /// [`SessionConfig::set_cookie`] for the cookie `name` (the session's
+    /// or the flash cookie's).
+    pub(crate) fn set_cookie_named(
+        &self,
+        name: &str,
+        value: &str,
+        max_age: Duration,
+    ) -> Result<String> {
         let options = &self.inner.options;
         let max_age = options.is_persistent().then_some(max_age);
-        let header = cookie::format(self.name(), value, options, max_age);
+        let header = cookie::format(name, value, options, max_age);
         if header.len() > MAX_COOKIE_BYTES {
             return Err(SealError::TooLarge {
                 len: header.len(),
@@ -188,4 +262,24 @@ impl SessionConfig {
     pub(crate) fn removal_cookie(&self) -> String {
         cookie::format(self.name(), "", &self.inner.options, Some(Duration::ZERO))
     }
+
+    /// The `Set-Cookie` header value that removes the flash cookie, as
+    /// [`SessionConfig::removal_cookie`] does for the session's.
+    pub(crate) fn flash_removal_cookie(&self) -> String {
+        cookie::format(
+            self.flash_name(),
+            "",
+            &self.inner.options,
+            Some(Duration::ZERO),
+        )
+    }
+}
+
+/// The sealer of flash messages for a session's `sealer`: the same keyring,
+/// purpose, clock and leeway, bound to the flash cookie's name (so a
+/// session value never opens as a flash, nor a flash as a session), and
+/// `ttl`.
+fn flash_sealer(sealer: &Sealer, ttl: Duration) -> Sealer {
+    let name = format!("{}{FLASH_SUFFIX}", sealer.name());
+    sealer.clone().with_name(&name).with_ttl(ttl)
 }

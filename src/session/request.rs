@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{SessionConfig, Status};
+use super::{Incoming, SessionConfig, Status};
 use crate::cookie::{named_values, MAX_SAME_NAME_COOKIES};
 use crate::envelope::Times;
 use crate::error::{Error, Refusal};
@@ -137,5 +137,77 @@ fn log_refused(name: &str, error: &Error) {
         tracing::debug!(cookie = name, %error, "session cookie refused");
     } else {
         tracing::warn!(cookie = name, %error, "session cookie refused");
+    }
+}
+
+/// The flash cookie the request carried, unopened (see
+/// [`Session::take_flash`]), read one `Cookie` header at a time beside the
+/// session cookie's reading. At most one is used; several (one may be
+/// planted), one that is not UTF-8 or one longer than the flash sealer
+/// opens are used up at once, so the response removes them. At most two
+/// values are looked at.
+pub(super) struct FlashReader<'c> {
+    name: &'c str,
+    max_len: usize,
+    seen: usize,
+    incoming: Incoming,
+}
+
+impl<'c> FlashReader<'c> {
+    pub(super) fn new(config: &'c SessionConfig) -> Self {
+        FlashReader {
+            name: config.flash_name(),
+            max_len: config.flash_sealer().max_len(),
+            seen: 0,
+            incoming: Incoming::Absent,
+        }
+    }
+
+    /// Reads one `Cookie` header value.
+    pub(super) fn read(&mut self, header: &[u8]) {
+        if self.seen > 1 {
+            return;
+        }
+        for value in named_values(header, self.name) {
+            self.seen += 1;
+            if self.seen > 1 {
+                tracing::warn!(
+                    cookie = self.name,
+                    "several flash cookies (cookie tossing?); none used, removed"
+                );
+                self.incoming = Incoming::Spent;
+                return;
+            }
+            self.incoming = match value {
+                Ok(value) if value.len() <= self.max_len => Incoming::Sealed(value.to_owned()),
+                Ok(value) => {
+                    log_refused_flash(
+                        self.name,
+                        &Error::from(Refusal::TooLong {
+                            len: value.len(),
+                            max: self.max_len,
+                        }),
+                    );
+                    Incoming::Spent
+                }
+                Err(_) => {
+                    log_refused_flash(self.name, &Error::from(Refusal::Malformed));
+                    Incoming::Spent
+                }
+            };
+        }
+    }
+
+    pub(super) fn finish(self) -> Incoming {
+        self.incoming
+    }
+}
+
+/// One event per refused flash cookie, as [`log_refused`] for the session's.
+pub(super) fn log_refused_flash(name: &str, error: &Error) {
+    if error.refusal().is_some_and(Refusal::is_routine) {
+        tracing::debug!(cookie = name, %error, "flash cookie refused");
+    } else {
+        tracing::warn!(cookie = name, %error, "flash cookie refused");
     }
 }

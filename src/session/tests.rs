@@ -354,3 +354,183 @@ fn subject_check_logs_out_exactly_that_subject() {
     let n = cookie_of(&n.finish_one().expect("changed"));
     assert_eq!(Session::<u32>::load(&c, [n.as_bytes()]).get(), Some(1));
 }
+
+/// Flash messages: status logic of the flash cookie, apart from the
+/// session's.
+mod flash {
+    use super::*;
+
+    fn flash_of(c: &SessionConfig, message: &str) -> String {
+        let s = Session::<String>::load(c, []);
+        s.set_flash(message).expect("small");
+        let mut out = s.finish();
+        assert_eq!(out.len(), 1, "only the flash cookie: {out:?}");
+        let header = out.pop().expect("one");
+        assert!(header.starts_with("session-flash="), "{header}");
+        cookie_of(&header)
+    }
+
+    #[test]
+    fn set_then_take_once_removes_it() {
+        let c = config();
+        let flash = flash_of(&c, "saved");
+        let s = Session::<String>::load(&c, [flash.as_bytes()]);
+        assert_eq!(s.take_flash::<String>().as_deref(), Some("saved"));
+        assert_eq!(s.take_flash::<String>(), None, "once");
+        assert_eq!(s.finish(), [c.flash_removal_cookie()], "no session cookie");
+    }
+
+    #[test]
+    fn not_taken_is_left_alone() {
+        let c = config();
+        let flash = flash_of(&c, "saved");
+        let s = Session::<String>::load(&c, [flash.as_bytes()]);
+        assert!(s.finish().is_empty());
+    }
+
+    #[test]
+    fn flash_beside_a_session_never_rewrites_it() {
+        let c = config();
+        let s = Session::<String>::load(&c, []);
+        s.set("ada".into()).expect("small");
+        let session = cookie_of(&s.finish_one().expect("changed"));
+        let flash = flash_of(&c, "hi");
+        let header = format!("{session}; {flash}");
+        let s = Session::<String>::load(&c, [header.as_bytes()]);
+        assert_eq!(s.get().as_deref(), Some("ada"));
+        assert_eq!(s.take_flash::<String>().as_deref(), Some("hi"));
+        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        // Setting one leaves the session cookie alone too.
+        let s = Session::<String>::load(&c, [session.as_bytes()]);
+        s.set_flash("again").expect("small");
+        let out = s.finish();
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].starts_with("session-flash="), "{out:?}");
+    }
+
+    #[test]
+    fn refused_flashes_are_none_and_removed() {
+        let c = config();
+        // A session value planted as the flash: bound to another name.
+        let s = Session::<String>::load(&c, []);
+        s.set("hi".into()).expect("small");
+        let session_value = cookie_of(&s.finish_one().expect("changed"))
+            .split_once('=')
+            .expect("pair")
+            .1
+            .to_owned();
+        let flash = flash_of(&c, "hi");
+        let flash_value = flash.split_once('=').expect("pair").1;
+        // And a flash planted as the session.
+        let s = Session::<String>::load(&c, [format!("session={flash_value}").as_bytes()]);
+        assert!(s.is_empty());
+        assert_eq!(s.finish_one(), Some(c.removal_cookie()));
+        let mut tampered = flash_value.to_owned().into_bytes();
+        let last = tampered.len() - 2;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("ASCII");
+        let cases = [
+            format!("session-flash={session_value}"),
+            format!("session-flash={tampered}"),
+            "session-flash=garbage".to_owned(),
+            format!("{flash}; {flash}"),
+        ];
+        for case in &cases {
+            let s = Session::<String>::load(&c, [case.as_bytes()]);
+            assert_eq!(s.take_flash::<String>(), None, "{case}");
+            assert_eq!(s.finish(), [c.flash_removal_cookie()], "{case}");
+        }
+        // Another type: refused and removed.
+        let s = Session::<String>::load(&c, [flash.as_bytes()]);
+        assert_eq!(s.take_flash::<u8>(), None);
+        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        // Another cookie name's flash does not open here.
+        let other = SessionConfig::new(c.sealer().clone().with_name("other")).expect("valid");
+        let o = Session::<String>::load(&other, []);
+        o.set_flash("elsewhere").expect("small");
+        let elsewhere = o.finish().pop().expect("flash");
+        let elsewhere_value = cookie_of(&elsewhere)
+            .split_once('=')
+            .expect("pair")
+            .1
+            .to_owned();
+        let planted = format!("session-flash={elsewhere_value}");
+        let s = Session::<String>::load(&c, [planted.as_bytes()]);
+        assert_eq!(s.take_flash::<String>(), None);
+        // Several flash cookies, even if none is taken: removed.
+        let two = format!("{flash}; {flash}");
+        let s = Session::<String>::load(&c, [two.as_bytes()]);
+        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+    }
+
+    #[test]
+    fn expires_after_its_ttl() {
+        let now = Arc::new(AtomicU64::new(2_000_000_000));
+        let clock = Arc::clone(&now);
+        let c = SessionConfig::new(
+            Sealer::new(Keyring::ephemeral().expect("rng"))
+                .with_clock(move || UNIX_EPOCH + Duration::from_secs(clock.load(Ordering::SeqCst))),
+        )
+        .expect("valid")
+        .with_flash_ttl(Duration::from_secs(120));
+        assert_eq!(c.flash_ttl(), Duration::from_secs(120));
+        let s = Session::<String>::load(&c, []);
+        s.set_flash("soon gone").expect("small");
+        let header = s.finish().pop().expect("flash");
+        assert!(header.ends_with("; Max-Age=120"), "{header}");
+        let flash = cookie_of(&header);
+        now.fetch_add(120 + 61, Ordering::SeqCst);
+        let s = Session::<String>::load(&c, [flash.as_bytes()]);
+        assert_eq!(s.take_flash::<String>(), None);
+        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+    }
+
+    #[test]
+    fn clear_drops_flashes_renew_keeps_them() {
+        let c = config();
+        let flash = flash_of(&c, "hi");
+        let s = Session::<String>::load(&c, [flash.as_bytes()]);
+        s.clear();
+        assert_eq!(s.take_flash::<String>(), None);
+        assert_eq!(s.finish(), [c.removal_cookie(), c.flash_removal_cookie()]);
+        // A flash set before clear is dropped, one set after it is sent.
+        let s = Session::<String>::load(&c, []);
+        s.set_flash("dropped").expect("small");
+        s.clear();
+        assert_eq!(s.finish(), [c.removal_cookie()]);
+        let s = Session::<String>::load(&c, [flash.as_bytes()]);
+        s.clear();
+        s.set_flash("logged out").expect("small");
+        let out = s.finish();
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out[1].starts_with("session-flash=") && !out[1].ends_with("Max-Age=0"));
+        // Renew leaves a flash to be taken.
+        let s = Session::<String>::load(&c, [flash.as_bytes()]);
+        s.renew().expect("empty");
+        assert_eq!(s.take_flash::<String>().as_deref(), Some("hi"));
+    }
+
+    #[test]
+    fn too_large_is_the_handlers_error() {
+        let c = config();
+        let s = Session::<String>::load(&c, []);
+        let err = s.set_flash(&"x".repeat(5000)).expect_err("too large");
+        assert!(
+            matches!(err, Error::Seal(SealError::TooLarge { .. })),
+            "{err:?}"
+        );
+        assert!(s.finish().is_empty());
+    }
+
+    #[test]
+    fn host_prefix_names_and_checks() {
+        let c = SessionConfig::new(
+            Sealer::new(Keyring::ephemeral().expect("rng")).with_name("__Host-sid"),
+        )
+        .expect("valid");
+        assert_eq!(c.flash_name(), "__Host-sid-flash");
+        let s = Session::<u8>::load(&c, []);
+        s.set_flash(&1u8).expect("small");
+        assert!(s.finish()[0].starts_with("__Host-sid-flash="));
+    }
+}

@@ -104,6 +104,11 @@ pub(crate) fn param(query: &str, name: &str) -> String {
 /// - `/logout`: clears the session; `200 ok`.
 /// - `/big?len=N`: stores a blob of N bytes; `200 ok`, or `413` with an
 ///   empty body when the session would not fit in a cookie.
+/// - `/flash?msg=TEXT`: sets the flash message `TEXT` (a `String`); `303
+///   ok`, as before a redirect (or `413`/`500` with an empty body); never
+///   writes the session.
+/// - `/show-flash`: takes the flash message; `200 TEXT`, or `200 -` when
+///   there is none; never writes the session.
 pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u16, String) {
     let (path, query) = path_and_query
         .split_once('?')
@@ -142,6 +147,16 @@ pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u1
             let len = param(query, "len").parse().unwrap_or(0);
             stored(session.update(|s| s.blob = "x".repeat(len)))
         }
+        "/flash" => match stored(session.set_flash(&param(query, "msg"))) {
+            (200, body) => (303, body),
+            failed => failed,
+        },
+        "/show-flash" => (
+            200,
+            session
+                .take_flash::<String>()
+                .unwrap_or_else(|| "-".to_owned()),
+        ),
         _ => (404, String::new()),
     }
 }
@@ -233,6 +248,11 @@ macro_rules! acceptance_suite {
             several_valid_cookies_are_logged_without_their_value,
             not_yet_valid_cookie_is_logged_as_a_warning,
             unsendable_reseal_is_logged_as_an_error,
+            // checks/flash.rs
+            flash_is_read_once_after_a_redirect,
+            unread_flash_survives_other_requests,
+            foreign_tampered_and_planted_flashes_do_not_open,
+            logout_removes_the_flash,
         );
     };
     (@tests $start:path; $($check:ident,)*) => {

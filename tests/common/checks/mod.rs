@@ -2,6 +2,7 @@
 //! function, starts the servers it needs and checks what goes over the
 //! wire (and, in `logging`, what the server logs).
 
+mod flash;
 mod hostile;
 mod lifecycle;
 mod logging;
@@ -9,6 +10,8 @@ mod rotation;
 mod tossing;
 
 // Not every test binary runs every check (`tests/errors.rs` none).
+#[allow(unused_imports)]
+pub(crate) use flash::*;
 #[allow(unused_imports)]
 pub(crate) use hostile::*;
 #[allow(unused_imports)]

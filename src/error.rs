@@ -230,6 +230,12 @@ pub enum ConfigError {
         "no key in the keyring may seal now: every activation time is in the future (add a key without one, or with one in the past)"
     )]
     NoSealingKey,
+    /// The keyring's `revoke-before` cutoff is more than a minute ahead of
+    /// this server's clock: it would refuse every new session until then.
+    #[error(
+        "the keyring's revoke-before time is in the future: it would refuse every new session until then (give the current time)"
+    )]
+    CutoffInFuture,
     /// Cookie attributes that break a cookie rule.
     #[error("cookie configuration: {0}")]
     Cookie(CookieProblem),

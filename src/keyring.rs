@@ -154,6 +154,10 @@ impl Slot {
     }
 }
 
+/// How far ahead of a server's clock a revocation cutoff may be: the clock
+/// difference tolerated between the host that wrote it and the servers.
+const CUTOFF_SLACK: u64 = 60;
+
 /// How many kinds of refusal [`Refusals`] counts.
 const REFUSAL_KINDS: usize = 7;
 
@@ -436,6 +440,18 @@ impl Keyring {
         self
     }
 
+    /// Refuses a cutoff more than a minute after `now`: it would refuse
+    /// every new session until then (usually a mistyped date).
+    pub(crate) fn check_cutoff(&self, now: SystemTime) -> Result<()> {
+        let now = UnixTime::from_system(now).unwrap_or_default();
+        match self.revoked_before {
+            Some(cut) if cut > now.saturating_add(CUTOFF_SLACK) => {
+                Err(ConfigError::CutoffInFuture.into())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The revocation cutoff, if any (see [`Keyring::with_revoke_before`]).
     pub fn revoked_before(&self) -> Option<SystemTime> {
         self.revoked_before.map(UnixTime::to_system)
@@ -469,12 +485,16 @@ impl Keyring {
             hasher.update(&slot.id.0.to_le_bytes());
             hasher.update(slot.algorithm.name().as_bytes());
             hasher.update(&[0]);
-            let activation = slot.activation.map_or(u64::MAX, UnixTime::secs);
-            hasher.update(&activation.to_le_bytes());
+            match slot.activation {
+                Some(at) => hasher.update(&[1]).update(&at.secs().to_le_bytes()),
+                None => hasher.update(&[0]),
+            };
             hasher.update(&slot.check);
         }
-        let cutoff = self.revoked_before.map_or(u64::MAX, UnixTime::secs);
-        hasher.update(&cutoff.to_le_bytes());
+        match self.revoked_before {
+            Some(cut) => hasher.update(&[1]).update(&cut.secs().to_le_bytes()),
+            None => hasher.update(&[0]),
+        };
         let mut out = [0u8; 8];
         out.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
         Fingerprint(out)

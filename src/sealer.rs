@@ -357,6 +357,22 @@ impl Sealer {
         value: &T,
         issued_at: Option<UnixTime>,
     ) -> Result<Sealed> {
+        self.seal_value_with(value, issued_at, false)
+    }
+
+    /// [`Sealer::seal_value`], with a nonce derived from the message alone
+    /// when `deterministic` (for re-seals that only move the expiry).
+    pub(crate) fn seal_value_with<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        issued_at: Option<UnixTime>,
+        deterministic: bool,
+    ) -> Result<Sealed> {
+        let nonce = if deterministic {
+            NonceSource::Deterministic
+        } else {
+            NonceSource::Fresh
+        };
         let now = UnixTime::now(&*self.clock);
         let times = match issued_at {
             None => self.fresh_times(now)?,
@@ -369,7 +385,7 @@ impl Sealer {
                 times
             }
         };
-        self.seal_at(now, times, NonceSource::Fresh, |buf, room| {
+        self.seal_at(now, times, nonce, |buf, room| {
             postcard_into(value, buf, room)
         })
     }
@@ -448,10 +464,23 @@ impl Sealer {
         payload: impl FnOnce(&mut Vec<u8>, Room) -> Result<(), PayloadError>,
     ) -> Result<Sealed> {
         self.source.with(|keyring| {
-            // A kept issued_at from before a revocation cutoff (a session
-            // loaded just before the keyring changed) is not sealed again.
-            if keyring.cutoff().is_some_and(|cut| times.issued_at < cut) {
-                return Err(Refusal::Revoked.into());
+            let mut times = times;
+            if let Some(cut) = keyring.cutoff().filter(|cut| times.issued_at < *cut) {
+                if times.issued_at != now {
+                    // A kept issued_at from before a revocation cutoff (a
+                    // session loaded just before the keyring changed) is not
+                    // sealed again.
+                    return Err(Refusal::Revoked.into());
+                }
+                // A fresh seal on a server whose clock lags the host that
+                // wrote the cutoff (keyrings refuse cutoffs further ahead
+                // than a minute): issued at the cutoff instead, so it opens
+                // everywhere; the lifetime is unchanged.
+                let shift = cut.since(times.issued_at).unwrap_or(0);
+                times = Times {
+                    issued_at: cut,
+                    expires_at: times.expires_at.saturating_add(shift),
+                };
             }
             let slot = keyring.sealing_slot(now)?;
             let key = SealingKey {
@@ -481,6 +510,15 @@ impl Sealer {
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<Opened<T>> {
         let now = UnixTime::now(&*self.clock);
+        // Bounded work and memory: nothing is reserved or decoded for a
+        // value past the maximum.
+        if value.len() > self.max_len {
+            return Err(Refusal::TooLong {
+                len: value.len(),
+                max: self.max_len,
+            }
+            .into());
+        }
         self.source.with(|keyring| {
             let capacity = envelope::open_capacity(value, &self.context);
             let mut named = None;

@@ -233,8 +233,21 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let outer = existing.is_some_and(|s| s.config().name() == config.name());
-        (!outer).then(|| Session::load(config, cookie_headers))
+        let outer = existing.filter(|s| s.config().name() == config.name());
+        if let Some(outer) = outer {
+            if !outer.config().same_as(config) {
+                // One decision per cookie: the outer layer's. Its settings
+                // (check, lifetimes, purpose) are the ones in force here,
+                // which the inner layer's author may not expect.
+                tracing::error!(
+                    cookie = config.name(),
+                    "nested session layers for one cookie with different configurations; \
+                     the outer one decides and the inner one is ignored"
+                );
+            }
+            return None;
+        }
+        Some(Session::load(config, cookie_headers))
     }
 
     /// Stores `value`: seals it now and keeps the `Set-Cookie` header for
@@ -281,17 +294,16 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// As [`Session::set`], for the value held. On error the session is
     /// left as it was.
     pub fn renew(&self) -> Result<()> {
-        let held = {
-            let mut state = self.shared.lock();
-            warn_if_finished(&state);
-            state.times = None;
-            state.value.as_ref().map(|value| self.seal(value, None))
-        };
-        if let Some(sealed) = held {
-            let (header, times) = sealed?;
-            let mut state = self.shared.lock();
-            state.times = Some(times);
-            state.status = Status::Changed(header);
+        let mut state = self.shared.lock();
+        warn_if_finished(&state);
+        match state.value.as_ref().map(|value| self.seal(value, None)) {
+            // Sealed first: on error the session is left as it was.
+            Some(sealed) => {
+                let (header, times) = sealed?;
+                state.times = Some(times);
+                state.status = Status::Changed(header);
+            }
+            None => state.times = None,
         }
         Ok(())
     }
@@ -429,7 +441,19 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             Status::Touched => {
                 let value = state.value.as_ref()?;
                 let issued_at = state.times.map(|t| t.issued_at);
-                match self.seal(value, issued_at) {
+                // Deterministic: the expiry is rounded to the refresh
+                // interval, so a cookie replayed within one interval re-seals
+                // to the same value and spends no new nonce.
+                let config = &self.shared.config;
+                let touched = seal_header(
+                    config,
+                    config.sealer(),
+                    config.name(),
+                    value,
+                    issued_at,
+                    true,
+                );
+                match touched {
                     Ok((header, times)) => {
                         state.times = Some(times);
                         Some(header)
@@ -482,7 +506,14 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// keyring.
     fn seal(&self, value: &T, issued_at: Option<UnixTime>) -> Result<(String, Times)> {
         let config = &self.shared.config;
-        seal_header(config, config.sealer(), config.name(), value, issued_at)
+        seal_header(
+            config,
+            config.sealer(),
+            config.name(),
+            value,
+            issued_at,
+            false,
+        )
     }
 }
 
@@ -495,8 +526,9 @@ fn seal_header<V: Serialize + ?Sized>(
     name: &str,
     value: &V,
     issued_at: Option<UnixTime>,
+    deterministic: bool,
 ) -> Result<(String, Times)> {
-    let sealed = sealer.seal_value(value, issued_at)?;
+    let sealed = sealer.seal_value_with(value, issued_at, deterministic)?;
     if sealed.worst_len > sealer.max_len() {
         return Err(SealError::TooLarge {
             len: sealed.worst_len,

@@ -89,6 +89,7 @@ impl LiveKeyring {
     /// [`ConfigError::NoSealingKey`] if no key of `keyring` may seal now.
     pub fn new(keyring: Keyring) -> Result<Self> {
         keyring.sealing_key_id(SystemTime::now())?;
+        keyring.check_cutoff(SystemTime::now())?;
         log_in_force(&keyring, "loaded");
         Ok(LiveKeyring {
             inner: Arc::new(Inner {
@@ -107,10 +108,12 @@ impl LiveKeyring {
     /// call this when it changes).
     ///
     /// # Errors
-    /// [`ConfigError::NoSealingKey`] if no key of `keyring` may seal now:
-    /// then nothing changes.
+    /// [`ConfigError::NoSealingKey`] if no key of `keyring` may seal now,
+    /// [`ConfigError::CutoffInFuture`] if its `revoke-before` cutoff is more
+    /// than a minute ahead: then nothing changes.
     pub fn replace(&self, keyring: Keyring) -> Result<()> {
         keyring.sealing_key_id(SystemTime::now())?;
+        keyring.check_cutoff(SystemTime::now())?;
         log_stats(&self.current());
         log_in_force(&keyring, "replaced");
         self.inner.current.store(Arc::new(keyring));
@@ -142,6 +145,8 @@ impl LiveKeyring {
     /// # Errors
     /// As [`LiveKeyring::watch_file`].
     pub fn watch_file_every(path: impl AsRef<Path>, interval: Duration) -> Result<Self> {
+        // Not a busy loop, whatever the caller asks.
+        let interval = interval.max(Duration::from_millis(10));
         let path = path.as_ref().to_path_buf();
         let text = read(&path)?;
         let live = LiveKeyring::new(text.parse()?)?;
@@ -184,6 +189,7 @@ fn watch(
     mut last: zeroize::Zeroizing<String>,
     interval: Duration,
 ) {
+    let mut unreadable = false;
     loop {
         std::thread::sleep(interval);
         let Some(inner) = live.upgrade() else {
@@ -192,10 +198,15 @@ fn watch(
         let text = match read(path) {
             Ok(text) => text,
             Err(error) => {
-                tracing::error!(%error, "keyring file not read; the keyring in force stays");
+                // Reported once, until the file can be read again.
+                if !unreadable {
+                    tracing::error!(%error, "keyring file not read; the keyring in force stays");
+                }
+                unreadable = true;
                 continue;
             }
         };
+        unreadable = false;
         if *text == *last {
             continue;
         }

@@ -152,15 +152,15 @@ fn revoke_before_refuses_every_earlier_value() {
     let key = entry(1);
     let at = |secs| UNIX_EPOCH + Duration::from_secs(secs);
     let ring: Keyring = key.parse().expect("parses");
-    let early = Sealer::new(ring).with_clock(move || at(1_800_000_000));
+    let early = Sealer::new(ring).with_clock(move || at(1_700_000_000));
     let value = early.seal(&"before").expect("seals");
 
-    let cut = "2027-01-15T09:00:00Z"; // 1_800_000_000 + 3600 s
+    let cut = "2023-11-14T23:13:20Z"; // 1_700_000_000 + 3600 s
     let revoked: Keyring = format!("{key}\nrevoke-before={cut}")
         .parse()
         .expect("parses");
-    assert_eq!(revoked.revoked_before(), Some(at(1_800_003_600)));
-    let late = Sealer::new(revoked).with_clock(move || at(1_800_007_200));
+    assert_eq!(revoked.revoked_before(), Some(at(1_700_003_600)));
+    let late = Sealer::new(revoked).with_clock(move || at(1_700_007_200));
     assert_eq!(
         late.open::<String>(&value),
         Err(Error::Refused(Refusal::Revoked))
@@ -169,20 +169,39 @@ fn revoke_before_refuses_every_earlier_value() {
     assert_eq!(late.open::<String>(&fresh).expect("opens").value, "after");
     // A write to a session issued before the cutoff is refused too.
     assert_eq!(
-        late.seal_issued_at(&"rewrite", at(1_800_000_000)),
+        late.seal_issued_at(&"rewrite", at(1_700_000_000)),
         Err(Error::Refused(Refusal::Revoked))
     );
 
     // Through the API, on a live keyring.
     let live = LiveKeyring::new(key.parse().expect("parses")).expect("seals");
-    let sealer = Sealer::from_live(&live).with_clock(move || at(1_800_007_200));
+    let sealer = Sealer::from_live(&live).with_clock(move || at(1_700_007_200));
     assert!(sealer.open::<String>(&value).is_ok());
     let ring: Keyring = key.parse().expect("parses");
-    live.replace(ring.with_revoke_before(at(1_800_003_600)))
+    live.replace(ring.with_revoke_before(at(1_700_003_600)))
         .expect("applies");
     assert_eq!(
         sealer.open::<String>(&value),
         Err(Error::Refused(Refusal::Revoked))
+    );
+
+    // A cutoff more than a minute ahead would refuse every new session:
+    // refused, in a spec and through the API.
+    let future = SystemTime::now() + Duration::from_secs(3600);
+    let secs = future
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    assert_eq!(
+        format!("{key} revoke-before={secs}")
+            .parse::<Keyring>()
+            .err(),
+        Some(Error::Config(ConfigError::CutoffInFuture))
+    );
+    let ring: Keyring = key.parse().expect("parses");
+    assert_eq!(
+        live.replace(ring.with_revoke_before(future)),
+        Err(Error::Config(ConfigError::CutoffInFuture))
     );
 
     // Malformed or repeated cutoffs name the entry.
@@ -212,7 +231,7 @@ fn fingerprints_tell_keyrings_apart_without_key_material() {
     assert_ne!(a.fingerprint(), other_secret.fingerprint());
     let scheduled: Keyring = format!("{one} {two}@4102444800").parse().expect("parses");
     assert_ne!(a.fingerprint(), scheduled.fingerprint());
-    let cut: Keyring = format!("{one} {two} revoke-before=1800000000")
+    let cut: Keyring = format!("{one} {two} revoke-before=1700000000")
         .parse()
         .expect("parses");
     assert_ne!(a.fingerprint(), cut.fingerprint());

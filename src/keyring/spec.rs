@@ -35,10 +35,13 @@ impl FromStr for Keyring {
     /// # Errors
     /// [`ConfigError::Entry`] naming the entry (from 1) and the problem,
     /// never its text; [`ConfigError::EmptyKeyring`],
-    /// [`ConfigError::DuplicateKeyId`], [`ConfigError::NoSealingKey`].
+    /// [`ConfigError::DuplicateKeyId`], [`ConfigError::NoSealingKey`],
+    /// [`ConfigError::CutoffInFuture`] for a `revoke-before` time more than
+    /// a minute ahead.
     fn from_str(spec: &str) -> Result<Self> {
         let keyring = Keyring::parse_planned(spec)?;
         keyring.sealing_key_id(SystemTime::now())?;
+        keyring.check_cutoff(SystemTime::now())?;
         Ok(keyring)
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Opened, Sealer};
+use super::{Opened, Sealer, MAX_TTL};
 use crate::envelope::Times;
 use crate::error::{Refusal, Result, SealError};
 use crate::time::UnixTime;
@@ -18,7 +18,11 @@ impl Sealer {
     /// session read continuously lives `idle` past its last re-seal, that
     /// is at least `idle - refresh` past its last use); a write always
     /// re-seals. `Max-Age` follows the value's expiry. `idle` is lowered to
-    /// the TTL and `refresh` to `idle`.
+    /// the TTL and `refresh` to `idle`. The inactivity expiry is rounded
+    /// down to a multiple of `refresh` (so it is between `idle - refresh`
+    /// and `idle` after the seal), which makes a re-seal within one
+    /// interval give the same value: a client that replays a cookie without
+    /// keeping its refreshed value costs one seal per interval.
     ///
     /// ```
     /// # use sealed_session::{Keyring, Sealer};
@@ -29,32 +33,53 @@ impl Sealer {
     ///                        Duration::from_secs(60));      // re-seal at most once a minute
     /// let opened = sealer.open::<u8>(&sealer.seal(&1)?)?;
     /// let life = opened.expires_at.duration_since(opened.issued_at).expect("later");
-    /// assert_eq!(life, Duration::from_secs(30 * 60));
+    /// // 30 minutes, rounded down to a whole minute (see below).
+    /// assert!(life <= Duration::from_secs(30 * 60) && life > Duration::from_secs(29 * 60));
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     #[must_use]
     pub fn with_idle_timeout(mut self, idle: Duration, refresh: Duration) -> Self {
-        let idle = idle.as_secs().min(self.ttl);
-        self.idle = Some((idle, refresh.as_secs().min(idle)));
+        // Lowered to the TTL (and the refresh to the idle time) where they
+        // are used, so the order of the builder calls does not matter.
+        self.idle = Some((idle.min(MAX_TTL).as_secs(), refresh.min(MAX_TTL).as_secs()));
         self
     }
 
     /// The inactivity timeout and the re-seal interval, if set (see
     /// [`Sealer::with_idle_timeout`]).
     pub fn idle_timeout(&self) -> Option<(Duration, Duration)> {
-        self.idle
+        self.idle_secs()
             .map(|(idle, refresh)| (Duration::from_secs(idle), Duration::from_secs(refresh)))
     }
 
     /// When a value issued at `issued_at` and sealed (again) at `now`
     /// expires: the absolute lifetime, or sooner the inactivity timeout.
+    ///
+    /// The inactivity expiry is rounded down to a multiple of the refresh
+    /// interval, so every re-seal within one interval gives the same
+    /// message: re-sealed deterministically, a cookie replayed without
+    /// storing its refreshed value makes the key spend one nonce per
+    /// interval, not one per request.
     pub(crate) fn expiry(&self, issued_at: UnixTime, now: UnixTime) -> Result<UnixTime> {
         let absolute = issued_at
             .checked_add(self.ttl)
             .ok_or(SealError::TimeRange)?;
-        Ok(match self.idle {
-            Some((idle, _)) => absolute.min(now.saturating_add(idle)),
+        Ok(match self.idle_secs() {
+            Some((idle, refresh)) => {
+                let idle_end = now.saturating_add(idle).secs();
+                let snapped = idle_end - idle_end % refresh.max(1);
+                absolute.min(UnixTime::from_secs(snapped.max(now.secs())))
+            }
             None => absolute,
+        })
+    }
+
+    /// The inactivity timeout and refresh interval in seconds, lowered to
+    /// the TTL and to the timeout.
+    fn idle_secs(&self) -> Option<(u64, u64)> {
+        self.idle.map(|(idle, refresh)| {
+            let idle = idle.min(self.ttl);
+            (idle, refresh.min(idle))
         })
     }
 
@@ -63,7 +88,7 @@ impl Sealer {
     /// refresh interval).
     #[cfg(feature = "cookie")]
     pub(crate) fn worth_refreshing(&self, times: Times, now: UnixTime) -> bool {
-        let Some((_, refresh)) = self.idle else {
+        let Some((_, refresh)) = self.idle_secs() else {
             return false;
         };
         self.expiry(times.issued_at, now)

@@ -167,10 +167,26 @@ impl SessionConfig {
         self,
         check: impl Fn(&T, SystemTime) -> bool + Send + Sync + 'static,
     ) -> Self {
+        // Fails closed: a check written for another type than the
+        // session's refuses the session (and says so), rather than letting
+        // every session through unchecked. A second check adds to the first.
+        let earlier = self.inner.check.clone();
         let check: Check = Arc::new(move |value: &dyn Any, issued_at| {
-            value
-                .downcast_ref::<T>()
-                .is_none_or(|value| check(value, issued_at))
+            let passes = match value.downcast_ref::<T>() {
+                Some(value) => check(value, issued_at),
+                None => {
+                    tracing::error!(
+                        check_type = core::any::type_name::<T>(),
+                        "a session check is written for another type than the session's; \
+                         the session is refused"
+                    );
+                    false
+                }
+            };
+            passes
+                && earlier
+                    .as_ref()
+                    .is_none_or(|earlier| earlier(value, issued_at))
         });
         SessionConfig {
             inner: Arc::new(ConfigInner {
@@ -180,6 +196,12 @@ impl SessionConfig {
                 check: Some(check),
             }),
         }
+    }
+
+    /// Whether `self` and `other` are one configuration (clones of the
+    /// same `SessionConfig`).
+    pub(crate) fn same_as(&self, other: &SessionConfig) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Whether the application's check lets `value` (issued at

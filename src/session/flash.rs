@@ -95,6 +95,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             config.flash_name(),
             message,
             None,
+            false,
         )?;
         let mut state = self.shared.lock();
         warn_if_finished(&state);

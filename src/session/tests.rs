@@ -348,11 +348,23 @@ fn subject_check_logs_out_exactly_that_subject() {
     let s = Session::<String>::load(&c, [bob.as_bytes()]);
     assert_eq!(s.get().as_deref(), Some("bob"), "bob stays");
     assert_eq!(s.finish_one(), None);
-    // Another session type is not checked.
+    // A check written for another type fails closed: the session is
+    // refused, not let through unchecked.
     let n = Session::<u32>::load(&c, []);
     n.set(1).expect("small");
     let n = cookie_of(&n.finish_one().expect("changed"));
-    assert_eq!(Session::<u32>::load(&c, [n.as_bytes()]).get(), Some(1));
+    assert_eq!(Session::<u32>::load(&c, [n.as_bytes()]).get(), None);
+    // A second check adds to the first: both must pass.
+    let both = c.clone().with_check(|name: &String, _| name != "bob");
+    assert!(Session::<String>::load(&both, [bob.as_bytes()]).is_empty());
+    assert!(Session::<String>::load(&both, [ada.as_bytes()]).is_empty());
+    let carol = cookie_for("carol");
+    assert_eq!(
+        Session::<String>::load(&both, [carol.as_bytes()])
+            .get()
+            .as_deref(),
+        Some("carol")
+    );
 }
 
 /// Flash messages: status logic of the flash cookie, apart from the

@@ -208,3 +208,31 @@ fn idle_sessions_expire_and_use_extends_them_up_to_the_cap() {
     assert!(s.is_empty(), "idle timeout");
     assert_eq!(s.finish_one(), Some(c.removal_cookie()));
 }
+
+/// A client that replays one cookie without storing its refreshed value
+/// gets the same re-sealed value within a refresh interval: the idle
+/// refresh spends one nonce per interval, not one per request.
+#[test]
+fn idle_refresh_of_a_replayed_cookie_is_deterministic() {
+    let clock = Arc::new(AtomicU64::new(START));
+    let c = {
+        let clock = Arc::clone(&clock);
+        let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
+            .with_ttl(Duration::from_secs(HOUR))
+            .with_idle_timeout(Duration::from_secs(600), Duration::from_secs(60))
+            .with_clock(move || at(clock.load(Ordering::SeqCst)));
+        SessionConfig::new(sealer).expect("valid")
+    };
+    let s = Session::<u64>::load(&c, []);
+    s.set(1).expect("small");
+    let old = cookie_of(&s.finish_one().expect("changed"));
+    let mut refreshed = std::collections::BTreeSet::new();
+    for second in 200..250 {
+        clock.store(START + second, Ordering::SeqCst);
+        let s = Session::<u64>::load(&c, [old.as_bytes()]);
+        refreshed.insert(cookie_of(&s.finish_one().expect("worth a refresh")));
+    }
+    // 200..239 s and 240..249 s: the expiry moves once, at a multiple of
+    // the refresh interval.
+    assert_eq!(refreshed.len(), 2, "{refreshed:?}");
+}

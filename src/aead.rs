@@ -109,7 +109,9 @@ impl Cipher {
     ///
     /// Two seals under one key share a nonce only if their seeds *and*
     /// their whole messages are equal, and then they produce the same
-    /// ciphertext, which reveals nothing new. A generator state duplicated
+    /// ciphertext, which reveals nothing new (or by a collision of the
+    /// truncated hash, which for distinct inputs is the birthday bound of
+    /// random nonces of that length). A generator state duplicated
     /// by `fork` (or a cloned virtual machine) therefore never reuses a
     /// nonce for two different messages, and re-sealing the same value
     /// again spends no new nonce.

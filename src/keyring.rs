@@ -201,6 +201,37 @@ impl From<&[AtomicU64; REFUSAL_KINDS]> for Refusals {
     }
 }
 
+impl Slot {
+    /// Takes over `old`'s counters: the same key (id and secret) in a
+    /// keyring that replaces `old`'s.
+    fn inherit(&self, old: &Slot) {
+        let copy = |to: &AtomicU64, from: &AtomicU64| {
+            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        };
+        copy(&self.seals, &old.seals);
+        copy(&self.reseals, &old.reseals);
+        copy(&self.opens, &old.opens);
+        for (to, from) in self.refusals.iter().zip(&old.refusals) {
+            copy(to, from);
+        }
+        self.last_sealed
+            .fetch_max(old.last_sealed.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+}
+
+impl Keyring {
+    /// Carries the counters of every key that `old` also holds (same id,
+    /// same secret) over to this keyring, which replaces it: a reload does
+    /// not reset what a key sealed, nor when it last did.
+    pub(crate) fn inherit_stats(&self, old: &Keyring) {
+        for slot in &self.slots {
+            if let Some(previous) = old.slot(slot.id).filter(|o| o.check == slot.check) {
+                slot.inherit(previous);
+            }
+        }
+    }
+}
+
 /// The context of the key check values in a fingerprint: a one-way,
 /// domain-separated hash of a random 256-bit key, which tells two secrets
 /// apart without saying anything usable about either.

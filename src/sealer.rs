@@ -262,6 +262,8 @@ impl Sealer {
     /// [`SealError::TooLarge`] if the sealed value would be longer than
     /// [`Sealer::max_len`], [`SealError::Encode`] if `value` does not
     /// serialize, [`ConfigError::NoSealingKey`](crate::ConfigError::NoSealingKey).
+    /// ([`Refusal::Revoked`] only for a kept `issued_at` before the keyring's
+    /// cutoff, see [`Sealer::seal_issued_at`].)
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
         let now = UnixTime::now(&*self.clock);
         let times = self.fresh_times(now)?;
@@ -397,7 +399,8 @@ impl Sealer {
     /// [`Error::Refused`](crate::Error::Refused) with the reason:
     /// [`Refusal::TooLong`] (checked before decoding), `Malformed`,
     /// `UnsupportedVersion`, `UnknownKey`, `Authentication`, `Expired`,
-    /// `NotYetValid`, `LifetimeTooLong`, or `Decode` (authentic, but not a
+    /// `NotYetValid`, `LifetimeTooLong`, `Revoked` (issued before the
+    /// keyring's `revoke-before` cutoff), or `Decode` (authentic, but not a
     /// `T`).
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
         self.open_with(value, |payload| match postcard::take_from_bytes(payload) {

@@ -71,7 +71,9 @@ pub use config::{SessionConfig, DEFAULT_FLASH_TTL};
 /// one in force. If none opens, the session is empty and the response
 /// removes the cookie at our path and domain. More than
 /// [`MAX_SAME_NAME_COOKIES`](crate::MAX_SAME_NAME_COOKIES) are ignored unopened (nothing removed). A
-/// `__Host-` cookie name rules tossing out.
+/// `__Host-` cookie name rules tossing out in current browsers (older ones
+/// accepted a nameless cookie such as `=__Host-session=x` from a sibling
+/// subdomain and sent it back as ours).
 ///
 /// **Nested layers** (an outer layer or middleware and another on a
 /// sub-router or scope, both for `Session<T>` and the same cookie name):

@@ -114,7 +114,9 @@ impl LiveKeyring {
     pub fn replace(&self, keyring: Keyring) -> Result<()> {
         keyring.sealing_key_id(SystemTime::now())?;
         keyring.check_cutoff(SystemTime::now())?;
-        log_stats(&self.current());
+        let old = self.current();
+        log_stats(&old);
+        keyring.inherit_stats(&old);
         log_in_force(&keyring, "replaced");
         self.inner.current.store(Arc::new(keyring));
         Ok(())

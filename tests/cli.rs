@@ -748,3 +748,31 @@ fn check_refuses_bad_arguments_and_keyrings_with_status_2() {
     let both_stdin = run_with(&["check", "-", "-"], Some(&old), &[]);
     assert_eq!(both_stdin.status, 2, "{both_stdin:?}");
 }
+
+/// A bare key given where a file path belongs is never echoed back in the
+/// "cannot read" message; nor is a huge duration a panic.
+#[test]
+fn a_key_given_as_a_path_is_not_echoed_and_huge_durations_are_bounded() {
+    let key = fresh_key();
+    let fingerprint = run(&["fingerprint", "--keys-file", &key]);
+    let check = run(&["check", &key, &key]);
+    for r in [&fingerprint, &check] {
+        assert_eq!(r.status, 2, "{} {}", r.stdout, r.stderr);
+    }
+    assert_no_key_material(&[&fingerprint, &check], &[&key]);
+    let (spec, _) = keyring_spec(&[(1, "xchacha20poly1305", None)]);
+    let dir = std::env::temp_dir().join(format!("sealed-session-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("keys");
+    std::fs::write(&path, &spec).expect("write");
+    let path = path.to_str().expect("UTF-8 path");
+    let huge = run(&["check", path, path, "--window", "18446744073709551615s"]);
+    assert!(
+        huge.status == 0 || huge.status == 1,
+        "{} {}",
+        huge.stdout,
+        huge.stderr
+    );
+    assert!(!huge.stderr.contains("panicked"), "{}", huge.stderr);
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}

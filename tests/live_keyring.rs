@@ -307,3 +307,26 @@ fn a_missing_keyring_file_is_an_error_naming_it() {
     );
     assert!(error.to_string().contains("absent"), "{error}");
 }
+
+/// A reload keeps the counters of the keys it keeps (same id and secret),
+/// so a retiring key's last seal survives edits of the file.
+#[test]
+fn a_reload_keeps_the_counters_of_the_keys_it_keeps() {
+    let (one, two) = (entry(1), entry(2));
+    let live = LiveKeyring::new(one.parse().expect("parses")).expect("seals");
+    let sealer = Sealer::from_live(&live);
+    sealer.seal(&"ada").expect("seals");
+    let before = live.current().stats(KeyId(1)).expect("key 1");
+    assert_eq!(before.seals, 1);
+    live.replace(format!("{one} {two}").parse().expect("parses"))
+        .expect("applies");
+    let after = live.current().stats(KeyId(1)).expect("key 1");
+    assert_eq!(
+        (after.seals, after.last_sealed_at),
+        (1, before.last_sealed_at)
+    );
+    // Another secret under id 1 starts from zero.
+    live.replace(format!("{} {two}", entry(1)).parse().expect("parses"))
+        .expect("applies");
+    assert_eq!(live.current().stats(KeyId(1)).expect("key 1").seals, 0);
+}

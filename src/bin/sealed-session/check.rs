@@ -104,11 +104,14 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
 }
 
 fn duration(flag: &str, value: &str) -> Result<Duration, Fail> {
-    text::parse_duration(value).ok_or_else(|| {
-        Fail::Usage(format!(
-            "check: {flag} takes a duration such as 90s, 10m, 24h or 14d"
-        ))
-    })
+    // Bounded like a sealer's TTL, so no sum with it can overflow.
+    text::parse_duration(value)
+        .map(|d| d.min(sealed_session::MAX_TTL))
+        .ok_or_else(|| {
+            Fail::Usage(format!(
+                "check: {flag} takes a duration such as 90s, 10m, 24h or 14d"
+            ))
+        })
 }
 
 /// The `old:` or `new:` line.
@@ -263,7 +266,7 @@ impl Plan {
     /// A removed key that may still have unexpired values.
     fn removed_keys(&self, findings: &mut Findings) {
         let from = earlier(self.now, self.ttl + self.leeway);
-        let to = later(self.now, self.window + self.leeway);
+        let to = later(self.now, self.window.saturating_add(self.leeway));
         let spans = seal_spans(&self.old, from, to);
         for key in self.old.keys() {
             if self.new_info(key.id).is_some() {

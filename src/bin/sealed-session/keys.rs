@@ -51,7 +51,8 @@ impl KeysFrom {
             KeysFrom::File(path) if path == "-" => "standard input".into(),
             // A spec given where a path belongs is not repeated.
             KeysFrom::File(path) if looks_like_a_spec(path) => {
-                "a file whose name looks like a keyring spec (a spec goes after --keys)".into()
+                "a file whose name looks like a keyring spec or a key (a spec goes after --keys)"
+                    .into()
             }
             KeysFrom::File(path) => format!("file {path}"),
             KeysFrom::Env(var) => format!("environment variable {var}"),
@@ -99,7 +100,15 @@ impl KeysFrom {
 /// Whether a path given for a keyring file is more likely a spec (which
 /// holds key material, so is never printed).
 fn looks_like_a_spec(path: &str) -> bool {
-    path.contains(':') || path.len() > 200
+    path.contains(':') || path.len() > 200 || looks_like_a_key(path)
+}
+
+/// 43 or 44 base64 characters: a bare key given where a path belongs.
+fn looks_like_a_key(path: &str) -> bool {
+    (43..=44).contains(&path.len())
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_+/=".contains(&b))
 }
 
 /// All of standard input, wiped when dropped.

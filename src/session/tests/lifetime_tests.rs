@@ -148,6 +148,17 @@ fn set_checks_the_largest_envelope_of_the_keyring() {
     assert!(resealed.len() > header.len());
 }
 
+/// A one-hour session with a ten-minute idle timeout, refreshed at most
+/// once a minute, on `clock`.
+fn idle_config(clock: &Arc<AtomicU64>) -> SessionConfig {
+    let clock = Arc::clone(clock);
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
+        .with_ttl(Duration::from_secs(HOUR))
+        .with_idle_timeout(Duration::from_secs(600), Duration::from_secs(60))
+        .with_clock(move || at(clock.load(Ordering::SeqCst)));
+    SessionConfig::new(sealer).expect("valid")
+}
+
 /// Idle expiry under the absolute cap: a session unused for its idle time
 /// expires; reads extend it, re-sealing at most once per refresh interval
 /// (no Set-Cookie on every read); writes always extend it; never past the
@@ -155,14 +166,7 @@ fn set_checks_the_largest_envelope_of_the_keyring() {
 #[test]
 fn idle_sessions_expire_and_use_extends_them_up_to_the_cap() {
     let clock = Arc::new(AtomicU64::new(START));
-    let c = {
-        let clock = Arc::clone(&clock);
-        let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
-            .with_ttl(Duration::from_secs(HOUR))
-            .with_idle_timeout(Duration::from_secs(600), Duration::from_secs(60))
-            .with_clock(move || at(clock.load(Ordering::SeqCst)));
-        SessionConfig::new(sealer).expect("valid")
-    };
+    let c = idle_config(&clock);
     let s = Session::<u64>::load(&c, []);
     s.set(1).expect("small");
     assert_eq!(s.expires_at(), Some(at(START + 600)));
@@ -215,14 +219,7 @@ fn idle_sessions_expire_and_use_extends_them_up_to_the_cap() {
 #[test]
 fn idle_refresh_of_a_replayed_cookie_is_deterministic() {
     let clock = Arc::new(AtomicU64::new(START));
-    let c = {
-        let clock = Arc::clone(&clock);
-        let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
-            .with_ttl(Duration::from_secs(HOUR))
-            .with_idle_timeout(Duration::from_secs(600), Duration::from_secs(60))
-            .with_clock(move || at(clock.load(Ordering::SeqCst)));
-        SessionConfig::new(sealer).expect("valid")
-    };
+    let c = idle_config(&clock);
     let s = Session::<u64>::load(&c, []);
     s.set(1).expect("small");
     let old = cookie_of(&s.finish_one().expect("changed"));

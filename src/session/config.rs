@@ -2,6 +2,8 @@
 
 use core::any::Any;
 use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -38,6 +40,7 @@ struct ConfigInner {
     flash: Sealer,
     options: CookieOptions,
     check: Option<Check>,
+    async_check: Option<AsyncCheck>,
 }
 
 /// Default lifetime of a flash message: ten minutes, enough for the
@@ -51,6 +54,15 @@ const FLASH_SUFFIX: &str = "-flash";
 /// The application's per-subject check, for one session type.
 type Check = Arc<dyn Fn(&dyn Any, SystemTime) -> bool + Send + Sync>;
 
+/// The future of an asynchronous per-subject check: whether the session
+/// still stands.
+pub(crate) type CheckFuture = Pin<Box<dyn Future<Output = bool> + Send>>;
+
+/// The application's asynchronous per-subject check, for one session type:
+/// called with the value (borrowed only while the future is made) and its
+/// `issued_at`.
+type AsyncCheck = Arc<dyn Fn(&dyn Any, SystemTime) -> CheckFuture + Send + Sync>;
+
 impl fmt::Debug for SessionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionConfig")
@@ -58,6 +70,7 @@ impl fmt::Debug for SessionConfig {
             .field("flash_ttl", &self.inner.flash.ttl())
             .field("options", &self.inner.options)
             .field("check", &self.inner.check.is_some())
+            .field("async_check", &self.inner.async_check.is_some())
             .finish()
     }
 }
@@ -93,6 +106,7 @@ impl SessionConfig {
                 flash,
                 options,
                 check: None,
+                async_check: None,
             }),
         })
     }
@@ -121,6 +135,7 @@ impl SessionConfig {
                 flash,
                 options: self.inner.options.clone(),
                 check: self.inner.check.clone(),
+                async_check: self.inner.async_check.clone(),
             }),
         }
     }
@@ -194,8 +209,100 @@ impl SessionConfig {
                 flash: self.inner.flash.clone(),
                 options: self.inner.options.clone(),
                 check: Some(check),
+                async_check: self.inner.async_check.clone(),
             }),
         }
+    }
+
+    /// Adds an asynchronous per-subject check, for a lookup that has to
+    /// wait (a database or a shared cache): after a cookie opens as a
+    /// `Session<T>`, the adapter ([`tower`](crate::tower),
+    /// [`actix`](crate::actix)) awaits `check(&value, issued_at)` before
+    /// the handler runs. `false` makes it an empty session and removes the
+    /// cookie, as [`SessionConfig::with_check`] does (logged as
+    /// [`Refusal::RevokedSubject`](crate::Refusal::RevokedSubject)).
+    ///
+    /// `check` gets the value by reference and must return an owned future:
+    /// clone what the lookup needs (the user id) before the `async` block.
+    /// It runs on every request that carries a session, and the handler
+    /// waits for it: answer from a cache where you can (an in-process map
+    /// refreshed in the background, with the database only on a miss), and
+    /// bound the lookup's time yourself. A check written for another type
+    /// than the session's refuses every session (with an error event).
+    /// Several checks, synchronous or not, must all pass; the synchronous
+    /// ones run first, and the asynchronous ones only for a session they
+    /// let stand. Empty and refused sessions are not checked.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use sealed_session::{Keyring, Sealer, SessionConfig};
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct User { id: u64 }
+    ///
+    /// /// The user's "sessions valid after" time, from your database.
+    /// async fn valid_after(user_id: u64) -> Option<SystemTime> {
+    ///     # let _ = user_id;
+    ///     None
+    /// }
+    ///
+    /// let config = SessionConfig::new(Sealer::new(Keyring::ephemeral()?))?
+    ///     .with_async_check(|user: &User, issued_at: SystemTime| {
+    ///         let id = user.id;
+    ///         async move { valid_after(id).await.is_none_or(|after| issued_at >= after) }
+    ///     });
+    /// # let _ = config;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_async_check<T: 'static, F, Fut>(self, check: F) -> Self
+    where
+        F: Fn(&T, SystemTime) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        // Fails closed on another type, and adds to an earlier check, as
+        // `with_check` does. Both futures are made now, while the value is
+        // borrowed, and awaited in turn.
+        let earlier = self.inner.async_check.clone();
+        let check: AsyncCheck = Arc::new(move |value: &dyn Any, issued_at| {
+            let this: CheckFuture = match value.downcast_ref::<T>() {
+                Some(value) => Box::pin(check(value, issued_at)),
+                None => {
+                    tracing::error!(
+                        check_type = core::any::type_name::<T>(),
+                        "an async session check is written for another type than the \
+                         session's; the session is refused"
+                    );
+                    Box::pin(core::future::ready(false))
+                }
+            };
+            match earlier.as_ref().map(|earlier| earlier(value, issued_at)) {
+                Some(earlier) => Box::pin(async move { earlier.await && this.await }),
+                None => this,
+            }
+        });
+        SessionConfig {
+            inner: Arc::new(ConfigInner {
+                sealer: self.inner.sealer.clone(),
+                flash: self.inner.flash.clone(),
+                options: self.inner.options.clone(),
+                check: self.inner.check.clone(),
+                async_check: Some(check),
+            }),
+        }
+    }
+
+    /// The future of the asynchronous check for `value` (issued at
+    /// `issued_at`), or `None` without one.
+    pub(crate) fn async_check(
+        &self,
+        value: &dyn Any,
+        issued_at: SystemTime,
+    ) -> Option<CheckFuture> {
+        self.inner
+            .async_check
+            .as_ref()
+            .map(|check| check(value, issued_at))
     }
 
     /// Whether `self` and `other` are one configuration (clones of the

@@ -2,8 +2,10 @@
 //! cookie's attributes), the typed handle handlers use ([`Session`]), and
 //! the crate-private protocol every adapter follows: `begin` (the request's
 //! `Cookie` headers to a `Session<T>`) and `finish` (the session's status to
-//! every `Set-Cookie` value to append), with the one [`ResponseFuture`]
-//! both adapters return. Nothing here knows an HTTP framework.
+//! every `Set-Cookie` value to append), with the one [`SessionFuture`]
+//! both adapters return (awaiting the application's asynchronous check,
+//! `pending_check`, between the two when there is one). Nothing here
+//! knows an HTTP framework.
 
 // Without an adapter feature only the configuration types are used: the
 // protocol below serves the adapters.
@@ -26,6 +28,8 @@ use flash::{Flash, Incoming};
 mod config;
 mod flash;
 mod request;
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub(crate) use config::CheckFuture;
 pub use config::{SessionConfig, DEFAULT_FLASH_TTL};
 
 /// The session of one request: a typed handle that an adapter puts into
@@ -250,6 +254,35 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             return None;
         }
         Some(Session::load(config, cookie_headers))
+    }
+
+    /// What an adapter awaits after [`Session::begin`] and before the
+    /// handler: the application's asynchronous check of the value that
+    /// opened ([`SessionConfig::with_async_check`]), or `None` when there
+    /// is none or nothing to check (an empty or refused session). On
+    /// `false` the adapter calls [`Session::refuse_subject`].
+    #[cfg(any(feature = "tower", feature = "actix"))]
+    pub(crate) fn pending_check(&self) -> Option<CheckFuture> {
+        let state = self.shared.lock();
+        let value = state.value.as_ref()?;
+        let issued_at = state.times?.issued_at.to_system();
+        self.shared.config.async_check(value, issued_at)
+    }
+
+    /// Turns the session into a refused one: its subject failed the
+    /// asynchronous check. The value and times are forgotten and the
+    /// response removes the cookie, as for any cookie that did not open.
+    #[cfg(any(feature = "tower", feature = "actix"))]
+    pub(crate) fn refuse_subject(&self) {
+        let mut state = self.shared.lock();
+        state.value = None;
+        state.times = None;
+        state.status = Status::Refused;
+        drop(state);
+        request::log_refused(
+            self.shared.config.name(),
+            &Error::from(Refusal::RevokedSubject),
+        );
     }
 
     /// Stores `value`: seals it now and keeps the `Set-Cookie` header for

@@ -132,7 +132,7 @@ fn split<T>(opened: Opened<T>) -> (T, Opened<()>) {
 /// failed, unknown key, undecodable: a schema change without a new
 /// purpose), debug for the rest. (A cookie that is not yet valid is not
 /// refused but ignored, with its own warn event.)
-fn log_refused(name: &str, error: &Error) {
+pub(super) fn log_refused(name: &str, error: &Error) {
     if error.refusal().is_some_and(Refusal::is_routine) {
         tracing::debug!(cookie = name, %error, "session cookie refused");
     } else {

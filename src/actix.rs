@@ -71,6 +71,7 @@
 use core::fmt;
 use core::future::{ready, Ready};
 use core::marker::PhantomData;
+use std::rc::Rc;
 
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderValue, COOKIE, SET_COOKIE};
@@ -80,7 +81,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{ConfigError, Error};
-pub use crate::session::future::ResponseFuture;
+pub use crate::session::future::{ResponseFuture, SessionFuture};
 use crate::session::{AppendSetCookie, Session, SessionConfig};
 
 /// An actix-web middleware ([`Transform`]) that gives every request a
@@ -158,7 +159,7 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(SessionService {
-            inner: service,
+            inner: Rc::new(service),
             config: self.config.clone(),
             session_type: PhantomData,
         }))
@@ -168,8 +169,12 @@ where
 /// The [`Service`] made by [`SessionMiddleware`]: loads the [`Session<T>`]
 /// into the request's extensions, calls the inner service, and appends the
 /// session's `Set-Cookie` values to its response.
+///
+/// The inner service is shared (`Rc`) with the future of a request whose
+/// asynchronous check ([`SessionConfig::with_async_check`]) it awaits
+/// before calling it.
 pub struct SessionService<S, T> {
-    inner: S,
+    inner: Rc<S>,
     config: SessionConfig,
     session_type: PhantomData<fn() -> T>,
 }
@@ -190,7 +195,7 @@ where
 {
     type Response = ServiceResponse<B>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, T>;
+    type Future = SessionFuture<S::Future, T, Rc<S>, ServiceRequest>;
 
     forward_ready!(inner);
 
@@ -204,7 +209,13 @@ where
         if let Some(session) = &session {
             req.extensions_mut().insert(session.clone());
         }
-        ResponseFuture::new(self.inner.call(req), session)
+        match (session.as_ref().and_then(Session::pending_check), session) {
+            (Some(check), Some(session)) => {
+                let inner = Rc::clone(&self.inner);
+                SessionFuture::checking(check, inner, req, |inner, req| inner.call(req), session)
+            }
+            (_, session) => SessionFuture::responding(self.inner.call(req), session),
+        }
     }
 }
 

@@ -99,7 +99,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::error::{ConfigError, Error};
-pub use crate::session::future::ResponseFuture;
+pub use crate::session::future::{ResponseFuture, SessionFuture};
 use crate::session::{AppendSetCookie, Session, SessionConfig};
 
 /// A tower [`Layer`] that gives every request a [`Session<T>`] and writes
@@ -190,14 +190,20 @@ impl<S: fmt::Debug, T> fmt::Debug for SessionService<S, T> {
     }
 }
 
+/// `S: Clone` lets the service await an asynchronous check
+/// ([`SessionConfig::with_async_check`]) before it calls the inner service:
+/// the future takes the inner service that was polled ready and leaves a
+/// clone in its place, as tower services that await before calling do.
+/// (hyper's `TowerToHyperService` and axum need `Clone` services anyway.)
+/// Without such a check nothing is cloned or boxed.
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     T: Serialize + DeserializeOwned + Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, T>;
+    type Future = SessionFuture<S::Future, T, S, Request<ReqBody>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -214,7 +220,22 @@ where
         if let Some(session) = &session {
             req.extensions_mut().insert(session.clone());
         }
-        ResponseFuture::new(self.inner.call(req), session)
+        match (session.as_ref().and_then(Session::pending_check), session) {
+            (Some(check), Some(session)) => {
+                // The ready service goes with the request; a clone waits
+                // for the next `poll_ready`.
+                let clone = self.inner.clone();
+                let inner = core::mem::replace(&mut self.inner, clone);
+                SessionFuture::checking(
+                    check,
+                    inner,
+                    req,
+                    |mut inner, req| inner.call(req),
+                    session,
+                )
+            }
+            (_, session) => SessionFuture::responding(self.inner.call(req), session),
+        }
     }
 }
 

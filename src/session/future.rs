@@ -65,3 +65,113 @@ where
         Poll::Ready(Ok(response))
     }
 }
+
+/// How an adapter calls its inner service once the check has passed or
+/// refused: with the inner service (a ready clone, or a shared handle)
+/// and the request.
+pub(crate) type CallInner<S, Req, F> = fn(S, Req) -> F;
+
+pin_project_lite::pin_project! {
+    /// The future of a session service: the inner service's response with
+    /// the session's `Set-Cookie` values appended, as [`ResponseFuture`];
+    /// when the application's asynchronous check applies
+    /// ([`SessionConfig::with_async_check`](crate::SessionConfig::with_async_check)),
+    /// the check is awaited first and the inner service called after it.
+    pub struct SessionFuture<F, T, S, Req> {
+        #[pin]
+        state: State<F, T, S, Req>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<F, T, S, Req> {
+        // Calling the inner service (the only state without a check).
+        Responding {
+            #[pin]
+            response: ResponseFuture<F, T>,
+        },
+        // Awaiting the check; then the inner service is called.
+        Checking {
+            check: super::CheckFuture,
+            pending: Option<(S, Req, CallInner<S, Req, F>)>,
+            session: Option<Session<T>>,
+        },
+    }
+}
+
+impl<F, T, S, Req> SessionFuture<F, T, S, Req> {
+    pub(crate) fn responding(inner: F, session: Option<Session<T>>) -> Self {
+        SessionFuture {
+            state: State::Responding {
+                response: ResponseFuture::new(inner, session),
+            },
+        }
+    }
+
+    pub(crate) fn checking(
+        check: super::CheckFuture,
+        inner: S,
+        req: Req,
+        call: CallInner<S, Req, F>,
+        session: Session<T>,
+    ) -> Self {
+        SessionFuture {
+            state: State::Checking {
+                check,
+                pending: Some((inner, req, call)),
+                session: Some(session),
+            },
+        }
+    }
+}
+
+impl<F, T, S, Req> fmt::Debug for SessionFuture<F, T, S, Req> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Responding { .. } => "Responding",
+            State::Checking { .. } => "Checking",
+        };
+        f.debug_struct("SessionFuture")
+            .field("state", &state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, T, S, Req, R, E> Future for SessionFuture<F, T, S, Req>
+where
+    F: Future<Output = Result<R, E>>,
+    T: Serialize + DeserializeOwned + 'static,
+    R: AppendSetCookie,
+{
+    type Output = Result<R, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                StateProj::Responding { response } => return response.poll(cx),
+                StateProj::Checking {
+                    check,
+                    pending,
+                    session,
+                } => {
+                    let passes = ready!(check.as_mut().poll(cx));
+                    let (Some((inner, req, call)), Some(session)) =
+                        (pending.take(), session.take())
+                    else {
+                        // Only after a panic in the inner service's call.
+                        panic!("SessionFuture polled after its inner service was called");
+                    };
+                    if !passes {
+                        session.refuse_subject();
+                    }
+                    let response = call(inner, req);
+                    state.set(State::Responding {
+                        response: ResponseFuture::new(response, Some(session)),
+                    });
+                }
+            }
+        }
+    }
+}

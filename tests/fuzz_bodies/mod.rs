@@ -601,6 +601,7 @@ pub(crate) fn cookie_header(data: &[u8]) {
     use tower_service::Service;
 
     /// The handler: records what the session held.
+    #[derive(Clone)]
     struct Handler(Arc<Mutex<Option<Option<SeedSession>>>>);
 
     impl Service<http::Request<()>> for Handler {

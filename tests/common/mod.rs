@@ -253,6 +253,9 @@ macro_rules! acceptance_suite {
             unread_flash_survives_other_requests,
             foreign_tampered_and_planted_flashes_do_not_open,
             logout_removes_the_flash,
+            // checks/revocation.rs
+            async_check_logs_out_a_revoked_subject,
+            async_check_of_another_type_fails_closed,
         );
     };
     (@tests $start:path; $($check:ident,)*) => {

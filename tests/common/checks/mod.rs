@@ -6,6 +6,7 @@ mod flash;
 mod hostile;
 mod lifecycle;
 mod logging;
+mod revocation;
 mod rotation;
 mod tossing;
 
@@ -18,6 +19,8 @@ pub(crate) use hostile::*;
 pub(crate) use lifecycle::*;
 #[allow(unused_imports)]
 pub(crate) use logging::*;
+#[allow(unused_imports)]
+pub(crate) use revocation::*;
 #[allow(unused_imports)]
 pub(crate) use rotation::*;
 #[allow(unused_imports)]

@@ -598,34 +598,14 @@ fn warn_if_finished<T>(state: &State<T>) {
 #[cfg(any(feature = "tower", feature = "actix"))]
 pub(crate) use self::future::AppendSetCookie;
 
-/// The HTTP status an adapter answers an [`Error`] with when a handler
-/// returns it (`?`): `413 Payload Too Large` for a session too large for
-/// its cookie, `500 Internal Server Error` for everything else. The body is
-/// always empty: a client learns nothing.
 #[cfg(any(feature = "axum", feature = "actix"))]
-pub(crate) fn status_code(error: &Error) -> u16 {
-    if error.is_too_large() {
-        413
-    } else {
-        500
-    }
-}
-
-/// The event for an error a handler returned: the reason, for the
-/// server's log (never with a value or a key).
-#[cfg(any(feature = "axum", feature = "actix"))]
-pub(crate) fn log_answered(error: &Error, status: u16) {
-    if status == 413 {
-        tracing::warn!(%error, status, "handler answered a session error");
-    } else {
-        tracing::error!(%error, status, "handler answered a session error");
-    }
-}
-
+mod answer;
 #[cfg(any(feature = "tower", feature = "actix"))]
 pub(crate) mod future;
 #[cfg(any(feature = "tower", feature = "actix"))]
 pub(crate) use self::future::sealed as future_sealed;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) use answer::{log_answered, status_code};
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[path = "common/capture.rs"]
+#[allow(dead_code)]
+mod capture;
+
 use sealed_session::{
     ConfigError, Error, Key, KeyEntry, KeyId, Keyring, LiveKeyring, Refusal, Sealer,
 };
@@ -329,4 +333,55 @@ fn a_reload_keeps_the_counters_of_the_keys_it_keeps() {
     live.replace(format!("{} {two}", entry(1)).parse().expect("parses"))
         .expect("applies");
     assert_eq!(live.current().stats(KeyId(1)).expect("key 1").seals, 0);
+}
+
+/// What the watcher logs: every keyring put in force (with its fingerprint)
+/// and every change it does not apply (with the reason), never key material.
+#[test]
+fn the_watcher_logs_what_it_applies_and_what_it_refuses() {
+    capture::install();
+    let dir = scratch_dir();
+    let path = dir.join("keys");
+    let (one, two) = (entry(1), entry(2));
+    std::fs::write(&path, format!("{one}\n")).expect("write");
+    let live = LiveKeyring::watch_file_every(&path, Duration::from_millis(50)).expect("loads");
+    let first = live.current().fingerprint().to_string();
+    replace_file(&path, &format!("{one}\n{two}\n"));
+    within_5s(|| live.current().len() == 2);
+    let second = live.current().fingerprint().to_string();
+    // A bad line that holds a key: refused, and the key is not repeated.
+    let bad_key = Key::try_generate().expect("rng").to_base64();
+    replace_file(&path, &format!("{one}\n{two}\n3:nonsense:{bad_key}\n"));
+    let path_text = path.display().to_string();
+    within_5s(|| !capture::lines_with(&path_text).is_empty());
+
+    let in_force: Vec<String> = [&first, &second]
+        .iter()
+        .flat_map(|f| capture::lines_with(f.as_str()))
+        .collect();
+    assert!(in_force.len() >= 2, "{in_force:?}");
+    assert!(in_force
+        .iter()
+        .all(|l| l.starts_with("INFO") && l.contains("keyring in force")));
+    let refused = capture::lines_with(&path_text);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].starts_with("ERROR"), "{refused:?}");
+    assert!(refused[0].contains("not applied"), "{refused:?}");
+    assert!(refused[0].contains("keyring entry 3"), "{refused:?}");
+    let everything = capture::lines_with("");
+    for key in [
+        &bad_key,
+        one.rsplit(':').next().expect("key"),
+        two.rsplit(':').next().expect("key"),
+    ] {
+        for window in key.as_bytes().windows(8) {
+            let window = std::str::from_utf8(window).expect("ASCII");
+            assert!(
+                everything.iter().all(|l| !l.contains(window)),
+                "key material in the log"
+            );
+        }
+    }
+    drop(live);
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }

@@ -83,7 +83,7 @@ pub(super) fn open_request<'a, T: DeserializeOwned + 'static>(
                 expires_at: UnixTime::from_system(opened.expires_at).unwrap_or_default(),
             };
             let (value, opened) = split(opened);
-            let now = UnixTime::from_system(config.sealer().now()).unwrap_or_default();
+            let sealer = config.sealer();
             let status = if opened.needs_reseal {
                 tracing::debug!(
                     cookie = name,
@@ -91,7 +91,10 @@ pub(super) fn open_request<'a, T: DeserializeOwned + 'static>(
                     "session cookie sealed with a retired key; re-sealing"
                 );
                 Status::Stale(opened)
-            } else if config.sealer().worth_refreshing(times, now) {
+            } else if sealer.idle_timeout().is_some()
+                // A clock read only for sessions with an idle timeout.
+                && sealer.worth_refreshing(times, UnixTime::from_system(sealer.now()).unwrap_or_default())
+            {
                 Status::Touched
             } else {
                 Status::Unchanged

@@ -51,4 +51,7 @@ pub use time::{Clock, SystemClock};
 pub use self::cookie::{CookieOptions, SameSite, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
 #[cfg(feature = "cookie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
-pub use self::session::{Session, SessionConfig, DEFAULT_FLASH_TTL};
+pub use self::session::{
+    CsrfFailure, CsrfGuard, Session, SessionConfig, CSRF_FIELD, CSRF_HEADER, DEFAULT_FLASH_TTL,
+    DEFAULT_FORM_LIMIT,
+};

@@ -23,14 +23,19 @@ use crate::envelope::Times;
 use crate::error::{Error, Refusal, Result, SealError};
 use crate::sealer::Opened;
 use crate::time::UnixTime;
+use csrf::Csrf;
 use flash::{Flash, Incoming};
 
 mod config;
+mod csrf;
 mod flash;
 mod request;
 #[cfg(any(feature = "tower", feature = "actix"))]
 pub(crate) use config::CheckFuture;
 pub use config::{SessionConfig, DEFAULT_FLASH_TTL};
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub(crate) use csrf::{form_token, log_refused as log_refused_csrf, Facts, Next};
+pub use csrf::{CsrfFailure, CsrfGuard, CSRF_FIELD, CSRF_HEADER, DEFAULT_FORM_LIMIT};
 
 /// The session of one request: a typed handle that an adapter puts into
 /// the request and the handler reads and writes.
@@ -114,6 +119,8 @@ struct State<T> {
     /// The flash cookie, apart from `status`: no flash operation touches
     /// the session cookie.
     flash: Flash,
+    /// The CSRF cookie, apart from `status` likewise.
+    csrf: Csrf,
     finished: bool,
 }
 
@@ -157,6 +164,7 @@ impl<T> fmt::Debug for Session<T> {
             .field("status", &StatusName(&state.status))
             .field("flash_in", &state.flash.incoming.name())
             .field("flash_set", &state.flash.outgoing.is_some())
+            .field("csrf", &state.csrf)
             .finish_non_exhaustive()
     }
 }
@@ -196,15 +204,18 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        // One pass over the headers: the flash cookie is read from each
-        // header the session's reading pulls, then from the rest.
-        let mut flash = request::FlashReader::new(config);
-        let mut headers = cookie_headers
-            .into_iter()
-            .inspect(|header| flash.read(header));
+        // One pass over the headers: the flash and CSRF cookies are read
+        // from each header the session's reading pulls, then from the rest.
+        let mut flash = request::OneCookieReader::flash(config);
+        let mut csrf = request::OneCookieReader::csrf(config);
+        let mut headers = cookie_headers.into_iter().inspect(|header| {
+            flash.read(header);
+            csrf.read(header);
+        });
         let (opened, status) = request::open_request(config, &mut headers);
         headers.for_each(drop);
         let incoming = flash.finish();
+        let csrf = Csrf::came(csrf.finish());
         let (value, times) = opened.unzip();
         Session {
             shared: Arc::new(Shared {
@@ -217,6 +228,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
                         incoming,
                         outgoing: None,
                     },
+                    csrf,
                     finished: false,
                 }),
             }),
@@ -392,7 +404,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// also drops the flash messages: a flash cookie the request carried is
     /// removed (and no longer taken), and a flash set earlier in this
     /// request is not sent. A flash set after `clear` is sent ("you are
-    /// logged out").
+    /// logged out"). The CSRF cookie goes too: the request's is removed and
+    /// a token made earlier in this request is not backed by a cookie; one
+    /// made after `clear` is (for the login form).
     pub fn clear(&self) {
         let mut state = self.shared.lock();
         warn_if_finished(&state);
@@ -403,6 +417,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         if !matches!(state.flash.incoming, Incoming::Absent) {
             state.flash.incoming = Incoming::Spent;
         }
+        state.csrf.clear();
     }
 
     /// A copy of the value, or `None` for an empty session.
@@ -458,11 +473,14 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///   cookie;
     /// - otherwise (none came, or it came and was not taken) nothing.
     ///
+    /// Then the CSRF cookie's (see [`Session::csrf_token`]).
+    ///
     /// A write to the session after this call is lost; it logs a warning.
     pub(crate) fn finish(&self) -> Vec<String> {
         let session = self.decide();
         let flash = self.decide_flash();
-        session.into_iter().chain(flash).collect()
+        let csrf = self.decide_csrf();
+        session.into_iter().chain(flash).chain(csrf).collect()
     }
 
     fn decide(&self) -> Option<String> {

@@ -389,7 +389,11 @@ mod flash {
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         assert_eq!(s.take_flash::<String>().as_deref(), Some("saved"));
         assert_eq!(s.take_flash::<String>(), None, "once");
-        assert_eq!(s.finish(), [c.flash_removal_cookie()], "no session cookie");
+        assert_eq!(
+            s.finish(),
+            [c.removal_cookie_named(c.flash_name())],
+            "no session cookie"
+        );
     }
 
     #[test]
@@ -411,7 +415,7 @@ mod flash {
         let s = Session::<String>::load(&c, [header.as_bytes()]);
         assert_eq!(s.get().as_deref(), Some("ada"));
         assert_eq!(s.take_flash::<String>().as_deref(), Some("hi"));
-        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        assert_eq!(s.finish(), [c.removal_cookie_named(c.flash_name())]);
         // Setting one leaves the session cookie alone too.
         let s = Session::<String>::load(&c, [session.as_bytes()]);
         s.set_flash("again").expect("small");
@@ -450,12 +454,16 @@ mod flash {
         for case in &cases {
             let s = Session::<String>::load(&c, [case.as_bytes()]);
             assert_eq!(s.take_flash::<String>(), None, "{case}");
-            assert_eq!(s.finish(), [c.flash_removal_cookie()], "{case}");
+            assert_eq!(
+                s.finish(),
+                [c.removal_cookie_named(c.flash_name())],
+                "{case}"
+            );
         }
         // Another type: refused and removed.
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         assert_eq!(s.take_flash::<u8>(), None);
-        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        assert_eq!(s.finish(), [c.removal_cookie_named(c.flash_name())]);
         // Another cookie name's flash does not open here.
         let other = SessionConfig::new(c.sealer().clone().with_name("other")).expect("valid");
         let o = Session::<String>::load(&other, []);
@@ -472,7 +480,7 @@ mod flash {
         // Several flash cookies, even if none is taken: removed.
         let two = format!("{flash}; {flash}");
         let s = Session::<String>::load(&c, [two.as_bytes()]);
-        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        assert_eq!(s.finish(), [c.removal_cookie_named(c.flash_name())]);
     }
 
     #[test]
@@ -494,7 +502,7 @@ mod flash {
         now.fetch_add(120 + 61, Ordering::SeqCst);
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         assert_eq!(s.take_flash::<String>(), None);
-        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        assert_eq!(s.finish(), [c.removal_cookie_named(c.flash_name())]);
     }
 
     #[test]
@@ -504,7 +512,10 @@ mod flash {
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         s.clear();
         assert_eq!(s.take_flash::<String>(), None);
-        assert_eq!(s.finish(), [c.removal_cookie(), c.flash_removal_cookie()]);
+        assert_eq!(
+            s.finish(),
+            [c.removal_cookie(), c.removal_cookie_named(c.flash_name())]
+        );
         // A flash set before clear is dropped, one set after it is sent.
         let s = Session::<String>::load(&c, []);
         s.set_flash("dropped").expect("small");

@@ -335,7 +335,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// share an `issued_at`, and per-user "sessions valid after" checks can
     /// tell them apart. A value the session holds is sealed again at once;
     /// the next [`Session::set`] or [`Session::update`] is sealed fresh in
-    /// any case.
+    /// any case. The request's CSRF cookie is retired (removed by the
+    /// response; see [`Session::csrf_token`]).
     ///
     /// # Errors
     /// As [`Session::set`], for the value held. On error the session is
@@ -352,6 +353,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             }
             None => state.times = None,
         }
+        state.csrf.retire();
         Ok(())
     }
 

@@ -216,3 +216,26 @@ where
     req.set_payload(Payload::from(bytes));
     Ok(inner.call(req).await?.map_into_left_body())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{test, web, App};
+
+    /// Without the session middleware the guard answers every request
+    /// with an empty 500, and the handler never runs.
+    #[actix_web::test]
+    async fn guard_without_its_session_middleware_is_an_empty_500() {
+        let app = test::init_service(
+            App::new()
+                .wrap(CsrfMiddleware::<u8>::new(CsrfGuard::new()))
+                .default_service(web::to(|| async { "handled" })),
+        )
+        .await;
+        for req in [test::TestRequest::get(), test::TestRequest::post()] {
+            let res = test::call_service(&app, req.to_request()).await;
+            assert_eq!(res.status(), 500);
+            assert!(test::read_body(res).await.is_empty());
+        }
+    }
+}

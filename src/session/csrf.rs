@@ -302,13 +302,21 @@ impl Csrf {
     /// At logout: the request's cookie is removed, a secret minted so far
     /// is dropped.
     pub(super) fn clear(&mut self) {
+        self.retire();
+        self.fresh = None;
+    }
+
+    /// At a renew (login): the request's cookie is removed, whatever
+    /// session it was bound to (a renew within the second of the
+    /// session's first seal keeps its `issued_at`); a secret minted in
+    /// this request is ours and follows the new session.
+    pub(super) fn retire(&mut self) {
         let came = self.opened.take().is_some() || !matches!(self.incoming, Incoming::Absent);
         self.incoming = if came {
             Incoming::Spent
         } else {
             Incoming::Absent
         };
-        self.fresh = None;
     }
 }
 
@@ -338,8 +346,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// to its name: any server holding the keyring checks it, with no
     /// server-side state. It belongs to one session: sealed with the
     /// session's `issued_at` (or "no session"), it is refused once the
-    /// session is renewed ([`Session::renew`], at login), cleared, or first
-    /// stored, and the next `csrf_token` makes a new one. It lives as long
+    /// session is cleared, first stored, or renewed ([`Session::renew`], at
+    /// login: the response also removes the request's CSRF cookie), and
+    /// the next `csrf_token` makes a new one. It lives as long
     /// as the session's absolute lifetime. Call `csrf_token` after
     /// [`Session::renew`] or the first [`Session::set`] in a handler: a
     /// secret minted in the same request follows the session's final

@@ -320,3 +320,43 @@ async fn read_limited<B: Body>(body: B, limit: usize) -> Result<Vec<u8>, CsrfFai
     }
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::CsrfGuard;
+
+    #[derive(Clone)]
+    struct Ok200;
+
+    impl Service<Request<http_body_util::Full<Bytes>>> for Ok200 {
+        type Response = Response<String>;
+        type Error = core::convert::Infallible;
+        type Future = core::future::Ready<Result<Response<String>, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Request<http_body_util::Full<Bytes>>) -> Self::Future {
+            core::future::ready(Ok(Response::new("handled".to_owned())))
+        }
+    }
+
+    /// Without the session layer the guard answers every request with an
+    /// empty 500 (a missing session is loud everywhere), and never calls
+    /// the inner service.
+    #[tokio::test]
+    async fn guard_without_its_session_layer_is_an_empty_500() {
+        let mut service = CsrfLayer::<u8>::new(CsrfGuard::new()).layer(Ok200);
+        for method in ["GET", "POST"] {
+            let req = Request::builder()
+                .method(method)
+                .body(http_body_util::Full::new(Bytes::new()))
+                .expect("valid");
+            let response = service.call(req).await.expect("infallible");
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(response.body().is_empty(), "{method}");
+        }
+    }
+}

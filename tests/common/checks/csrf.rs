@@ -244,8 +244,9 @@ pub(crate) async fn csrf_works_across_servers_with_one_keyring(start: Start) {
 }
 
 /// Login (a renewed session) retires the CSRF secret of the anonymous
-/// session: the login form's token no longer passes, and the next page
-/// issues a new cookie whose token does. Logout removes the CSRF cookie.
+/// session: the login response removes its cookie, the login form's token
+/// no longer passes, and the next page issues a new cookie whose token
+/// does. Logout removes the CSRF cookie.
 pub(crate) async fn csrf_secret_changes_at_login_and_goes_at_logout(start: Start) {
     let clock = TestClock::new();
     let config = config(clock.sealer(&one_key_ring(), "session"));
@@ -261,6 +262,7 @@ pub(crate) async fn csrf_secret_changes_at_login_and_goes_at_logout(start: Start
     );
     let r = jar.send(server.addr, &login).await;
     assert_eq!((r.status, r.body.as_str()), (200, "ok"));
+    assert!(r.set_cookies.contains(&csrf_removal), "retired: {r:?}");
     assert_eq!(jar.get(server.addr, "/who").await.body, "ada");
 
     let r = jar.send(server.addr, &form(&login_token)).await;

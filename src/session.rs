@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::cookie::MAX_COOKIE_BYTES;
 use crate::envelope::Times;
 use crate::error::{Error, Refusal, Result, SealError};
-use crate::sealer::Opened;
+use crate::sealer::{serde_copy, Opened};
 use crate::time::UnixTime;
 use csrf::Csrf;
 use flash::{Flash, Incoming};
@@ -378,20 +378,32 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// and stores it as [`Session::set`] does; returns what `f` returns.
     /// Two clones updating at the same time: the last store wins.
     ///
+    /// `T` need not be `Clone`: the copy is made through `T`'s own
+    /// `Serialize` and `Deserialize` (in the sealer's wiped buffer), so `f`
+    /// may read the session (it sees the value before the update) and a
+    /// failed store leaves the session as it was.
+    ///
     /// # Errors
-    /// As [`Session::set`]. On error the session is left as it was.
+    /// As [`Session::set`]; [`SealError::Encode`] also if the value does not
+    /// serialize, or does not deserialize from its own serialization. On
+    /// error the session is left as it was.
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R>
     where
-        T: Default + Clone,
+        T: Default,
     {
         // No lock is held while `f` runs: it may use the session too.
-        let (mut value, issued_at) = {
+        let (copy, issued_at) = {
             let state = self.shared.lock();
-            (
-                state.value.clone().unwrap_or_default(),
-                state.times.map(|t| t.issued_at),
-            )
+            // A session's value fits its cookie, so its serialization
+            // fits the sealer's maximum.
+            let max = self.shared.config.sealer().max_len();
+            let copy = match &state.value {
+                Some(value) => Some(serde_copy(value, max).ok_or(SealError::Encode)?),
+                None => None,
+            };
+            (copy, state.times.map(|t| t.issued_at))
         };
+        let mut value = copy.unwrap_or_default();
         let out = f(&mut value);
         let (header, times) = self.seal(&value, issued_at)?;
         let mut state = self.shared.lock();

@@ -741,3 +741,42 @@ mod csrf {
         assert_eq!(opened.expires_at, expires);
     }
 }
+
+/// `update` without `Clone`: the copy goes through the type's serde impls.
+#[test]
+fn update_needs_no_clone() {
+    #[derive(Default, serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Cart {
+        items: Vec<String>,
+    }
+    let c = config();
+    let s = Session::<Cart>::load(&c, []);
+    let n = s
+        .update(|cart| {
+            cart.items.push("tea".into());
+            cart.items.len()
+        })
+        .expect("small");
+    assert_eq!(n, 1);
+    let n = s
+        .update(|cart| {
+            // The session still reads as before the update.
+            assert_eq!(s.with(|v| v.map(|c| c.items.len())), Some(1));
+            cart.items.push("milk".into());
+            cart.items.len()
+        })
+        .expect("small");
+    assert_eq!(n, 2);
+    // Too large: the session is left as it was.
+    let err = s.update(|cart| cart.items.push("x".repeat(10_000)));
+    assert!(err.is_err());
+    s.with(|v| {
+        assert_eq!(
+            v.map(|c| c.items.as_slice()),
+            Some(&["tea".to_owned(), "milk".to_owned()][..])
+        )
+    });
+    let header = s.finish_one().expect("stored");
+    let again = Session::<Cart>::load(&c, [cookie_of(&header).as_bytes()]);
+    again.with(|v| assert_eq!(v.map(|c| c.items.len()), Some(2)));
+}

@@ -98,7 +98,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(SessionLayer::<Visitor>::new(SessionConfig::new(sealer)?))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on http://localhost:{}", addr.port());
+    // The port bound (`PORT=0` picks a free one).
+    println!(
+        "listening on http://localhost:{}",
+        listener.local_addr()?.port()
+    );
     axum::serve(listener, app).await?;
     Ok(())
 }

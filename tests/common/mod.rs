@@ -291,6 +291,8 @@ macro_rules! acceptance_suite {
             unread_flash_survives_other_requests,
             foreign_tampered_and_planted_flashes_do_not_open,
             logout_removes_the_flash,
+            flash_under_nested_layers_is_one_decision,
+            refused_flash_is_logged_without_its_value,
             // checks/csrf.rs
             csrf_form_round_trip,
             csrf_missing_or_bad_token_is_forbidden,

@@ -9,7 +9,6 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use common::{Jar, Req};
@@ -27,19 +26,7 @@ impl Drop for Demo {
 /// Starts the demo that `cargo test` built next to this test, on a free
 /// port, and returns it with its address.
 fn start_demo() -> (Demo, SocketAddr) {
-    let exe = std::env::current_exe().expect("the test's path");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>");
-    let binary = profile
-        .join("examples")
-        .join(format!("axum{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "the axum demo is not built at {}: run `cargo test --all-features`, which builds it",
-        binary.display()
-    );
+    let binary = common::example::built_example("axum");
     let mut child = Command::new(&binary)
         .env_remove("SESSION_KEYS_FILE")
         .env(

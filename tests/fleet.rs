@@ -21,6 +21,9 @@
 //! `TcpStream`s with timeouts, stops by itself within 90 s and kills every
 //! server it started, also when it fails.
 
+#[path = "common/example.rs"]
+mod example;
+
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{Read as _, Write as _};
@@ -695,33 +698,9 @@ impl Drop for Fleet {
     }
 }
 
-/// The demo server that `cargo test` builds: `target/<profile>/examples/`,
-/// next to this test's `deps/` directory.
+/// The demo server that `cargo test` builds.
 fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>");
-    let binary = profile
-        .join("examples")
-        .join(format!("server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "the demo server is not built at {}: run `cargo test --all-features` (which builds it) \
-         or `cargo build --example server --features tower` first",
-        binary.display()
-    );
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/server.rs");
-    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    if modified(&binary) < modified(&source) {
-        eprintln!(
-            "fleet: warning: {} is older than examples/server.rs; `cargo test --all-features` \
-             rebuilds it",
-            binary.display()
-        );
-    }
-    binary
+    example::built_example("server")
 }
 
 /// A port free now on 127.0.0.1 (someone may take it before the server

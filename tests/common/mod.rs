@@ -67,6 +67,7 @@ pub(crate) mod capture;
 mod checks;
 mod client;
 mod clock;
+pub(crate) mod example;
 
 #[allow(unused_imports)]
 pub(crate) use checks::*;

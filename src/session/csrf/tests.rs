@@ -1,0 +1,209 @@
+//! Unit tests of the guard's decisions on a request's head, the form
+//! field, allowed origins and token masking.
+
+use super::*;
+
+fn facts<'a>(method: &'a str) -> Facts<'a> {
+    Facts {
+        method,
+        sec_fetch_site: None,
+        origin: None,
+        host: Some(b"example.com"),
+        token: Some(b"t"),
+        content_type: None,
+    }
+}
+
+#[test]
+fn safe_methods_pass_unchecked() {
+    let guard = CsrfGuard::new();
+    for method in ["GET", "HEAD", "OPTIONS", "TRACE"] {
+        let f = Facts {
+            sec_fetch_site: Some(b"cross-site"),
+            token: None,
+            ..facts(method)
+        };
+        assert_eq!(guard.screen(&f), Ok(Next::Pass), "{method}");
+    }
+    for method in ["POST", "PUT", "PATCH", "DELETE", "PROPFIND", "get"] {
+        let f = Facts {
+            token: None,
+            ..facts(method)
+        };
+        assert_eq!(guard.screen(&f), Err(CsrfFailure::MissingToken), "{method}");
+    }
+}
+
+#[test]
+fn fetch_metadata_decides_when_present() {
+    let guard = CsrfGuard::new();
+    let allowed = CsrfGuard::new()
+        .with_allowed_origin("https://App.example.com")
+        .expect("valid");
+    for (site, origin, want_plain, want_allowed) in [
+        (&b"same-origin"[..], None, true, true),
+        (b"none", None, true, true),
+        (b"same-site", None, false, false),
+        (b"cross-site", None, false, false),
+        (
+            b"cross-site",
+            Some(&b"https://evil.example"[..]),
+            false,
+            false,
+        ),
+        (b"cross-site", Some(b"https://app.example.com"), false, true),
+        (b"same-site", Some(b"https://APP.example.com"), false, true),
+        (b"Same-Origin", None, false, false),
+        (b"", None, false, false),
+        // Sec-Fetch-Site wins over an Origin that looks like ours.
+        (b"cross-site", Some(b"https://example.com"), false, false),
+    ] {
+        let f = Facts {
+            sec_fetch_site: Some(site),
+            origin,
+            ..facts("POST")
+        };
+        let expect = |pass| {
+            if pass {
+                Ok(Next::Verify(b"t"))
+            } else {
+                Err(CsrfFailure::CrossSite)
+            }
+        };
+        assert_eq!(guard.screen(&f), expect(want_plain), "{site:?} {origin:?}");
+        assert_eq!(
+            allowed.screen(&f),
+            expect(want_allowed),
+            "{site:?} {origin:?}"
+        );
+    }
+}
+
+#[test]
+fn origin_must_name_this_host_without_fetch_metadata() {
+    let guard = CsrfGuard::new();
+    for (origin, host, pass) in [
+        (&b"https://example.com"[..], Some(&b"example.com"[..]), true),
+        (b"http://EXAMPLE.com", Some(b"example.com"), true),
+        (b"https://example.com:8443", Some(b"example.com:8443"), true),
+        (b"https://example.com:8443", Some(b"example.com"), false),
+        (b"https://example.com", Some(b"example.com:8443"), false),
+        (b"https://evil.com", Some(b"example.com"), false),
+        (b"https://example.com.evil.com", Some(b"example.com"), false),
+        (b"null", Some(b"example.com"), false),
+        (b"example.com", Some(b"example.com"), false),
+        (b"ftp://example.com", Some(b"example.com"), false),
+        (b"https://", Some(b""), false),
+        (b"https://example.com", None, false),
+    ] {
+        let f = Facts {
+            origin: Some(origin),
+            host,
+            ..facts("POST")
+        };
+        let want = if pass {
+            Ok(Next::Verify(&b"t"[..]))
+        } else {
+            Err(CsrfFailure::OriginMismatch)
+        };
+        assert_eq!(guard.screen(&f), want, "{origin:?} {host:?}");
+    }
+}
+
+#[test]
+fn token_comes_from_the_header_or_a_urlencoded_form() {
+    let guard = CsrfGuard::new();
+    for (content_type, want) in [
+        (
+            &b"application/x-www-form-urlencoded"[..],
+            Ok(Next::ReadForm),
+        ),
+        (
+            b"Application/X-WWW-Form-Urlencoded ; charset=UTF-8",
+            Ok(Next::ReadForm),
+        ),
+        (
+            b"multipart/form-data; boundary=x",
+            Err(CsrfFailure::MissingToken),
+        ),
+        (b"application/json", Err(CsrfFailure::MissingToken)),
+        (b"text/plain", Err(CsrfFailure::MissingToken)),
+    ] {
+        let f = Facts {
+            token: None,
+            content_type: Some(content_type),
+            ..facts("POST")
+        };
+        assert_eq!(guard.screen(&f), want, "{content_type:?}");
+    }
+    // The header wins.
+    let f = Facts {
+        content_type: Some(b"application/x-www-form-urlencoded"),
+        ..facts("POST")
+    };
+    assert_eq!(guard.screen(&f), Ok(Next::Verify(b"t")));
+}
+
+#[test]
+fn form_field_is_found_by_its_exact_name() {
+    assert_eq!(form_token(b"a=1&csrf_token=abc&b=2"), Some(&b"abc"[..]));
+    assert_eq!(form_token(b"csrf_token=abc"), Some(&b"abc"[..]));
+    assert_eq!(form_token(b"csrf_token=x&csrf_token=y"), Some(&b"x"[..]));
+    assert_eq!(form_token(b"xcsrf_token=abc"), None);
+    assert_eq!(form_token(b"csrf_tokens=abc"), None);
+    assert_eq!(form_token(b"csrf_token"), None);
+    assert_eq!(form_token(b""), None);
+}
+
+#[test]
+fn allowed_origins_are_checked_at_configuration() {
+    for bad in [
+        "",
+        "example.com",
+        "https://",
+        "https://example.com/",
+        "https://example.com/path",
+        "javascript:alert(1)",
+        "https://ex ample.com",
+        "null",
+    ] {
+        assert_eq!(
+            CsrfGuard::new().with_allowed_origin(bad).err(),
+            Some(Error::Config(ConfigError::AllowedOrigin)),
+            "{bad}"
+        );
+    }
+    for good in [
+        "https://a.example.com",
+        "http://localhost:8080",
+        "https://[::1]:3000",
+    ] {
+        assert!(CsrfGuard::new().with_allowed_origin(good).is_ok(), "{good}");
+    }
+}
+
+#[test]
+fn masked_tokens_differ_and_all_unmask() {
+    let mut secret = Secret::default();
+    rand::rng().fill_bytes(&mut secret[..]);
+    let a = mask(&secret);
+    let b = mask(&secret);
+    assert_ne!(a, b);
+    assert_eq!(a.len(), 86);
+    assert!(unmask_matches(a.as_bytes(), &secret));
+    assert!(unmask_matches(b.as_bytes(), &secret));
+    let mut other = Secret::default();
+    rand::rng().fill_bytes(&mut other[..]);
+    assert!(!unmask_matches(a.as_bytes(), &other));
+    // Every single-character change is refused.
+    for i in 0..a.len() {
+        let mut t = a.clone().into_bytes();
+        t[i] = if t[i] == b'A' { b'B' } else { b'A' };
+        assert!(!unmask_matches(&t, &secret), "position {i}");
+    }
+    for bad in [&b""[..], &a.as_bytes()[..85], b"=", &[0xff; 86]] {
+        assert!(!unmask_matches(bad, &secret));
+    }
+    let long = format!("{a}A");
+    assert!(!unmask_matches(long.as_bytes(), &secret));
+}

@@ -48,7 +48,10 @@ pub use time::{Clock, SystemClock};
 
 #[cfg(feature = "cookie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
-pub use self::cookie::{CookieOptions, SameSite, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
+pub use self::cookie::{
+    Chunking, CookieOptions, SameSite, DEFAULT_CHUNK_BUDGET, DEFAULT_MAX_CHUNKS, MAX_CHUNKS,
+    MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES,
+};
 #[cfg(feature = "cookie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
 pub use self::session::{Session, SessionConfig, DEFAULT_FLASH_TTL};

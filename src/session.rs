@@ -25,6 +25,7 @@ use crate::sealer::Opened;
 use crate::time::UnixTime;
 use flash::{Flash, Incoming};
 
+mod chunked;
 mod config;
 mod flash;
 mod request;
@@ -114,6 +115,9 @@ struct State<T> {
     /// The flash cookie, apart from `status`: no flash operation touches
     /// the session cookie.
     flash: Flash,
+    /// The chunk cookies (index 1 on, a bit each) the request carried:
+    /// what a write of fewer chunks, or a removal, removes.
+    chunks: u32,
     finished: bool,
 }
 
@@ -134,8 +138,9 @@ enum Status {
     /// A valid cookie whose inactivity timeout a re-seal now would extend
     /// by at least the refresh interval: re-seal it, keeping `issued_at`.
     Touched,
-    /// The handler stored a value: this `Set-Cookie` header value.
-    Changed(String),
+    /// The handler stored a value: these `Set-Cookie` header values (one,
+    /// or one per chunk).
+    Changed(Vec<String>),
     /// The handler cleared the session: remove the cookie.
     Cleared,
 }
@@ -202,7 +207,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         let mut headers = cookie_headers
             .into_iter()
             .inspect(|header| flash.read(header));
-        let (opened, status) = request::open_request(config, &mut headers);
+        let (opened, status, chunks) = request::open_request(config, &mut headers);
         headers.for_each(drop);
         let incoming = flash.finish();
         let (value, times) = opened.unzip();
@@ -217,6 +222,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
                         incoming,
                         outgoing: None,
                     },
+                    chunks,
                     finished: false,
                 }),
             }),
@@ -460,34 +466,33 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///
     /// A write to the session after this call is lost; it logs a warning.
     pub(crate) fn finish(&self) -> Vec<String> {
-        let session = self.decide();
+        let mut session = self.decide().unwrap_or_default();
+        if !session.is_empty() {
+            // Chunks the request carried beyond what was just written (or
+            // removed) are stale: remove them.
+            let chunks = self.shared.lock().chunks;
+            let stale = self.shared.config.chunk_removals(chunks, session.len());
+            session.extend(stale);
+        }
         let flash = self.decide_flash();
         session.into_iter().chain(flash).collect()
     }
 
-    fn decide(&self) -> Option<String> {
+    fn decide(&self) -> Option<Vec<String>> {
         let mut state = self.shared.lock();
         state.finished = true;
         let config = &self.shared.config;
         match core::mem::replace(&mut state.status, Status::Unchanged) {
             Status::Unchanged => None,
             Status::Changed(header) => Some(header),
-            Status::Refused | Status::Cleared => Some(config.removal_cookie()),
+            Status::Refused | Status::Cleared => Some(vec![config.removal_cookie()]),
             Status::Touched => {
                 let value = state.value.as_ref()?;
                 let issued_at = state.times.map(|t| t.issued_at);
                 // Deterministic: the expiry is rounded to the refresh
                 // interval, so a cookie replayed within one interval re-seals
                 // to the same value and spends no new nonce.
-                let config = &self.shared.config;
-                let touched = seal_header(
-                    config,
-                    config.sealer(),
-                    config.name(),
-                    value,
-                    issued_at,
-                    true,
-                );
+                let touched = chunked::seal_cookies(config, value, issued_at, true);
                 match touched {
                     Ok((header, times)) => {
                         state.times = Some(times);
@@ -514,11 +519,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
                         .expires_at
                         .duration_since(config.sealer().now())
                         .unwrap_or(Duration::ZERO);
-                    config.set_cookie(&sealed, left)
+                    config.session_cookies(&sealed, left)
                 });
                 match resealed {
                     Ok(header) => Some(header),
-                    Err(Error::Refused(Refusal::Expired)) => Some(config.removal_cookie()),
+                    Err(Error::Refused(Refusal::Expired)) => Some(vec![config.removal_cookie()]),
                     Err(error) => {
                         // Its user is logged out when the old key is
                         // removed: an operator must hear of it.
@@ -539,16 +544,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// Seals `value` (keeping `issued_at`, or fresh for `None`) into its
     /// `Set-Cookie` header, checked against the largest envelope of the
     /// keyring.
-    fn seal(&self, value: &T, issued_at: Option<UnixTime>) -> Result<(String, Times)> {
-        let config = &self.shared.config;
-        seal_header(
-            config,
-            config.sealer(),
-            config.name(),
-            value,
-            issued_at,
-            false,
-        )
+    fn seal(&self, value: &T, issued_at: Option<UnixTime>) -> Result<(Vec<String>, Times)> {
+        chunked::seal_cookies(&self.shared.config, value, issued_at, false)
     }
 }
 

@@ -87,7 +87,8 @@ impl SessionConfig {
     }
 
     /// The sealer with the given cookie attributes, checked against the
-    /// cookie name's prefix.
+    /// cookie name's prefix. With [`CookieOptions::with_chunking`], the
+    /// sealer's [`Sealer::max_len`] is set to the chunking budget.
     ///
     /// # Errors
     /// [`ConfigError::Cookie`](crate::ConfigError::Cookie) naming the first
@@ -100,6 +101,12 @@ impl SessionConfig {
         cookie::check(sealer.name(), &options)?;
         let flash = flash_sealer(&sealer, DEFAULT_FLASH_TTL);
         cookie::check(flash.name(), &options)?;
+        // A chunked session's value may be as long as the budget; the flash
+        // keeps the sealer's own maximum (it is one cookie).
+        let sealer = match options.chunking() {
+            Some(chunking) => sealer.with_max_len(chunking.budget()),
+            None => sealer,
+        };
         Ok(SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer,

@@ -38,7 +38,7 @@ pub mod hyper {
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
 
-pub use envelope::EnvelopeInfo;
+pub use envelope::{EnvelopeInfo, Padding};
 pub use error::{ConfigError, CookieProblem, Error, KeyProblem, Refusal, Result, SealError};
 pub use key::{Algorithm, Key, KeyId, KEY_LEN};
 pub use keyring::{Fingerprint, KeyCheck, KeyEntry, KeyInfo, KeyStats, Keyring, Refusals};

@@ -2,6 +2,7 @@
 //! function, starts the servers it needs and checks what goes over the
 //! wire (and, in `logging`, what the server logs).
 
+mod chunks;
 mod flash;
 mod hostile;
 mod lifecycle;
@@ -11,6 +12,8 @@ mod rotation;
 mod tossing;
 
 // Not every test binary runs every check (`tests/errors.rs` none).
+#[allow(unused_imports)]
+pub(crate) use chunks::*;
 #[allow(unused_imports)]
 pub(crate) use flash::*;
 #[allow(unused_imports)]

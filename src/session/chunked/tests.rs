@@ -278,3 +278,61 @@ fn hostile_chunk_sets_are_no_session_in_bounded_work() {
     let s = Session::<String>::load(&c, [header.as_bytes()]);
     assert_eq!((s.get(), s.finish()), (None, vec![]));
 }
+
+/// The chunk vectors of `tests/vectors/chunks.txt`, written by the
+/// independent `tests/vectors/reference_v2.py` from SECURITY.md's rule:
+/// each Cookie header puts together the value it names (or none), and
+/// loads as the session it names (or none).
+#[test]
+fn chunk_vectors_reassemble_as_the_reference_does() {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use crate::key::Key;
+    use crate::keyring::KeyEntry;
+
+    let text = include_str!("../../../tests/vectors/chunks.txt");
+    let mut seen = 0;
+    for block in text.split("\n\n") {
+        let fields: BTreeMap<&str, &str> = block
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once(" = "))
+            .collect();
+        let Some(comment) = fields.get("comment") else {
+            continue;
+        };
+        let mut entry = fields["keyring"].split(':');
+        let (Some(id), Some(_), Some(key)) = (entry.next(), entry.next(), entry.next()) else {
+            panic!("keyring of {comment}");
+        };
+        let key = Key::from_base64(key).expect("a random-looking key");
+        let ring =
+            Keyring::new([KeyEntry::new(id.parse::<u32>().expect("id"), key)]).expect("ring");
+        let now: u64 = fields["issued_at"].parse().expect("time");
+        let sealer = Sealer::new(ring)
+            .with_name(fields["name"])
+            .with_purpose(fields["purpose"])
+            .with_ttl(Duration::from_secs(3600))
+            .with_clock(move || -> SystemTime { UNIX_EPOCH + Duration::from_secs(now + 1) });
+        let max: usize = fields["max_chunks"].parse().expect("max");
+        let c = SessionConfig::with_options(
+            sealer,
+            CookieOptions::default().with_chunking(Chunking::default().with_max_cookies(max)),
+        )
+        .expect("valid");
+        let header = fields["cookie"];
+        let carried = crate::cookie::Carried::read([header.as_bytes()], c.name(), max);
+        let ways = carried.assemble(c.sealer().max_len()).expect("bounded");
+        if fields["value"] != "-" {
+            assert!(
+                ways.iter().any(|w| w.as_deref() == Ok(fields["value"])),
+                "{comment}"
+            );
+        }
+        let s = Session::<String>::load(&c, [header.as_bytes()]);
+        let expected = Some(fields["session"]).filter(|s| *s != "-");
+        assert_eq!(s.get().as_deref(), expected, "{comment}");
+        seen += 1;
+    }
+    assert_eq!(seen, 13);
+}

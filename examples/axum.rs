@@ -22,7 +22,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use sealed_session::tower::SessionLayer;
-use sealed_session::{Error, Sealer, Session, SessionConfig};
+use sealed_session::{Chunking, CookieOptions, Error, Sealer, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
 
 #[path = "common/keys.rs"]
@@ -33,6 +33,9 @@ mod keys;
 struct Visitor {
     username: Option<String>,
     visits: u64,
+    /// What `/fill?bytes=N` stores on the hyper demo: N bytes that make
+    /// the session span several cookies.
+    filler: String,
 }
 
 /// The application's own state, next to the session layer.
@@ -54,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // then refuse a cookie of that name planted by a subdomain.
     let sealer = Sealer::from_live(&keyring)
         .with_name("session")
-        .with_purpose("sealed-session-demo/visitor/v1")
+        .with_purpose("sealed-session-demo/visitor/v2")
         .with_ttl(Duration::from_secs(12 * 3600))
         .with_idle_timeout(Duration::from_secs(30 * 60), Duration::from_secs(60));
     let state = Arc::new(AppState {
@@ -65,7 +68,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/login", get(login))
         .route("/whoami", get(whoami))
         .route("/logout", get(logout))
-        .layer(SessionLayer::<Visitor>::new(SessionConfig::new(sealer)?))
+        .layer(SessionLayer::<Visitor>::new(SessionConfig::with_options(
+            sealer,
+            // Chunking on, as on the hyper demo, so both read the same cookies.
+            CookieOptions::default().with_chunking(Chunking::default()),
+        )?))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://localhost:{}", addr.port());

@@ -80,6 +80,16 @@ pub use config::{SessionConfig, DEFAULT_FLASH_TTL};
 /// accepted a nameless cookie such as `=__Host-session=x` from a sibling
 /// subdomain and sent it back as ours).
 ///
+/// **A session over several cookies**
+/// ([`CookieOptions::with_chunking`](crate::CookieOptions::with_chunking)):
+/// the chunks the request carried are put together in every way their
+/// names allow (at most [`MAX_SAME_NAME_COOKIES`](crate::MAX_SAME_NAME_COOKIES)
+/// ways, or none is used), and the rules above apply to those ways as to
+/// several cookies of one name. A response that writes fewer chunks than
+/// the request carried removes the others; one that removes the session
+/// removes every chunk the request carried. SECURITY.md ("Sessions over
+/// several cookies") has the exact rule.
+///
 /// **Nested layers** (an outer layer or middleware and another on a
 /// sub-router or scope, both for `Session<T>` and the same cookie name):
 /// the outermost one loads the session and alone decides the cookie; the
@@ -305,7 +315,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///
     /// # Errors
     /// [`SealError::TooLarge`] if the sealed value or the whole `Set-Cookie`
-    /// header would be too long under any key of the keyring,
+    /// header would be too long under any key of the keyring (with
+    /// chunking: if its chunks would pass the cookie count or the budget),
     /// [`SealError::Encode`] if `value` does not serialize,
     /// [`ConfigError::NoSealingKey`](crate::ConfigError::NoSealingKey),
     /// [`Refusal::Expired`] if the session's absolute lifetime ended

@@ -336,3 +336,70 @@ fn chunk_vectors_reassemble_as_the_reference_does() {
     }
     assert_eq!(seen, 13);
 }
+
+/// The budget is checked against the keyring's largest envelope, so a
+/// session that fits now still fits when a scheduled key with a longer
+/// envelope starts sealing: its re-seal fits the budget and cookies.
+#[test]
+fn the_budget_holds_for_the_largest_envelope_of_the_keyring() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use crate::key::{Algorithm, Key};
+    use crate::keyring::KeyEntry;
+
+    const START: u64 = 1_900_000_000;
+    let at = |secs: u64| -> SystemTime { UNIX_EPOCH + Duration::from_secs(secs) };
+    let clock = Arc::new(AtomicU64::new(START));
+    let aes = KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(Algorithm::Aes256Gcm);
+    let next = KeyEntry::new(300, Key::try_generate().expect("rng")).activate_at(at(START + 1800));
+    let config_of = |ring: Keyring| {
+        let clock = Arc::clone(&clock);
+        let sealer = Sealer::new(ring).with_clock(move || at(clock.load(Ordering::SeqCst)));
+        let options = CookieOptions::default().with_chunking(Chunking::default());
+        SessionConfig::with_options(sealer, options).expect("valid")
+    };
+    let only_aes = config_of(Keyring::new([aes.clone()]).expect("keyring"));
+    let both = config_of(Keyring::new([aes, next]).expect("keyring"));
+    let largest = |c: &SessionConfig| {
+        let fits = |n: usize| Session::<String>::load(c, []).set("x".repeat(n)).is_ok();
+        let (mut lo, mut hi) = (100, 10_000);
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            if fits(mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let (fits_aes, fits_both) = (largest(&only_aes), largest(&both));
+    assert!(fits_both + 10 < fits_aes, "{fits_both} vs {fits_aes}");
+    let s = Session::<String>::load(&both, []);
+    assert!(matches!(
+        s.set("x".repeat(fits_aes)),
+        Err(Error::Seal(SealError::TooLarge {
+            max: DEFAULT_CHUNK_BUDGET,
+            ..
+        }))
+    ));
+    let mut jar = Jar::default();
+    store(&mut jar, &both, fits_both).expect("fits every key");
+    let before = jar.header().len();
+    // After the activation the value is re-sealed under key 300: longer,
+    // and still within the cookies and the budget.
+    clock.store(START + 1801, Ordering::SeqCst);
+    let (len, set) = jar.request(&both, |s| s.get().map(|v| v.len()));
+    assert_eq!(len, Some(fits_both));
+    assert!(!set.is_empty(), "re-sealed");
+    assert!(set.iter().all(|h| h.len() <= MAX_COOKIE_BYTES));
+    assert!(jar.header().len() > before);
+    assert!(
+        jar.header().len() <= DEFAULT_CHUNK_BUDGET,
+        "{}",
+        jar.header().len()
+    );
+    assert_eq!(read(&mut jar, &both), Some(fits_both));
+}

@@ -18,7 +18,7 @@ fn chunked(sealer: Sealer, chunking: Chunking) -> SessionConfig {
 /// The names of a response's `Set-Cookie` values that store a cookie, and
 /// of those that remove one.
 fn stored_and_removed(set_cookies: &[String]) -> (Vec<&str>, Vec<&str>) {
-    fn name(h: &String) -> &str {
+    fn name(h: &str) -> &str {
         h.split_once('=').map_or("", |(n, _)| n)
     }
     let removed = |h: &&String| h.ends_with("; Max-Age=0");
@@ -26,12 +26,12 @@ fn stored_and_removed(set_cookies: &[String]) -> (Vec<&str>, Vec<&str>) {
         set_cookies
             .iter()
             .filter(|h| !removed(h))
-            .map(name)
+            .map(|h| name(h))
             .collect(),
         set_cookies
             .iter()
             .filter(|h| removed(h))
-            .map(name)
+            .map(|h| name(h))
             .collect(),
     )
 }

@@ -135,7 +135,9 @@ impl SessionConfig {
     /// ```
     #[must_use]
     pub fn with_flash_ttl(self, ttl: Duration) -> Self {
-        let flash = flash_sealer(&self.inner.sealer, ttl);
+        // The flash keeps its own maximum (the session's may be a chunking
+        // budget; a flash is one cookie).
+        let flash = flash_sealer(&self.inner.sealer, ttl).with_max_len(self.inner.flash.max_len());
         SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer: self.inner.sealer.clone(),

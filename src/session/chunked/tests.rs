@@ -420,3 +420,48 @@ fn the_flash_keeps_one_cookie_s_maximum() {
         Err(Error::Seal(SealError::TooLarge { .. }))
     ));
 }
+
+/// A chunked session sealed by a server whose clock is ahead (not yet
+/// valid here) counts as authentic, as one cookie would: no session for
+/// this request, and nothing removed. A `__Secure-` name keeps its prefix
+/// on every chunk too. An idle refresh re-seals into chunks.
+#[test]
+fn not_yet_valid_chunks_stay_and_idle_refreshes_rechunk() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    const START: u64 = 1_900_000_000;
+    let keyring = Arc::new(Keyring::ephemeral().expect("rng"));
+    let config_at = |clock: &Arc<AtomicU64>| {
+        let clock = Arc::clone(clock);
+        let sealer = Sealer::from_shared(Arc::clone(&keyring))
+            .with_name("__Secure-s")
+            .with_idle_timeout(Duration::from_secs(600), Duration::from_secs(60))
+            .with_clock(move || -> SystemTime {
+                UNIX_EPOCH + Duration::from_secs(clock.load(Ordering::SeqCst))
+            });
+        let options = CookieOptions::default().with_chunking(Chunking::default());
+        SessionConfig::with_options(sealer, options).expect("valid")
+    };
+    let (ahead, here) = (
+        Arc::new(AtomicU64::new(START + 600)),
+        Arc::new(AtomicU64::new(START)),
+    );
+    let mut jar = Jar::default();
+    store(&mut jar, &config_at(&ahead), 5000).expect("fits");
+    assert_eq!(jar.names(), ["__Secure-s", "__Secure-s.1"]);
+    let (value, set) = jar.request(&config_at(&here), |s| s.get());
+    assert_eq!((value, set), (None, vec![]), "ignored, not removed");
+    assert_eq!(jar.names(), ["__Secure-s", "__Secure-s.1"]);
+
+    // Here, once the clocks agree: a read after the refresh interval
+    // re-seals it, into chunks again, with a later expiry.
+    here.store(START + 700, Ordering::SeqCst);
+    let before = jar.clone();
+    let (len, set) = jar.request(&config_at(&here), |s| s.get().map(|v| v.len()));
+    assert_eq!(len, Some(5000));
+    assert_eq!(set.len(), 2, "{set:?}");
+    assert_ne!(jar.0, before.0, "re-sealed");
+    assert_eq!(read(&mut jar, &config_at(&here)), Some(5000));
+}

@@ -221,3 +221,47 @@ fn plan_enforces_count_and_budget() {
         MAX_CHUNKS
     );
 }
+
+proptest::proptest! {
+    /// Any header: no panic, at most `MAX_SAME_NAME_COOKIES` ways, none
+    /// past the maximum.
+    #[test]
+    fn any_header_reads_within_bounds(
+        header in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+        max in 0usize..20,
+    ) {
+        let carried = Carried::read([&header[..]], "s", max.min(MAX_CHUNKS));
+        if let Some(ways) = carried.assemble(60) {
+            proptest::prop_assert!(ways.len() <= MAX_SAME_NAME_COOKIES);
+            for way in ways.iter().flatten() {
+                proptest::prop_assert!(way.len() <= 60);
+            }
+        }
+    }
+
+    /// Headers made of chunk-like pairs, with counts, duplicates and gaps:
+    /// no panic, and no way longer than our values together.
+    #[test]
+    fn chunk_like_headers_join_in_index_order(
+        pairs in proptest::collection::vec((0usize..6, "[0-9]{0,2}\\.?[A-Za-z_-]{0,6}"), 0..14),
+    ) {
+        let header = pairs
+            .iter()
+            .map(|(i, v)| format!("{}={v}", chunk_name("s", *i)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let carried = Carried::read([header.as_bytes()], "s", 4);
+        let Some(ways) = carried.assemble(1000) else {
+            return Ok(());
+        };
+        for way in ways.iter().flatten() {
+            // Every byte of a way comes from a value of ours.
+            let total: usize = pairs
+                .iter()
+                .filter(|(i, _)| *i < 4)
+                .map(|(_, v)| v.len())
+                .sum();
+            proptest::prop_assert!(way.len() <= total);
+        }
+    }
+}

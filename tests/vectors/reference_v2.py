@@ -215,9 +215,7 @@ def reassemble(cookie_header, name, max_chunks, max_same_name=8):
         for r in rest:
             combos = [c + p for c in combos for p in r]
         ways.extend(combos)
-        if len(ways) > max_same_name:
-            return None
-    return ways
+    return ways if len(ways) <= max_same_name else None
 
 
 def session_of(ways, keys, name, purpose):

@@ -82,7 +82,10 @@ use serde::Serialize;
 
 use crate::error::{ConfigError, Error};
 pub use crate::session::future::{ResponseFuture, SessionFuture};
+
+mod csrf;
 use crate::session::{AppendSetCookie, Session, SessionConfig};
+pub use csrf::{CsrfFuture, CsrfMiddleware, CsrfService};
 
 /// An actix-web middleware ([`Transform`]) that gives every request a
 /// [`Session<T>`] and writes the session cookie into the response when

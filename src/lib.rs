@@ -54,4 +54,7 @@ pub use self::cookie::{
 };
 #[cfg(feature = "cookie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
-pub use self::session::{Session, SessionConfig, DEFAULT_FLASH_TTL};
+pub use self::session::{
+    CsrfFailure, CsrfGuard, Session, SessionConfig, CSRF_FIELD, CSRF_HEADER, DEFAULT_FLASH_TTL,
+    DEFAULT_FORM_LIMIT,
+};

@@ -21,6 +21,8 @@ mod buffer;
 mod times;
 #[cfg(test)]
 pub(crate) use buffer::scratch_region;
+#[cfg(feature = "cookie")]
+pub(crate) use buffer::serde_copy;
 use buffer::{bytes_into, postcard_into, with_scratch};
 
 /// Default lifetime of a sealed value: one day.

@@ -21,17 +21,22 @@ use serde::Serialize;
 use crate::cookie::MAX_COOKIE_BYTES;
 use crate::envelope::Times;
 use crate::error::{Error, Refusal, Result, SealError};
-use crate::sealer::Opened;
+use crate::sealer::{serde_copy, Opened};
 use crate::time::UnixTime;
+use csrf::Csrf;
 use flash::{Flash, Incoming};
 
 mod chunked;
 mod config;
+mod csrf;
 mod flash;
 mod request;
 #[cfg(any(feature = "tower", feature = "actix"))]
 pub(crate) use config::CheckFuture;
 pub use config::{SessionConfig, DEFAULT_FLASH_TTL};
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub(crate) use csrf::{form_token, log_refused as log_refused_csrf, Facts, Next};
+pub use csrf::{CsrfFailure, CsrfGuard, CSRF_FIELD, CSRF_HEADER, DEFAULT_FORM_LIMIT};
 
 /// The session of one request: a typed handle that an adapter puts into
 /// the request and the handler reads and writes.
@@ -125,6 +130,8 @@ struct State<T> {
     /// The flash cookie, apart from `status`: no flash operation touches
     /// the session cookie.
     flash: Flash,
+    /// The CSRF cookie, apart from `status` likewise.
+    csrf: Csrf,
     /// The chunk cookies (index 1 on, a bit each) the request carried:
     /// what a write of fewer chunks, or a removal, removes.
     chunks: u32,
@@ -172,6 +179,7 @@ impl<T> fmt::Debug for Session<T> {
             .field("status", &StatusName(&state.status))
             .field("flash_in", &state.flash.incoming.name())
             .field("flash_set", &state.flash.outgoing.is_some())
+            .field("csrf", &state.csrf)
             .finish_non_exhaustive()
     }
 }
@@ -211,15 +219,18 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        // One pass over the headers: the flash cookie is read from each
-        // header the session's reading pulls, then from the rest.
-        let mut flash = request::FlashReader::new(config);
-        let mut headers = cookie_headers
-            .into_iter()
-            .inspect(|header| flash.read(header));
+        // One pass over the headers: the flash and CSRF cookies are read
+        // from each header the session's reading pulls, then from the rest.
+        let mut flash = request::OneCookieReader::flash(config);
+        let mut csrf = request::OneCookieReader::csrf(config);
+        let mut headers = cookie_headers.into_iter().inspect(|header| {
+            flash.read(header);
+            csrf.read(header);
+        });
         let (opened, status, chunks) = request::open_request(config, &mut headers);
         headers.for_each(drop);
         let incoming = flash.finish();
+        let csrf = Csrf::came(csrf.finish());
         let (value, times) = opened.unzip();
         Session {
             shared: Arc::new(Shared {
@@ -232,6 +243,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
                         incoming,
                         outgoing: None,
                     },
+                    csrf,
                     chunks,
                     finished: false,
                 }),
@@ -340,7 +352,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// share an `issued_at`, and per-user "sessions valid after" checks can
     /// tell them apart. A value the session holds is sealed again at once;
     /// the next [`Session::set`] or [`Session::update`] is sealed fresh in
-    /// any case.
+    /// any case. The request's CSRF cookie is retired (removed by the
+    /// response; see [`Session::csrf_token`]).
     ///
     /// # Errors
     /// As [`Session::set`], for the value held. On error the session is
@@ -357,6 +370,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             }
             None => state.times = None,
         }
+        state.csrf.retire();
         Ok(())
     }
 
@@ -381,20 +395,32 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// and stores it as [`Session::set`] does; returns what `f` returns.
     /// Two clones updating at the same time: the last store wins.
     ///
+    /// `T` need not be `Clone`: the copy is made through `T`'s own
+    /// `Serialize` and `Deserialize` (in the sealer's wiped buffer), so `f`
+    /// may read the session (it sees the value before the update) and a
+    /// failed store leaves the session as it was.
+    ///
     /// # Errors
-    /// As [`Session::set`]. On error the session is left as it was.
+    /// As [`Session::set`]; [`SealError::Encode`] also if the value does not
+    /// serialize, or does not deserialize from its own serialization. On
+    /// error the session is left as it was.
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R>
     where
-        T: Default + Clone,
+        T: Default,
     {
         // No lock is held while `f` runs: it may use the session too.
-        let (mut value, issued_at) = {
+        let (copy, issued_at) = {
             let state = self.shared.lock();
-            (
-                state.value.clone().unwrap_or_default(),
-                state.times.map(|t| t.issued_at),
-            )
+            // A session's value fits its cookie, so its serialization
+            // fits the sealer's maximum.
+            let max = self.shared.config.sealer().max_len();
+            let copy = match &state.value {
+                Some(value) => Some(serde_copy(value, max).ok_or(SealError::Encode)?),
+                None => None,
+            };
+            (copy, state.times.map(|t| t.issued_at))
         };
+        let mut value = copy.unwrap_or_default();
         let out = f(&mut value);
         let (header, times) = self.seal(&value, issued_at)?;
         let mut state = self.shared.lock();
@@ -409,7 +435,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// also drops the flash messages: a flash cookie the request carried is
     /// removed (and no longer taken), and a flash set earlier in this
     /// request is not sent. A flash set after `clear` is sent ("you are
-    /// logged out").
+    /// logged out"). The CSRF cookie goes too: the request's is removed and
+    /// a token made earlier in this request is not backed by a cookie; one
+    /// made after `clear` is (for the login form).
     pub fn clear(&self) {
         let mut state = self.shared.lock();
         warn_if_finished(&state);
@@ -420,6 +448,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         if !matches!(state.flash.incoming, Incoming::Absent) {
             state.flash.incoming = Incoming::Spent;
         }
+        state.csrf.clear();
     }
 
     /// A copy of the value, or `None` for an empty session.
@@ -475,6 +504,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///   cookie;
     /// - otherwise (none came, or it came and was not taken) nothing.
     ///
+    /// Then the CSRF cookie's (see [`Session::csrf_token`]).
+    ///
     /// A write to the session after this call is lost; it logs a warning.
     pub(crate) fn finish(&self) -> Vec<String> {
         let mut session = self.decide().unwrap_or_default();
@@ -486,7 +517,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             session.extend(stale);
         }
         let flash = self.decide_flash();
-        session.into_iter().chain(flash).collect()
+        let csrf = self.decide_csrf();
+        session.into_iter().chain(flash).chain(csrf).collect()
     }
 
     fn decide(&self) -> Option<Vec<String>> {

@@ -100,7 +100,10 @@ use tower_service::Service;
 
 use crate::error::{ConfigError, Error};
 pub use crate::session::future::{ResponseFuture, SessionFuture};
+
+mod csrf;
 use crate::session::{AppendSetCookie, Session, SessionConfig};
+pub use csrf::{CsrfFuture, CsrfLayer, CsrfService};
 
 /// A tower [`Layer`] that gives every request a [`Session<T>`] and writes
 /// the session cookie into the response when needed.

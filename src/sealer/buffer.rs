@@ -75,6 +75,21 @@ pub(crate) fn postcard_into<T: Serialize + ?Sized>(
     })
 }
 
+/// A copy of `value` made through its own serde impls (postcard, through
+/// the wiped scratch buffer), for a type that is not `Clone`; `None` if it
+/// does not serialize within `cap` bytes or does not deserialize from its
+/// own serialization.
+#[cfg(feature = "cookie")]
+pub(crate) fn serde_copy<T: Serialize + serde::de::DeserializeOwned>(
+    value: &T,
+    cap: usize,
+) -> Option<T> {
+    with_scratch(cap.min(1024), |buf| {
+        postcard_into(value, buf, Room { cap, tail: 0 }).ok()?;
+        postcard::from_bytes(buf).ok()
+    })
+}
+
 /// Writes raw bytes into `buf`, within `room`.
 pub(crate) fn bytes_into(
     payload: &[u8],

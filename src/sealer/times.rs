@@ -45,6 +45,13 @@ impl Sealer {
         self
     }
 
+    /// The sealer without an inactivity timeout.
+    #[cfg(feature = "cookie")]
+    pub(crate) fn without_idle_timeout(mut self) -> Self {
+        self.idle = None;
+        self
+    }
+
     /// The inactivity timeout and the re-seal interval, if set (see
     /// [`Sealer::with_idle_timeout`]).
     pub fn idle_timeout(&self) -> Option<(Duration, Duration)> {

@@ -33,11 +33,15 @@ pub struct SessionConfig {
     inner: Arc<ConfigInner>,
 }
 
+#[derive(Clone)]
 struct ConfigInner {
     sealer: Sealer,
     /// The sealer of the flash cookie: the session's one with the flash
     /// cookie's name and the flash TTL.
     flash: Sealer,
+    /// The sealer of the CSRF cookie: the session's one with the CSRF
+    /// cookie's name and without an idle timeout.
+    csrf: Sealer,
     options: CookieOptions,
     check: Option<Check>,
     async_check: Option<AsyncCheck>,
@@ -50,6 +54,9 @@ pub const DEFAULT_FLASH_TTL: Duration = Duration::from_secs(10 * 60);
 
 /// What the flash cookie's name adds to the session cookie's name.
 const FLASH_SUFFIX: &str = "-flash";
+
+/// What the CSRF cookie's name adds to the session cookie's name.
+const CSRF_SUFFIX: &str = "-csrf";
 
 /// The application's per-subject check, for one session type.
 type Check = Arc<dyn Fn(&dyn Any, SystemTime) -> bool + Send + Sync>;
@@ -94,15 +101,18 @@ impl SessionConfig {
     /// [`ConfigError::Cookie`](crate::ConfigError::Cookie) naming the first
     /// rule broken: invalid name, path
     /// or domain; a `__Host-` name that is not `Secure`, `Path=/` and
-    /// host-only; a `__Secure-` name that is not `Secure`; `SameSite=None`
-    /// without `Secure`. The flash cookie's name (the cookie name and
-    /// `-flash`, see [`SessionConfig::flash_name`]) is checked likewise.
+    /// host-only; a `__Host-` name that is not `Secure`; `SameSite=None`
+    /// without `Secure`. The flash and CSRF cookies' names (the cookie name
+    /// and `-flash` or `-csrf`, see [`SessionConfig::flash_name`] and
+    /// [`SessionConfig::csrf_name`]) are checked likewise.
     pub fn with_options(sealer: Sealer, options: CookieOptions) -> Result<Self> {
         cookie::check(sealer.name(), &options)?;
         let flash = flash_sealer(&sealer, DEFAULT_FLASH_TTL);
         cookie::check(flash.name(), &options)?;
+        let csrf = csrf_sealer(&sealer);
+        cookie::check(csrf.name(), &options)?;
         // A chunked session's value may be as long as the budget; the flash
-        // keeps the sealer's own maximum (it is one cookie).
+        // and CSRF cookies keep the sealer's own maximum (each is one cookie).
         let sealer = match options.chunking() {
             Some(chunking) => sealer.with_max_len(chunking.budget()),
             None => sealer,
@@ -111,6 +121,7 @@ impl SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer,
                 flash,
+                csrf,
                 options,
                 check: None,
                 async_check: None,
@@ -138,14 +149,16 @@ impl SessionConfig {
         // The flash keeps its own maximum (the session's may be a chunking
         // budget; a flash is one cookie).
         let flash = flash_sealer(&self.inner.sealer, ttl).with_max_len(self.inner.flash.max_len());
+        self.rebuilt(|inner| inner.flash = flash)
+    }
+
+    /// A new configuration (not [`SessionConfig::same_as`] this one) with
+    /// `change` applied to a copy of this one's settings.
+    fn rebuilt(&self, change: impl FnOnce(&mut ConfigInner)) -> Self {
+        let mut inner = ConfigInner::clone(&self.inner);
+        change(&mut inner);
         SessionConfig {
-            inner: Arc::new(ConfigInner {
-                sealer: self.inner.sealer.clone(),
-                flash,
-                options: self.inner.options.clone(),
-                check: self.inner.check.clone(),
-                async_check: self.inner.async_check.clone(),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
@@ -212,15 +225,7 @@ impl SessionConfig {
                     .as_ref()
                     .is_none_or(|earlier| earlier(value, issued_at))
         });
-        SessionConfig {
-            inner: Arc::new(ConfigInner {
-                sealer: self.inner.sealer.clone(),
-                flash: self.inner.flash.clone(),
-                options: self.inner.options.clone(),
-                check: Some(check),
-                async_check: self.inner.async_check.clone(),
-            }),
-        }
+        self.rebuilt(|inner| inner.check = Some(check))
     }
 
     /// Adds an asynchronous per-subject check, for a lookup that has to
@@ -290,15 +295,7 @@ impl SessionConfig {
                 None => this,
             }
         });
-        SessionConfig {
-            inner: Arc::new(ConfigInner {
-                sealer: self.inner.sealer.clone(),
-                flash: self.inner.flash.clone(),
-                options: self.inner.options.clone(),
-                check: self.inner.check.clone(),
-                async_check: Some(check),
-            }),
-        }
+        self.rebuilt(|inner| inner.async_check = Some(check))
     }
 
     /// The future of the asynchronous check for `value` (issued at
@@ -362,6 +359,20 @@ impl SessionConfig {
         &self.inner.flash
     }
 
+    /// The CSRF cookie's name: the cookie name and `-csrf` (see
+    /// [`Session::csrf_token`](crate::Session::csrf_token)). Do not give
+    /// another cookie of the application this name.
+    pub fn csrf_name(&self) -> &str {
+        self.inner.csrf.name()
+    }
+
+    /// The sealer of the CSRF cookie: the session's sealer with the CSRF
+    /// cookie's name and no idle timeout (the cookie lives as long as the
+    /// session's absolute lifetime).
+    pub(crate) fn csrf_sealer(&self) -> &Sealer {
+        &self.inner.csrf
+    }
+
     /// The `Set-Cookie` header value that stores the sealed `value` for
     /// `max_age` (ignored when the options are not persistent; rounded down
     /// to whole seconds).
@@ -398,18 +409,14 @@ impl SessionConfig {
     /// `Max-Age=0` (a browser only removes a cookie whose name, path and
     /// domain match).
     pub(crate) fn removal_cookie(&self) -> String {
-        cookie::format(self.name(), "", &self.inner.options, Some(Duration::ZERO))
+        self.removal_cookie_named(self.name())
     }
 
-    /// The `Set-Cookie` header value that removes the flash cookie, as
-    /// [`SessionConfig::removal_cookie`] does for the session's.
-    pub(crate) fn flash_removal_cookie(&self) -> String {
-        cookie::format(
-            self.flash_name(),
-            "",
-            &self.inner.options,
-            Some(Duration::ZERO),
-        )
+    /// The `Set-Cookie` header value that removes the cookie `name` (the
+    /// flash or CSRF cookie), as [`SessionConfig::removal_cookie`] does for
+    /// the session's.
+    pub(crate) fn removal_cookie_named(&self, name: &str) -> String {
+        cookie::format(name, "", &self.inner.options, Some(Duration::ZERO))
     }
 }
 
@@ -420,4 +427,13 @@ impl SessionConfig {
 fn flash_sealer(sealer: &Sealer, ttl: Duration) -> Sealer {
     let name = format!("{}{FLASH_SUFFIX}", sealer.name());
     sealer.clone().with_name(&name).with_ttl(ttl)
+}
+
+/// The sealer of the CSRF cookie for a session's `sealer`: the same
+/// keyring, purpose, clock, leeway and TTL, bound to the CSRF cookie's
+/// name, without an idle timeout: the secret belongs to the session's
+/// whole absolute lifetime.
+fn csrf_sealer(sealer: &Sealer) -> Sealer {
+    let name = format!("{}{CSRF_SUFFIX}", sealer.name());
+    sealer.clone().with_name(&name).without_idle_timeout()
 }

@@ -132,7 +132,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         match config.flash_sealer().open::<M>(&sealed) {
             Ok(opened) => Some(opened.value),
             Err(error) => {
-                request::log_refused_flash(config.flash_name(), &error);
+                request::log_refused_named(config.flash_name(), "flash", &error);
                 None
             }
         }
@@ -148,7 +148,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             Flash {
                 incoming: Incoming::Spent,
                 ..
-            } => Some(self.shared.config.flash_removal_cookie()),
+            } => Some(
+                self.shared
+                    .config
+                    .removal_cookie_named(self.shared.config.flash_name()),
+            ),
             Flash { .. } => None,
         }
     }

@@ -177,24 +177,42 @@ pub(super) fn log_refused(name: &str, error: &Error) {
     }
 }
 
-/// The flash cookie the request carried, unopened (see
-/// [`Session::take_flash`]), read one `Cookie` header at a time beside the
+/// A cookie of the session's beside the session cookie (the flash or the
+/// CSRF cookie), read unopened (see [`Session::take_flash`] and
+/// [`Session::csrf_token`]) one `Cookie` header at a time beside the
 /// session cookie's reading. At most one is used; several (one may be
-/// planted), one that is not UTF-8 or one longer than the flash sealer
-/// opens are used up at once, so the response removes them. At most two
-/// values are looked at.
-pub(super) struct FlashReader<'c> {
+/// planted), one that is not UTF-8 or one longer than its sealer opens are
+/// used up at once, so the response removes them. At most two values are
+/// looked at.
+pub(super) struct OneCookieReader<'c> {
     name: &'c str,
+    /// What the cookie is, for events: "flash", "CSRF".
+    what: &'static str,
     max_len: usize,
     seen: usize,
     incoming: Incoming,
 }
 
-impl<'c> FlashReader<'c> {
-    pub(super) fn new(config: &'c SessionConfig) -> Self {
-        FlashReader {
-            name: config.flash_name(),
-            max_len: config.flash_sealer().max_len(),
+impl<'c> OneCookieReader<'c> {
+    /// The flash cookie's reader.
+    pub(super) fn flash(config: &'c SessionConfig) -> Self {
+        OneCookieReader::new(
+            config.flash_name(),
+            "flash",
+            config.flash_sealer().max_len(),
+        )
+    }
+
+    /// The CSRF cookie's reader.
+    pub(super) fn csrf(config: &'c SessionConfig) -> Self {
+        OneCookieReader::new(config.csrf_name(), "CSRF", config.csrf_sealer().max_len())
+    }
+
+    fn new(name: &'c str, what: &'static str, max_len: usize) -> Self {
+        OneCookieReader {
+            name,
+            what,
+            max_len,
             seen: 0,
             incoming: Incoming::Absent,
         }
@@ -210,7 +228,8 @@ impl<'c> FlashReader<'c> {
             if self.seen > 1 {
                 tracing::warn!(
                     cookie = self.name,
-                    "several flash cookies (cookie tossing?); none used, removed"
+                    "several {} cookies (cookie tossing?); none used, removed",
+                    self.what
                 );
                 self.incoming = Incoming::Spent;
                 return;
@@ -218,8 +237,9 @@ impl<'c> FlashReader<'c> {
             self.incoming = match value {
                 Ok(value) if value.len() <= self.max_len => Incoming::Sealed(value.to_owned()),
                 Ok(value) => {
-                    log_refused_flash(
+                    log_refused_named(
                         self.name,
+                        self.what,
                         &Error::from(Refusal::TooLong {
                             len: value.len(),
                             max: self.max_len,
@@ -228,7 +248,7 @@ impl<'c> FlashReader<'c> {
                     Incoming::Spent
                 }
                 Err(_) => {
-                    log_refused_flash(self.name, &Error::from(Refusal::Malformed));
+                    log_refused_named(self.name, self.what, &Error::from(Refusal::Malformed));
                     Incoming::Spent
                 }
             };
@@ -240,11 +260,12 @@ impl<'c> FlashReader<'c> {
     }
 }
 
-/// One event per refused flash cookie, as [`log_refused`] for the session's.
-pub(super) fn log_refused_flash(name: &str, error: &Error) {
+/// One event per refused flash or CSRF cookie (`what`), as [`log_refused`]
+/// for the session's.
+pub(super) fn log_refused_named(name: &str, what: &'static str, error: &Error) {
     if error.refusal().is_some_and(Refusal::is_routine) {
-        tracing::debug!(cookie = name, %error, "flash cookie refused");
+        tracing::debug!(cookie = name, %error, "{what} cookie refused");
     } else {
-        tracing::warn!(cookie = name, %error, "flash cookie refused");
+        tracing::warn!(cookie = name, %error, "{what} cookie refused");
     }
 }

@@ -389,7 +389,11 @@ mod flash {
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         assert_eq!(s.take_flash::<String>().as_deref(), Some("saved"));
         assert_eq!(s.take_flash::<String>(), None, "once");
-        assert_eq!(s.finish(), [c.flash_removal_cookie()], "no session cookie");
+        assert_eq!(
+            s.finish(),
+            [c.removal_cookie_named(c.flash_name())],
+            "no session cookie"
+        );
     }
 
     #[test]
@@ -411,7 +415,7 @@ mod flash {
         let s = Session::<String>::load(&c, [header.as_bytes()]);
         assert_eq!(s.get().as_deref(), Some("ada"));
         assert_eq!(s.take_flash::<String>().as_deref(), Some("hi"));
-        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        assert_eq!(s.finish(), [c.removal_cookie_named(c.flash_name())]);
         // Setting one leaves the session cookie alone too.
         let s = Session::<String>::load(&c, [session.as_bytes()]);
         s.set_flash("again").expect("small");
@@ -450,12 +454,16 @@ mod flash {
         for case in &cases {
             let s = Session::<String>::load(&c, [case.as_bytes()]);
             assert_eq!(s.take_flash::<String>(), None, "{case}");
-            assert_eq!(s.finish(), [c.flash_removal_cookie()], "{case}");
+            assert_eq!(
+                s.finish(),
+                [c.removal_cookie_named(c.flash_name())],
+                "{case}"
+            );
         }
         // Another type: refused and removed.
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         assert_eq!(s.take_flash::<u8>(), None);
-        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        assert_eq!(s.finish(), [c.removal_cookie_named(c.flash_name())]);
         // Another cookie name's flash does not open here.
         let other = SessionConfig::new(c.sealer().clone().with_name("other")).expect("valid");
         let o = Session::<String>::load(&other, []);
@@ -472,7 +480,7 @@ mod flash {
         // Several flash cookies, even if none is taken: removed.
         let two = format!("{flash}; {flash}");
         let s = Session::<String>::load(&c, [two.as_bytes()]);
-        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        assert_eq!(s.finish(), [c.removal_cookie_named(c.flash_name())]);
     }
 
     #[test]
@@ -494,7 +502,7 @@ mod flash {
         now.fetch_add(120 + 61, Ordering::SeqCst);
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         assert_eq!(s.take_flash::<String>(), None);
-        assert_eq!(s.finish(), [c.flash_removal_cookie()]);
+        assert_eq!(s.finish(), [c.removal_cookie_named(c.flash_name())]);
     }
 
     #[test]
@@ -504,7 +512,10 @@ mod flash {
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         s.clear();
         assert_eq!(s.take_flash::<String>(), None);
-        assert_eq!(s.finish(), [c.removal_cookie(), c.flash_removal_cookie()]);
+        assert_eq!(
+            s.finish(),
+            [c.removal_cookie(), c.removal_cookie_named(c.flash_name())]
+        );
         // A flash set before clear is dropped, one set after it is sent.
         let s = Session::<String>::load(&c, []);
         s.set_flash("dropped").expect("small");
@@ -545,4 +556,227 @@ mod flash {
         s.set_flash(&1u8).expect("small");
         assert!(s.finish()[0].starts_with("__Host-sid-flash="));
     }
+}
+
+/// The CSRF cookie: minted by `csrf_token`, bound to the session's
+/// `issued_at`, checked by `verify_csrf_token`, apart from the session
+/// cookie.
+mod csrf {
+    use super::*;
+    use crate::session::CsrfFailure;
+
+    /// The CSRF `Cookie` pair and a token of a request that only asked
+    /// for a token, on top of `cookies`.
+    fn mint(c: &SessionConfig, cookies: &str) -> (String, String) {
+        let s = Session::<String>::load(c, [cookies.as_bytes()]);
+        let token = s.csrf_token().expect("minted");
+        let out = s.finish();
+        let header = out
+            .iter()
+            .find(|h| h.starts_with("session-csrf="))
+            .expect("a CSRF cookie");
+        (cookie_of(header), token)
+    }
+
+    fn session_cookie(c: &SessionConfig) -> String {
+        let s = Session::<String>::load(c, []);
+        s.set("ada".into()).expect("small");
+        cookie_of(&s.finish_one().expect("stored"))
+    }
+
+    #[test]
+    fn minted_once_then_reused_with_fresh_masks() {
+        let c = config();
+        let (csrf, token) = mint(&c, "");
+        let s = Session::<String>::load(&c, [csrf.as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&token), Ok(()));
+        let again = s.csrf_token().expect("reused");
+        assert_ne!(again, token);
+        assert_eq!(s.verify_csrf_token(&again), Ok(()));
+        assert!(s.finish().is_empty(), "no new cookie");
+        let dbg = format!("{s:?}");
+        assert!(
+            !dbg.contains(&token[..12]) && !dbg.contains(&csrf[14..30]),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn bound_to_the_session_it_was_minted_for() {
+        let c = config();
+        let ada = session_cookie(&c);
+        let (csrf, token) = mint(&c, &ada);
+        let both = format!("{ada}; {csrf}");
+        let s = Session::<String>::load(&c, [both.as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&token), Ok(()));
+        // Without the session, or after a renew, it belongs to another.
+        let s = Session::<String>::load(&c, [csrf.as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&token), Err(CsrfFailure::OtherSession));
+        // A renew retires it, even within the second of the session's
+        // first seal (same issued_at), and the response removes it.
+        let s = Session::<String>::load(&c, [both.as_bytes()]);
+        s.renew().expect("renewed");
+        assert_eq!(s.verify_csrf_token(&token), Err(CsrfFailure::MissingCookie));
+        let out = s.finish();
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[1], c.removal_cookie_named(c.csrf_name()));
+    }
+
+    #[test]
+    fn minted_before_a_login_follows_the_new_session() {
+        let c = config();
+        let s = Session::<String>::load(&c, []);
+        let token = s.csrf_token().expect("minted");
+        s.set("ada".into()).expect("small");
+        let out = s.finish();
+        assert_eq!(out.len(), 2, "{out:?}");
+        let cookies = format!("{}; {}", cookie_of(&out[0]), cookie_of(&out[1]));
+        let s = Session::<String>::load(&c, [cookies.as_bytes()]);
+        assert_eq!(s.get().as_deref(), Some("ada"));
+        assert_eq!(s.verify_csrf_token(&token), Ok(()));
+    }
+
+    #[test]
+    fn came_before_a_login_is_not_carried_into_it() {
+        let c = config();
+        let (csrf, token) = mint(&c, "");
+        let s = Session::<String>::load(&c, [csrf.as_bytes()]);
+        s.set("ada".into()).expect("small");
+        let after = s.csrf_token().expect("a new one");
+        let out = s.finish();
+        let new_csrf = out
+            .iter()
+            .find(|h| h.starts_with("session-csrf="))
+            .expect("a new CSRF cookie");
+        assert_ne!(cookie_of(new_csrf), csrf);
+        let cookies = format!("{}; {}", cookie_of(&out[0]), cookie_of(new_csrf));
+        let s = Session::<String>::load(&c, [cookies.as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&after), Ok(()));
+        assert_eq!(s.verify_csrf_token(&token), Err(CsrfFailure::WrongToken));
+    }
+
+    #[test]
+    fn refused_cookies_are_removed_unless_replaced() {
+        let c = config();
+        let (csrf, token) = mint(&c, "");
+        let mut tampered = csrf.clone().into_bytes();
+        let at = tampered.len() - 5;
+        tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("ASCII");
+        // A flash planted as the CSRF cookie, and another name's cookie.
+        let flash = {
+            let s = Session::<String>::load(&c, []);
+            s.set_flash("hi").expect("small");
+            s.finish()[0].replacen("session-flash=", "session-csrf=", 1)
+        };
+        let other = SessionConfig::new(c.sealer().clone().with_name("other")).expect("valid");
+        let (foreign, _) = {
+            let s = Session::<String>::load(&other, []);
+            s.csrf_token().expect("minted");
+            let h = s.finish().pop().expect("one");
+            (h.replacen("other-csrf=", "session-csrf=", 1), ())
+        };
+        let removal = c.removal_cookie_named(c.csrf_name());
+        for (what, cookie) in [
+            ("tampered", tampered),
+            ("a flash", cookie_of(&flash)),
+            ("another cookie name's", cookie_of(&foreign)),
+            ("several", format!("{csrf}; {csrf}")),
+            ("garbage", "session-csrf=garbage".to_owned()),
+        ] {
+            let s = Session::<String>::load(&c, [cookie.as_bytes()]);
+            assert_eq!(
+                s.verify_csrf_token(&token),
+                Err(CsrfFailure::MissingCookie),
+                "{what}"
+            );
+            assert_eq!(s.finish(), core::slice::from_ref(&removal), "{what}");
+            let s = Session::<String>::load(&c, [cookie.as_bytes()]);
+            let fresh = s.csrf_token().expect("replaced");
+            let out = s.finish();
+            assert_eq!(out.len(), 1, "{what}: {out:?}");
+            assert_ne!(out[0], removal, "{what}");
+            let s = Session::<String>::load(&c, [cookie_of(&out[0]).as_bytes()]);
+            assert_eq!(s.verify_csrf_token(&fresh), Ok(()), "{what}");
+        }
+        // Unchecked, an intact one is left alone.
+        let s = Session::<String>::load(&c, [csrf.as_bytes()]);
+        assert!(s.finish().is_empty());
+    }
+
+    #[test]
+    fn clear_removes_it_and_a_later_token_is_new() {
+        let c = config();
+        let ada = session_cookie(&c);
+        let (csrf, _) = mint(&c, &ada);
+        let both = format!("{ada}; {csrf}");
+        let s = Session::<String>::load(&c, [both.as_bytes()]);
+        s.clear();
+        let removal = c.removal_cookie_named(c.csrf_name());
+        assert_eq!(s.finish(), [c.removal_cookie(), removal]);
+        let s = Session::<String>::load(&c, [both.as_bytes()]);
+        s.csrf_token().expect("before logout");
+        s.clear();
+        let token = s.csrf_token().expect("for the login form");
+        let out = s.finish();
+        assert_eq!(out.len(), 2, "{out:?}");
+        let s = Session::<String>::load(&c, [cookie_of(&out[1]).as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&token), Ok(()));
+    }
+
+    #[test]
+    fn expires_with_the_session() {
+        let c = config();
+        let ada = session_cookie(&c);
+        let s = Session::<String>::load(&c, [ada.as_bytes()]);
+        let expires = s.expires_at().expect("a session");
+        s.csrf_token().expect("minted");
+        let header = s
+            .finish()
+            .into_iter()
+            .find(|h| h.starts_with("session-csrf="))
+            .expect("minted");
+        let value = cookie_of(&header)["session-csrf=".len()..].to_owned();
+        let opened = c.csrf_sealer().open_bytes(&value).expect("opens");
+        assert_eq!(opened.expires_at, expires);
+    }
+}
+
+/// `update` without `Clone`: the copy goes through the type's serde impls.
+#[test]
+fn update_needs_no_clone() {
+    #[derive(Default, serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Cart {
+        items: Vec<String>,
+    }
+    let c = config();
+    let s = Session::<Cart>::load(&c, []);
+    let n = s
+        .update(|cart| {
+            cart.items.push("tea".into());
+            cart.items.len()
+        })
+        .expect("small");
+    assert_eq!(n, 1);
+    let n = s
+        .update(|cart| {
+            // The session still reads as before the update.
+            assert_eq!(s.with(|v| v.map(|c| c.items.len())), Some(1));
+            cart.items.push("milk".into());
+            cart.items.len()
+        })
+        .expect("small");
+    assert_eq!(n, 2);
+    // Too large: the session is left as it was.
+    let err = s.update(|cart| cart.items.push("x".repeat(10_000)));
+    assert!(err.is_err());
+    s.with(|v| {
+        assert_eq!(
+            v.map(|c| c.items.as_slice()),
+            Some(&["tea".to_owned(), "milk".to_owned()][..])
+        )
+    });
+    let header = s.finish_one().expect("stored");
+    let again = Session::<Cart>::load(&c, [cookie_of(&header).as_bytes()]);
+    again.with(|v| assert_eq!(v.map(|c| c.items.len()), Some(2)));
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderValue, COOKIE, HOST, SET_COOKIE};
 use hyper_util::rt::TokioIo;
 
@@ -40,14 +40,65 @@ pub(crate) async fn try_get_bytes(
     path: &str,
     cookie_headers: &[&[u8]],
 ) -> Option<Reply> {
-    exchange(addr, path, cookie_headers, false).await
+    exchange(addr, &Req::get(path), cookie_headers, false).await
+}
+
+/// A request other than a plain `GET`: a method, extra headers and a body.
+#[derive(Debug, Clone)]
+pub(crate) struct Req<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) headers: Vec<(&'a str, String)>,
+    pub(crate) body: String,
+}
+
+impl<'a> Req<'a> {
+    pub(crate) fn get(path: &'a str) -> Self {
+        Req {
+            method: "GET",
+            path,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    /// A `POST` of a urlencoded form.
+    pub(crate) fn form(path: &'a str, body: &str) -> Self {
+        Req {
+            method: "POST",
+            path,
+            headers: vec![(
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            )],
+            body: body.to_owned(),
+        }
+    }
+
+    pub(crate) fn method(mut self, method: &'a str) -> Self {
+        self.method = method;
+        self
+    }
+
+    pub(crate) fn header(mut self, name: &'a str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
+/// `req` with the given `Cookie` header values (one header each).
+pub(crate) async fn send(addr: SocketAddr, req: &Req<'_>, cookie_headers: &[String]) -> Reply {
+    let headers: Vec<&[u8]> = cookie_headers.iter().map(|h| h.as_bytes()).collect();
+    exchange(addr, req, &headers, true)
+        .await
+        .expect("a response")
 }
 
 /// One exchange on a connection of its own; with `clean_close`, the
 /// connection must also end without an error once the client is done.
 async fn exchange(
     addr: SocketAddr,
-    path: &str,
+    request: &Req<'_>,
     cookie_headers: &[&[u8]],
     clean_close: bool,
 ) -> Option<Reply> {
@@ -59,12 +110,20 @@ async fn exchange(
             .await
             .expect("HTTP/1 handshake");
         let conn = tokio::spawn(conn);
-        let mut req = hyper::Request::get(path).header(HOST, "localhost");
+        let mut req = hyper::Request::builder()
+            .method(request.method)
+            .uri(request.path)
+            .header(HOST, "localhost");
         for value in cookie_headers {
             let value = HeaderValue::from_bytes(value).expect("a valid header value");
             req = req.header(COOKIE, value);
         }
-        let req = req.body(Empty::<Bytes>::new()).expect("valid request");
+        for (name, value) in &request.headers {
+            req = req.header(*name, value);
+        }
+        let req = req
+            .body(Full::new(Bytes::from(request.body.clone())))
+            .expect("valid request");
         let res = sender.send_request(req).await.ok()?;
         let status = res.status().as_u16();
         let set_cookies = res
@@ -92,7 +151,7 @@ async fn exchange(
 
 /// `GET path` with the given raw `Cookie` header values (one header each).
 pub(crate) async fn get_bytes(addr: SocketAddr, path: &str, cookie_headers: &[&[u8]]) -> Reply {
-    exchange(addr, path, cookie_headers, true)
+    exchange(addr, &Req::get(path), cookie_headers, true)
         .await
         .expect("a response")
 }
@@ -144,6 +203,13 @@ impl Jar {
     /// `GET path` with this jar's cookies; the reply's cookies go back in.
     pub(crate) async fn get(&mut self, addr: SocketAddr, path: &str) -> Reply {
         let reply = get(addr, path, &self.headers()).await;
+        self.apply(&reply);
+        reply
+    }
+
+    /// `req` with this jar's cookies; the reply's cookies go back in.
+    pub(crate) async fn send(&mut self, addr: SocketAddr, req: &Req<'_>) -> Reply {
+        let reply = send(addr, req, &self.headers()).await;
         self.apply(&reply);
         reply
     }

@@ -110,6 +110,11 @@ pub(crate) fn param(query: &str, name: &str) -> String {
 ///   writes the session.
 /// - `/show-flash`: takes the flash message; `200 TEXT`, or `200 -` when
 ///   there is none; never writes the session.
+/// - `/csrf-form`: `200 TOKEN`, a CSRF token of the session
+///   (`Session::csrf_token`), or `500` with an empty body.
+///
+/// Every other method than `GET` goes through the adapter's CSRF guard
+/// (with `CsrfGuard::new()`, inside the session layer) to [`route_unsafe`].
 pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u16, String) {
     let (path, query) = path_and_query
         .split_once('?')
@@ -162,7 +167,40 @@ pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u1
                 .take_flash::<String>()
                 .unwrap_or_else(|| "-".to_owned()),
         ),
+        "/csrf-form" => match session.csrf_token() {
+            Ok(token) => (200, token),
+            Err(_) => (500, String::new()),
+        },
         _ => (404, String::new()),
+    }
+}
+
+/// The routes of the other methods (`POST`, `PUT`, ...), behind the CSRF
+/// guard, given the request body (a urlencoded form, or anything):
+///
+/// - `/csrf-post`: `200 posted NOTE`, the body's `note` field (so the
+///   handler sees the body the guard read);
+/// - `/csrf-login`: stores the body's `username` and renews the session
+///   (a new `issued_at`, as at login); `200 ok`;
+/// - anything else: `200 done`.
+pub(crate) fn route_unsafe(
+    path_and_query: &str,
+    body: &str,
+    session: &Session<TestSession>,
+) -> (u16, String) {
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    match path {
+        "/csrf-post" => (200, format!("posted {}", param(body, "note"))),
+        "/csrf-login" => {
+            let stored = session
+                .update(|s| s.username = Some(param(body, "username")))
+                .and_then(|()| session.renew());
+            match stored {
+                Ok(()) => (200, "ok".to_owned()),
+                Err(_) => (500, String::new()),
+            }
+        }
+        _ => (200, "done".to_owned()),
     }
 }
 
@@ -258,6 +296,15 @@ macro_rules! acceptance_suite {
             unread_flash_survives_other_requests,
             foreign_tampered_and_planted_flashes_do_not_open,
             logout_removes_the_flash,
+            flash_under_nested_layers_is_one_decision,
+            refused_flash_is_logged_without_its_value,
+            // checks/csrf.rs
+            csrf_form_round_trip,
+            csrf_missing_or_bad_token_is_forbidden,
+            csrf_token_of_another_session_is_forbidden,
+            csrf_cross_site_requests_are_forbidden,
+            csrf_works_across_servers_with_one_keyring,
+            csrf_secret_changes_at_login_and_goes_at_logout,
             // checks/revocation.rs
             async_check_logs_out_a_revoked_subject,
             async_check_of_another_type_fails_closed,

@@ -652,14 +652,19 @@ pub(crate) fn cookie_header(data: &[u8]) {
             .collect()
     };
     let values = read(NAME);
-    // The flash cookie, read in the same pass: never taken here, so it is
-    // removed only when it cannot be a flash at all (several of them, or
-    // one that is not UTF-8 or too long to be a sealed value).
-    let flashes = read(&format!("{NAME}-flash"));
-    let flash_removed = flashes.len() >= 2
-        || flashes
-            .first()
-            .is_some_and(|f| f.map_or(true, |f| f.len() > config.sealer().max_len()));
+    // The flash and CSRF cookies, read in the same pass: never taken or
+    // checked here, so each is removed only when it cannot be one at all
+    // (several of them, or one that is not UTF-8 or too long to be a
+    // sealed value).
+    let unusable = |name: &str| {
+        let found = read(name);
+        found.len() >= 2
+            || found
+                .first()
+                .is_some_and(|f| f.map_or(true, |f| f.len() > config.sealer().max_len()))
+    };
+    let flash_removed = unusable(&format!("{NAME}-flash"));
+    let csrf_removed = unusable(&format!("{NAME}-csrf"));
     let names: usize = headers.iter().map(|h| count(h, NAME.as_bytes())).sum();
     assert!(
         values.len() <= names,
@@ -727,17 +732,26 @@ pub(crate) fn cookie_header(data: &[u8]) {
         .map(|v| v.to_str().expect("ASCII"))
         .collect();
     let flash_prefix = format!("{NAME}-flash=");
-    let (flash_cookies, set_cookies): (Vec<&str>, Vec<&str>) =
+    let csrf_prefix = format!("{NAME}-csrf=");
+    let (flash_cookies, rest): (Vec<&str>, Vec<&str>) =
         all.iter().partition(|h| h.starts_with(&flash_prefix));
+    let (csrf_cookies, set_cookies): (Vec<&str>, Vec<&str>) =
+        rest.iter().partition(|h| h.starts_with(&csrf_prefix));
     assert!(
-        set_cookies.len() <= 1 && flash_cookies.len() <= 1,
+        set_cookies.len() <= 1 && flash_cookies.len() <= 1 && csrf_cookies.len() <= 1,
         "one decision per cookie: {all:?}"
     );
     let flash_removal = "session-flash=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0";
     assert_eq!(
         flash_cookies.first().copied(),
         flash_removed.then_some(flash_removal),
-        "flash cookies {flashes:?}"
+        "flash cookies"
+    );
+    let csrf_removal = "session-csrf=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0";
+    assert_eq!(
+        csrf_cookies.first().copied(),
+        csrf_removed.then_some(csrf_removal),
+        "CSRF cookies"
     );
     let stale = expect_session
         && config

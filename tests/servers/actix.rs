@@ -6,12 +6,14 @@
 use std::sync::mpsc;
 
 use actix_web::dev::{ServerHandle, Service, ServiceRequest};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use sealed_session::actix::{SessionExt, SessionMiddleware};
-use sealed_session::{ConfigError, Error, Keyring, Session, SessionConfig};
+use sealed_session::actix::{CsrfMiddleware, SessionExt, SessionMiddleware};
+use sealed_session::{ConfigError, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
-use crate::common::{leaky_keyring, param, route, store_too_much, TestServer, TestSession};
+use crate::common::{
+    leaky_keyring, param, route, route_unsafe, store_too_much, TestServer, TestSession,
+};
 
 fn respond(status: u16, body: String) -> HttpResponse {
     let status = StatusCode::from_u16(status).expect("a status code");
@@ -21,9 +23,17 @@ fn respond(status: u16, body: String) -> HttpResponse {
 }
 
 /// Everything under the middleware without a route of its own.
-async fn handler(req: HttpRequest, session: Session<TestSession>) -> HttpResponse {
+async fn handler(
+    req: HttpRequest,
+    session: Session<TestSession>,
+    body: web::Bytes,
+) -> HttpResponse {
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let (status, body) = route(path, &session);
+    let (status, body) = if req.method() == Method::GET {
+        route(path, &session)
+    } else {
+        route_unsafe(path, &String::from_utf8_lossy(&body), &session)
+    };
     respond(status, body)
 }
 
@@ -103,6 +113,9 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                 .route("/no-layer", web::get().to(no_layer))
                 .service(
                     web::scope("")
+                        // The guard inside the session middleware (the last
+                        // `wrap` is the outermost).
+                        .wrap(CsrfMiddleware::<TestSession>::new(CsrfGuard::new()))
                         .wrap(SessionMiddleware::<TestSession>::new(config.clone()))
                         // A second middleware for the same session and
                         // cookie on a nested scope.

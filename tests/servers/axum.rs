@@ -5,15 +5,17 @@
 
 use axum::extract::Request;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{from_fn, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use sealed_session::tower::{SessionExt, SessionLayer};
-use sealed_session::{ConfigError, Error, Keyring, Session, SessionConfig};
+use sealed_session::tower::{CsrfLayer, SessionExt, SessionLayer};
+use sealed_session::{ConfigError, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
-use crate::common::{leaky_keyring, param, route, store_too_much, TestServer, TestSession};
+use crate::common::{
+    leaky_keyring, param, route, route_unsafe, store_too_much, TestServer, TestSession,
+};
 
 type Reply = (StatusCode, String);
 
@@ -22,9 +24,13 @@ fn respond(status: u16, body: String) -> Reply {
 }
 
 /// Everything under the layer without a route of its own.
-async fn handler(uri: Uri, session: Session<TestSession>) -> Reply {
+async fn handler(method: Method, uri: Uri, session: Session<TestSession>, body: String) -> Reply {
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let (status, body) = route(path, &session);
+    let (status, body) = if method == Method::GET {
+        route(path, &session)
+    } else {
+        route_unsafe(path, &body, &session)
+    };
     respond(status, body)
 }
 
@@ -110,6 +116,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
         .route("/error/keyring", get(keyring_error))
         .nest("/nested", nested)
         .fallback(handler)
+        .layer(CsrfLayer::<TestSession>::new(CsrfGuard::new()))
         .layer(SessionLayer::<TestSession>::new(config));
     let app = Router::new()
         .route("/no-layer", get(no_layer))

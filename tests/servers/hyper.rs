@@ -6,17 +6,22 @@
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper::{Request, Response};
+use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use sealed_session::tower::{SessionExt, SessionLayer};
-use sealed_session::{ConfigError, Error, SessionConfig};
+use sealed_session::tower::{CsrfLayer, SessionExt, SessionLayer};
+use sealed_session::{ConfigError, CsrfGuard, Error, SessionConfig};
 use tower::{service_fn, Layer, ServiceExt};
 
-use crate::common::{route, TestServer, TestSession};
+use crate::common::{route, route_unsafe, TestServer, TestSession};
+
+/// The requests the services below see: the CSRF guard hands a form's
+/// body on rebuilt from the bytes it read, so the body type must be
+/// `From<Bytes>`: `Incoming` is read into `Full<Bytes>` first.
+type Req = Request<Full<Bytes>>;
 
 type Reply = Result<Response<Full<Bytes>>, Infallible>;
 
@@ -27,7 +32,7 @@ fn respond(status: u16, body: String) -> Reply {
         .expect("valid response"))
 }
 
-async fn handler(req: Request<Incoming>) -> Reply {
+async fn handler(req: Req) -> Reply {
     match req.uri().path() {
         "/other-type" => return other_type(req),
         "/ext" => return ext(req),
@@ -36,13 +41,27 @@ async fn handler(req: Request<Incoming>) -> Reply {
     let session = req
         .session::<TestSession>()
         .expect("SessionLayer<TestSession> is installed");
-    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let (status, body) = route(path, &session);
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let (status, body) = if req.method() == Method::GET {
+        route(&path, &session)
+    } else {
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .expect("in memory")
+            .to_bytes();
+        route_unsafe(&path, &String::from_utf8_lossy(&body), &session)
+    };
     respond(status, body)
 }
 
 /// `/other-type`: no layer runs for `Session<u8>`.
-fn other_type(req: Request<Incoming>) -> Reply {
+fn other_type(req: Req) -> Reply {
     match req.session::<u8>() {
         Ok(_) => respond(200, "a session without its layer".into()),
         Err(_missing) => respond(500, String::new()),
@@ -51,7 +70,7 @@ fn other_type(req: Request<Incoming>) -> Reply {
 
 /// `/ext`, before the handler (in the layer's inner service): the session
 /// through `SessionExt for Request`.
-fn ext_before(req: &Request<Incoming>) {
+fn ext_before(req: &Req) {
     if let Ok(session) = req.session::<TestSession>() {
         let _ = session.update(|s| s.counter += 1);
     }
@@ -59,7 +78,7 @@ fn ext_before(req: &Request<Incoming>) {
 
 /// `/ext` in the handler: the session through `SessionExt for Parts`, the
 /// missing type through `SessionExt for Extensions`.
-fn ext(req: Request<Incoming>) -> Reply {
+fn ext(req: Req) -> Reply {
     let (parts, _body) = req.into_parts();
     let missing = parts.extensions.session::<u16>().err();
     let counted = parts.session::<TestSession>().map(|session| {
@@ -76,7 +95,7 @@ fn ext(req: Request<Incoming>) -> Reply {
     }
 }
 
-async fn no_layer(req: Request<Incoming>) -> Reply {
+async fn no_layer(req: Req) -> Reply {
     match req.session::<TestSession>() {
         Ok(_) => respond(200, "a session without the layer".into()),
         Err(_missing) => respond(500, String::new()),
@@ -100,8 +119,9 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
     // Under /nested/ a second layer for the same session and cookie, as on
     // a nested router.
     let nested = SessionLayer::<TestSession>::new(config.clone()).layer(service_fn(handler));
-    let layered = SessionLayer::<TestSession>::new(config).layer(service_fn(
-        move |req: Request<Incoming>| {
+    let guarded = CsrfLayer::<TestSession>::new(CsrfGuard::new());
+    let layered = SessionLayer::<TestSession>::new(config).layer(guarded.layer(service_fn(
+        move |req: Req| {
             let nested = nested.clone();
             async move {
                 if req.uri().path() == "/ext" {
@@ -114,13 +134,19 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                 }
             }
         },
-    ));
+    )));
     let server = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let layered = layered.clone();
             let service = service_fn(move |req: Request<Incoming>| {
                 let layered = layered.clone();
                 async move {
+                    let (parts, body) = req.into_parts();
+                    let body = match body.collect().await {
+                        Ok(body) => body.to_bytes(),
+                        Err(_) => Bytes::new(),
+                    };
+                    let req = Request::from_parts(parts, Full::new(body));
                     if req.uri().path() == "/no-layer" {
                         no_layer(req).await
                     } else {

@@ -5,8 +5,8 @@
 use sealed_session::{SessionConfig, DEFAULT_FLASH_TTL};
 
 use crate::common::{
-    attributes_but_max_age, config, cookie_value, get, one_key_ring, removal_cookie, Jar, Start,
-    TestClock,
+    attributes_but_max_age, capture, config, cookie_value, get, one_key_ring, removal_cookie, Jar,
+    Start, TestClock,
 };
 
 /// The `Set-Cookie` header that removes the flash cookie of `config`: the
@@ -164,4 +164,68 @@ pub(crate) async fn logout_removes_the_flash(start: Start) {
     let r = jar.get(server.addr, "/show-flash").await;
     assert_eq!(r.body, "-");
     assert!(r.set_cookies.is_empty(), "{r:?}");
+}
+
+/// Under nested layers for the same session and cookie (the `/nested/`
+/// routes), setting and taking a flash is still one decision per cookie:
+/// one flash `Set-Cookie`, then one removal.
+pub(crate) async fn flash_under_nested_layers_is_one_decision(start: Start) {
+    let clock = TestClock::new();
+    let config = config(clock.sealer(&one_key_ring(), "session"));
+    let removal = flash_removal_cookie(&config);
+    let server = start(config);
+    let mut jar = Jar::default();
+    let r = jar.get(server.addr, "/nested/flash?msg=deep").await;
+    assert_eq!(r.status, 303);
+    assert!(r.only_cookie().starts_with("session-flash="), "{r:?}");
+    let r = jar.get(server.addr, "/nested/show-flash").await;
+    assert_eq!(r.body, "deep");
+    assert_eq!(r.only_cookie(), removal);
+    let r = jar.get(server.addr, "/nested/show-flash").await;
+    assert_eq!(r.body, "-");
+    assert!(r.set_cookies.is_empty(), "{r:?}");
+}
+
+/// A refused flash cookie is logged: a warn event that names the flash
+/// cookie and the reason, with no piece of the value; an expired one at
+/// debug level (routine).
+pub(crate) async fn refused_flash_is_logged_without_its_value(start: Start) {
+    const NAME: &str = "flash-logged";
+    capture::install();
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), NAME)));
+    let own = get(server.addr, "/flash?msg=secret-notice", &[]).await;
+    let own = cookie_value(own.only_cookie()).to_owned();
+    let mut tampered = own.clone().into_bytes();
+    let at = tampered.len() / 2;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+    let flash_cookie = format!("{NAME}-flash");
+    let r = get(
+        server.addr,
+        "/show-flash",
+        &[format!("{flash_cookie}={tampered}")],
+    )
+    .await;
+    assert_eq!(r.body, "-");
+    clock.advance(DEFAULT_FLASH_TTL + std::time::Duration::from_secs(3600));
+    let r = get(
+        server.addr,
+        "/show-flash",
+        &[format!("{flash_cookie}={own}")],
+    )
+    .await;
+    assert_eq!(r.body, "-");
+
+    let events = capture::lines_with(&format!("cookie={flash_cookie:?}"));
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert!(events[0].starts_with("WARN "), "{events:?}");
+    assert!(events[0].contains("flash cookie refused"), "{events:?}");
+    assert!(events[0].contains("authentication failed"), "{events:?}");
+    assert!(events[1].starts_with("DEBUG "), "{events:?}");
+    assert!(events[1].contains("expired"), "{events:?}");
+    for chunk in own.as_bytes().chunks(8) {
+        let chunk = std::str::from_utf8(chunk).expect("ASCII");
+        assert!(capture::lines_with(chunk).is_empty(), "{chunk:?} logged");
+    }
 }

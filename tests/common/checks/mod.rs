@@ -3,6 +3,7 @@
 //! wire (and, in `logging`, what the server logs).
 
 mod chunks;
+mod csrf;
 mod flash;
 mod hostile;
 mod lifecycle;
@@ -14,6 +15,8 @@ mod tossing;
 // Not every test binary runs every check (`tests/errors.rs` none).
 #[allow(unused_imports)]
 pub(crate) use chunks::*;
+#[allow(unused_imports)]
+pub(crate) use csrf::*;
 #[allow(unused_imports)]
 pub(crate) use flash::*;
 #[allow(unused_imports)]

@@ -1,0 +1,280 @@
+//! CSRF protection on the wire: the adapter's guard (inside the session
+//! layer, `CsrfGuard::new()`) in front of the harness's `route_unsafe`
+//! routes, with tokens from `GET /csrf-form`. Refusals are an empty `403`
+//! and a warn event with the reason; safe methods pass.
+
+use sealed_session::CsrfGuard;
+
+use crate::common::{
+    capture, config, get, one_key_ring, removal_cookie, send, Jar, Req, Start, TestClock,
+};
+
+/// A urlencoded form to `/csrf-post` with `note=hi` and `token`.
+fn form(token: &str) -> Req<'static> {
+    Req::form("/csrf-post", &format!("note=hi&csrf_token={token}"))
+}
+
+/// Asserts an empty `403`.
+#[track_caller]
+fn assert_forbidden(r: &crate::common::Reply, what: &str) {
+    assert_eq!((r.status, r.body.as_str()), (403, ""), "{what}: {r:?}");
+}
+
+/// A token from the form page, in a hidden field of a urlencoded form,
+/// passes, and the handler reads the whole body the guard read; the same
+/// token in the `x-csrf-token` header passes for any body. The page sets
+/// the `<name>-csrf` cookie once (with the session cookie's attributes);
+/// later pages reuse it with another token string each time, and all of
+/// them pass. Safe methods pass without a token.
+pub(crate) async fn csrf_form_round_trip(start: Start) {
+    let clock = TestClock::new();
+    let config = config(clock.sealer(&one_key_ring(), "__Host-session"));
+    let server = start(config);
+    let mut jar = Jar::default();
+
+    let page = jar.get(server.addr, "/csrf-form").await;
+    assert_eq!(page.status, 200);
+    let cookie = page.only_cookie();
+    assert!(cookie.starts_with("__Host-session-csrf="), "{cookie}");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let token = page.body.clone();
+    assert_eq!(token.len(), 86);
+
+    let r = jar.send(server.addr, &form(&token)).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "posted hi"));
+    assert!(r.set_cookies.is_empty(), "{r:?}");
+
+    // The header carries it for any body (a fetch() with JSON).
+    let json = Req {
+        body: r#"{"note":"json"}"#.to_owned(),
+        ..Req::form("/csrf-post", "")
+    }
+    .header("content-type", "application/json")
+    .header("x-csrf-token", &token);
+    let r = jar.send(server.addr, &json).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "posted "));
+    for method in ["PUT", "PATCH", "DELETE"] {
+        let r = jar
+            .send(
+                server.addr,
+                &Req::get("/anything")
+                    .method(method)
+                    .header("x-csrf-token", &token),
+            )
+            .await;
+        assert_eq!((r.status, r.body.as_str()), (200, "done"), "{method}");
+    }
+
+    // The next page reuses the cookie, with another token string.
+    let again = jar.get(server.addr, "/csrf-form").await;
+    assert!(again.set_cookies.is_empty(), "{again:?}");
+    assert_ne!(again.body, token);
+    for t in [&token, &again.body] {
+        let r = jar.send(server.addr, &form(t)).await;
+        assert_eq!(r.status, 200);
+    }
+
+    // Safe methods need nothing.
+    let r = get(server.addr, "/who", &[]).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "-"));
+    let r = send(server.addr, &Req::get("/who").method("HEAD"), &[]).await;
+    assert_eq!(r.status, 200);
+}
+
+/// Unsafe requests without a token, with a token but no CSRF cookie, with
+/// a tampered token, with the token in the query string only, or with a
+/// form too large for the guard, are an empty `403`, each with a warn
+/// event that gives the reason and the method and holds no token.
+pub(crate) async fn csrf_missing_or_bad_token_is_forbidden(start: Start) {
+    const NAME: &str = "csrf-refusals";
+    capture::install();
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), NAME)));
+    let mut jar = Jar::default();
+    let token = jar.get(server.addr, "/csrf-form").await.body;
+
+    let r = jar
+        .send(server.addr, &Req::form("/csrf-post", "note=x"))
+        .await;
+    assert_forbidden(&r, "no token in the form");
+    let r = jar
+        .send(server.addr, &Req::get("/csrf-post").method("POST"))
+        .await;
+    assert_forbidden(&r, "no token, no body");
+    let r = jar
+        .send(server.addr, &Req::get("/x").method("DELETE"))
+        .await;
+    assert_forbidden(&r, "DELETE without a token");
+    let path = format!("/csrf-post?csrf_token={token}");
+    let r = jar.send(server.addr, &Req::form(&path, "note=x")).await;
+    assert_forbidden(&r, "token in the query string only");
+    let r = send(server.addr, &form(&token), &[]).await;
+    assert_forbidden(&r, "no CSRF cookie");
+    let mut tampered = token.clone().into_bytes();
+    tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+    let r = jar.send(server.addr, &form(&tampered)).await;
+    assert_forbidden(&r, "tampered token");
+    let big = format!(
+        "note={}&csrf_token={token}",
+        "x".repeat(CsrfGuard::new().form_limit())
+    );
+    let r = jar.send(server.addr, &Req::form("/csrf-post", &big)).await;
+    assert_forbidden(&r, "a form over the guard's limit");
+
+    let events = capture::lines_with(&format!("cookie={NAME:?}"));
+    let reasons = [
+        ("no CSRF token in the request", "POST"),
+        ("no CSRF token in the request", "POST"),
+        ("no CSRF token in the request", "DELETE"),
+        ("no CSRF token in the request", "POST"),
+        ("no valid CSRF cookie in the request", "POST"),
+        ("the CSRF token does not match the CSRF cookie", "POST"),
+        ("the form is larger than the CSRF guard reads", "POST"),
+    ];
+    assert_eq!(events.len(), reasons.len(), "{events:#?}");
+    for (event, (reason, method)) in events.iter().zip(reasons) {
+        assert!(event.starts_with("WARN "), "{event}");
+        assert!(
+            event.contains("request refused by the CSRF guard"),
+            "{event}"
+        );
+        assert!(event.contains(reason), "{event}");
+        assert!(event.contains(&format!("method={method:?}")), "{event}");
+        assert!(!event.contains(&token[..20]), "{event}");
+    }
+}
+
+/// A token taken from one session's page does not pass with another
+/// browser's cookies (its own CSRF cookie, or none), and a CSRF cookie
+/// planted beside another session (cookie tossing) with its token does not
+/// pass either: it belongs to a session issued at another time.
+pub(crate) async fn csrf_token_of_another_session_is_forbidden(start: Start) {
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), "session")));
+    let mut victim = Jar::default();
+    victim.get(server.addr, "/set?username=ada").await;
+    victim.get(server.addr, "/csrf-form").await;
+    // The binding is the session's issued_at, in seconds (SECURITY.md).
+    clock.advance(std::time::Duration::from_secs(1));
+    let mut attacker = Jar::default();
+    attacker.get(server.addr, "/set?username=mallory").await;
+    let attackers_token = attacker.get(server.addr, "/csrf-form").await.body;
+    assert_eq!(
+        attacker
+            .send(server.addr, &form(&attackers_token))
+            .await
+            .status,
+        200
+    );
+
+    let r = victim.send(server.addr, &form(&attackers_token)).await;
+    assert_forbidden(&r, "another session's token");
+    // The attacker's CSRF cookie planted beside the victim's session: it
+    // belongs to the attacker's session.
+    let mut planted = victim.clone();
+    planted.set(
+        "session-csrf",
+        attacker.value("session-csrf").expect("attacker's cookie"),
+    );
+    let r = planted.send(server.addr, &form(&attackers_token)).await;
+    assert_forbidden(&r, "a planted CSRF cookie with its token");
+    let victims_token = victim.get(server.addr, "/csrf-form").await.body;
+    assert_eq!(
+        victim.send(server.addr, &form(&victims_token)).await.status,
+        200
+    );
+}
+
+/// With a valid token and cookie, a cross-site request is still refused:
+/// by `Sec-Fetch-Site` (`cross-site`, `same-site`), or, without it, by an
+/// `Origin` that is not the server's (another host, another port, `null`).
+/// Its own origin, and `Sec-Fetch-Site: same-origin` or `none`, pass.
+pub(crate) async fn csrf_cross_site_requests_are_forbidden(start: Start) {
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), "session")));
+    let mut jar = Jar::default();
+    let token = jar.get(server.addr, "/csrf-form").await.body;
+
+    for (header, value, pass) in [
+        ("sec-fetch-site", "cross-site", false),
+        ("sec-fetch-site", "same-site", false),
+        ("sec-fetch-site", "same-origin", true),
+        ("sec-fetch-site", "none", true),
+        ("origin", "https://evil.example", false),
+        ("origin", "http://localhost:1", false),
+        ("origin", "null", false),
+        // The client sends `Host: localhost`.
+        ("origin", "http://localhost", true),
+        ("origin", "https://LOCALHOST", true),
+    ] {
+        let r = jar
+            .send(server.addr, &form(&token).header(header, value))
+            .await;
+        if pass {
+            assert_eq!(r.status, 200, "{header}: {value}");
+        } else {
+            assert_forbidden(&r, &format!("{header}: {value}"));
+        }
+    }
+}
+
+/// Any server holding the keyring checks another's token and cookie; a
+/// server with another keyring refuses them (its cookie does not open).
+pub(crate) async fn csrf_works_across_servers_with_one_keyring(start: Start) {
+    let clock = TestClock::new();
+    let ring = one_key_ring();
+    let a = start(config(clock.sealer(&ring, "session")));
+    let b = start(config(clock.sealer(&ring, "session")));
+    let other = start(config(clock.sealer(&one_key_ring(), "session")));
+    let mut jar = Jar::default();
+    jar.get(a.addr, "/set?username=ada").await;
+    let token = jar.get(a.addr, "/csrf-form").await.body;
+
+    let r = jar.send(b.addr, &form(&token)).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "posted hi"));
+    let token_b = jar.get(b.addr, "/csrf-form").await;
+    assert!(token_b.set_cookies.is_empty(), "B reuses A's cookie");
+    assert_eq!(jar.send(a.addr, &form(&token_b.body)).await.status, 200);
+
+    let r = jar.send(other.addr, &form(&token)).await;
+    assert_forbidden(&r, "another keyring");
+}
+
+/// Login (a renewed session) retires the CSRF secret of the anonymous
+/// session: the login response removes its cookie, the login form's token
+/// no longer passes, and the next page issues a new cookie whose token
+/// does. Logout removes the CSRF cookie.
+pub(crate) async fn csrf_secret_changes_at_login_and_goes_at_logout(start: Start) {
+    let clock = TestClock::new();
+    let config = config(clock.sealer(&one_key_ring(), "session"));
+    let csrf_removal = removal_cookie(&config).replacen("session=", "session-csrf=", 1);
+    let server = start(config);
+    let mut jar = Jar::default();
+    let login_token = jar.get(server.addr, "/csrf-form").await.body;
+    let anonymous = jar.value("session-csrf").expect("cookie").to_owned();
+
+    let login = Req::form(
+        "/csrf-login",
+        &format!("username=ada&csrf_token={login_token}"),
+    );
+    let r = jar.send(server.addr, &login).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ok"));
+    assert!(r.set_cookies.contains(&csrf_removal), "retired: {r:?}");
+    assert_eq!(jar.get(server.addr, "/who").await.body, "ada");
+
+    let r = jar.send(server.addr, &form(&login_token)).await;
+    assert_forbidden(&r, "the anonymous session's token after login");
+    let page = jar.get(server.addr, "/csrf-form").await;
+    assert!(page.only_cookie().starts_with("session-csrf="), "{page:?}");
+    assert_ne!(jar.value("session-csrf"), Some(anonymous.as_str()));
+    assert_eq!(jar.send(server.addr, &form(&page.body)).await.status, 200);
+
+    let r = jar.get(server.addr, "/logout").await;
+    assert!(r.set_cookies.contains(&csrf_removal), "{r:?}");
+    assert!(jar.value("session-csrf").is_none());
+    let r = jar.send(server.addr, &form(&page.body)).await;
+    assert_forbidden(&r, "after logout");
+}

@@ -404,15 +404,17 @@ fn the_budget_holds_for_the_largest_envelope_of_the_keyring() {
     assert_eq!(read(&mut jar, &both), Some(fits_both));
 }
 
-/// The chunking budget is the session's maximum, never the flash's: a
-/// flash is one cookie, whatever the flash TTL.
+/// The chunking budget is the session's maximum, never the flash's or the
+/// CSRF cookie's: each is one cookie, whatever the flash TTL.
 #[test]
 fn the_flash_keeps_one_cookie_s_maximum() {
     let c = config();
     assert_eq!(c.sealer().max_len(), DEFAULT_CHUNK_BUDGET);
     assert_eq!(c.flash_sealer().max_len(), crate::DEFAULT_MAX_LEN);
+    assert_eq!(c.csrf_sealer().max_len(), crate::DEFAULT_MAX_LEN);
     let c = c.with_flash_ttl(Duration::from_secs(60));
     assert_eq!(c.flash_sealer().max_len(), crate::DEFAULT_MAX_LEN);
+    assert_eq!(c.csrf_sealer().max_len(), crate::DEFAULT_MAX_LEN);
     assert_eq!(c.sealer().max_len(), DEFAULT_CHUNK_BUDGET);
     let s = Session::<String>::load(&c, []);
     assert!(matches!(

@@ -29,7 +29,7 @@ use actix_web::http::header::{ContentType, LOCATION};
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use sealed_session::actix::SessionMiddleware;
-use sealed_session::{Sealer, Session, SessionConfig};
+use sealed_session::{Chunking, CookieOptions, Sealer, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
 
 #[path = "common/keys.rs"]
@@ -40,6 +40,9 @@ mod keys;
 struct Visitor {
     username: Option<String>,
     visits: u64,
+    /// What `/fill?bytes=N` stores on the hyper demo: N bytes that make
+    /// the session span several cookies.
+    filler: String,
 }
 
 /// `?username=` or the login form's field.
@@ -57,8 +60,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // then refuse a cookie of that name planted by a subdomain.
     let sealer = Sealer::from_live(&keyring)
         .with_name("session")
-        .with_purpose("sealed-session-demo/visitor/v1");
-    let config = SessionConfig::new(sealer)?;
+        .with_purpose("sealed-session-demo/visitor/v2");
+    // Chunking on, as on the hyper demo, so both read the same cookies.
+    let options = CookieOptions::default().with_chunking(Chunking::default());
+    let config = SessionConfig::with_options(sealer, options)?;
 
     // Every worker gets a clone of the same configuration, so of the same
     // keyring: they all open each other's cookies.

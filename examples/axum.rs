@@ -32,7 +32,7 @@ use axum::response::{Html, Redirect};
 use axum::routing::get;
 use axum::Router;
 use sealed_session::tower::{CsrfLayer, SessionLayer};
-use sealed_session::{CsrfGuard, Error, Sealer, Session, SessionConfig};
+use sealed_session::{Chunking, CookieOptions, CsrfGuard, Error, Sealer, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
 
 #[path = "common/keys.rs"]
@@ -43,6 +43,9 @@ mod keys;
 struct Visitor {
     username: Option<String>,
     visits: u64,
+    /// What `/fill?bytes=N` stores on the hyper demo: N bytes that make
+    /// the session span several cookies.
+    filler: String,
 }
 
 /// The one-shot notices of this site, sent as flash messages.
@@ -81,7 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // then refuse a cookie of that name planted by a subdomain.
     let sealer = Sealer::from_live(&keyring)
         .with_name("session")
-        .with_purpose("sealed-session-demo/visitor/v1")
+        .with_purpose("sealed-session-demo/visitor/v2")
         .with_ttl(Duration::from_secs(12 * 3600))
         .with_idle_timeout(Duration::from_secs(idle), refresh);
     let state = Arc::new(AppState {
@@ -95,7 +98,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // The guard inside the session layer (the last layer added is the
         // outermost): it reads the request's session.
         .layer(CsrfLayer::<Visitor>::new(CsrfGuard::new()))
-        .layer(SessionLayer::<Visitor>::new(SessionConfig::new(sealer)?))
+        .layer(SessionLayer::<Visitor>::new(SessionConfig::with_options(
+            sealer,
+            // Chunking on, as on the hyper demo, so both read the same cookies.
+            CookieOptions::default().with_chunking(Chunking::default()),
+        )?))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     // The port bound (`PORT=0` picks a free one).

@@ -7,6 +7,11 @@
 //!
 //! - `/`        counts your visits; `/?username=NAME` stores a username
 //! - `/get`     reads the username back
+//! - `/fill?bytes=N` stores N bytes of filler (at most 100,000): past one
+//!   cookie the session is written over several (`session`, `session.1`,
+//!   ...; chunking is on), and past the chunking budget (7,168 bytes of
+//!   `Cookie` header) the handler hears `TooLarge` and answers 413; a
+//!   smaller N shrinks it again and removes the cookies it no longer needs
 //! - `/login`   a form that stores a username (POST)
 //! - `/logout`  clears the session
 //!
@@ -46,7 +51,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use sealed_session::tower::{SessionExt, SessionLayer};
-use sealed_session::{Sealer, Session, SessionConfig};
+use sealed_session::{Chunking, CookieOptions, Sealer, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
 
 #[path = "common/keys.rs"]
@@ -58,6 +63,9 @@ use tower::{service_fn, Layer};
 struct Visitor {
     username: Option<String>,
     visits: u64,
+    /// What `/fill?bytes=N` stores on the hyper demo: N bytes that make
+    /// the session span several cookies.
+    filler: String,
 }
 
 type Reply = Result<Response<Full<Bytes>>, Infallible>;
@@ -71,8 +79,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // then refuse a cookie of that name planted by a subdomain.
     let sealer = Sealer::from_live(&keyring)
         .with_name("session")
-        .with_purpose("sealed-session-demo/visitor/v1");
-    let mut config = SessionConfig::new(sealer)?;
+        .with_purpose("sealed-session-demo/visitor/v2");
+    // A session too large for one cookie goes over several (see `/fill`).
+    let options = CookieOptions::default().with_chunking(Chunking::default());
+    let mut config = SessionConfig::with_options(sealer, options)?;
     if let Some(path) = std::env::var_os("REVOKED_FILE") {
         let revoked = watch_revoked(PathBuf::from(path))?;
         // A session stands unless its user was revoked after it was issued.
@@ -127,6 +137,7 @@ async fn handle(req: Request<Incoming>) -> Reply {
                 None => text(StatusCode::OK, "no username in the session"),
             }
         }
+        (&Method::GET, "/fill") => fill(&session, &query),
         (&Method::GET, "/login") => html(
             StatusCode::OK,
             "<h1>Log in</h1>\
@@ -183,10 +194,27 @@ fn index(session: &Session<Visitor>, query: &str) -> Reply {
              <form action=/ method=get>\
              <input name=username placeholder=username> <button>Store username</button>\
              </form>\
-             <p><a href=/get>/get</a> reads it back.</p>",
+             <p><a href=/get>/get</a> reads it back.</p>\
+             <p><a href=/fill?bytes=5000>/fill?bytes=5000</a> makes the session span two \
+             cookies; <a href=/fill?bytes=0>/fill?bytes=0</a> shrinks it back to one.</p>",
             visits = visitor.visits,
         ),
     )
+}
+
+/// `/fill?bytes=N`: stores N bytes of filler, keeping the rest.
+fn fill(session: &Session<Visitor>, query: &str) -> Reply {
+    let Some(bytes) = form_value(query, "bytes")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n <= 100_000)
+    else {
+        return text(StatusCode::BAD_REQUEST, "give ?bytes=N, N at most 100000");
+    };
+    match session.update(|v| v.filler = "x".repeat(bytes)) {
+        Ok(()) => text(StatusCode::OK, &format!("stored {bytes} bytes of filler")),
+        // Past the chunking budget: the handler hears it, nothing is sent.
+        Err(error) => text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string()),
+    }
 }
 
 /// A login: a new session lifetime (a fresh `issued_at`, so a revocation

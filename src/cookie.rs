@@ -14,6 +14,10 @@ use std::time::Duration;
 
 use crate::error::CookieProblem;
 
+mod chunks;
+pub(crate) use chunks::{chunk_name, cut, plan, Carried};
+pub use chunks::{Chunking, DEFAULT_CHUNK_BUDGET, DEFAULT_MAX_CHUNKS, MAX_CHUNKS};
+
 /// The most bytes a `Set-Cookie` header value may have: the cookie's name,
 /// value and attributes together. Browsers keep at least this much per
 /// cookie (RFC 6265 §6.1) and may drop anything longer without a word, so a
@@ -80,6 +84,7 @@ pub struct CookieOptions {
     http_only: bool,
     same_site: SameSite,
     persistent: bool,
+    chunking: Option<Chunking>,
 }
 
 impl Default for CookieOptions {
@@ -91,6 +96,7 @@ impl Default for CookieOptions {
             http_only: true,
             same_site: SameSite::Lax,
             persistent: true,
+            chunking: None,
         }
     }
 }
@@ -145,6 +151,47 @@ impl CookieOptions {
     pub fn with_persistent(mut self, persistent: bool) -> Self {
         self.persistent = persistent;
         self
+    }
+
+    /// Writes a session too large for one cookie over several, as
+    /// `chunking` says (default: off, and a session whose `Set-Cookie`
+    /// would pass [`MAX_COOKIE_BYTES`] is refused when it is stored). A
+    /// session that fits one cookie is written as without chunking. The
+    /// session's sealer then seals and opens values up to
+    /// [`Chunking::budget`] bytes long ([`SessionConfig::with_options`]
+    /// sets its [`Sealer::max_len`] to the budget).
+    ///
+    /// Every server that reads the session must have chunking on: one
+    /// without it refuses a chunked session (an empty session, the cookie
+    /// removed). The chunks' names (`NAME.1`, `NAME.2`, ...) must not be
+    /// used by other cookies of the application.
+    ///
+    /// ```
+    /// use sealed_session::{Chunking, CookieOptions, Keyring, Sealer, SessionConfig};
+    /// let options = CookieOptions::default().with_chunking(Chunking::default());
+    /// let sealer = Sealer::new(Keyring::ephemeral()?).with_name("__Host-session");
+    /// let config = SessionConfig::with_options(sealer, options)?;
+    /// assert_eq!(config.sealer().max_len(), sealed_session::DEFAULT_CHUNK_BUDGET);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// [`SessionConfig::with_options`]: crate::SessionConfig::with_options
+    /// [`Sealer::max_len`]: crate::Sealer::max_len
+    #[must_use]
+    pub fn with_chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = Some(chunking);
+        self
+    }
+
+    /// How a session larger than one cookie is written, if it may be.
+    pub fn chunking(&self) -> Option<Chunking> {
+        self.chunking
+    }
+
+    /// How many cookies the session is read from and written to: 1
+    /// without chunking.
+    pub(crate) fn max_chunks(&self) -> usize {
+        self.chunking.map_or(1, |c| c.max_cookies())
     }
 
     /// The `Path` attribute.

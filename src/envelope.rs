@@ -1,14 +1,16 @@
-//! Envelope v1: the byte format of a sealed value, and nothing else (no
-//! serde, no clock, no choice of key: the sealer brings those).
+//! Envelopes v1 and v2: the byte format of a sealed value, and nothing
+//! else (no serde, no clock, no choice of key: the sealer brings those).
 //!
 //! ```text
 //! value     = base64url-nopad(envelope)
-//! envelope  = version(0x01) || key_id(LEB128 u32) || nonce || ciphertext || tag(16)
-//! plaintext = issued_at(LEB128 u64) || lifetime(LEB128 u64) || payload
+//! envelope  = version(0x01 or 0x02) || key_id(LEB128 u32) || nonce || ciphertext || tag(16)
+//! plaintext = issued_at(LEB128 u64) || lifetime(LEB128 u64) || payload            (v1)
+//! plaintext = issued_at || lifetime || LEB128(len(payload)) || payload || 00...  (v2, padded)
 //! aad       = version || key_id (the bytes as sent)
 //!             || LEB128(len(name)) || name || LEB128(len(purpose)) || purpose
 //! ```
-//! SECURITY.md describes it in full, with test vectors.
+//! SECURITY.md describes it in full, with test vectors. A sealer without
+//! padding writes v1, one with padding v2; both always open.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -18,8 +20,11 @@ use crate::error::{Refusal, Result, SealError};
 use crate::key::{Algorithm, KeyId};
 use crate::time::UnixTime;
 
-/// The only envelope version this release writes and opens.
+/// The envelope version of unpadded values.
 pub(crate) const VERSION: u8 = 1;
+/// The envelope version of padded values: the payload's length, then the
+/// payload, then zero bytes up to the size class.
+pub(crate) const VERSION_PADDED: u8 = 2;
 /// The longest LEB128 encoding of a `u32` / `u64`.
 const MAX_U32_LEN: usize = 5;
 const MAX_U64_LEN: usize = 10;
@@ -47,6 +52,64 @@ impl Context {
 pub(crate) struct Times {
     pub(crate) issued_at: UnixTime,
     pub(crate) expires_at: UnixTime,
+}
+
+/// How a sealer pads the plaintext of what it seals, so that a value's
+/// length tells only its size class, not the session's exact size (see
+/// [`Sealer::with_padding`](crate::Sealer::with_padding)). The default is
+/// no padding.
+///
+/// ```
+/// use sealed_session::Padding;
+/// assert_eq!(Padding::multiple_of(256).padded_len(10), Some(256));
+/// assert_eq!(Padding::multiple_of(256).padded_len(257), Some(512));
+/// assert_eq!(Padding::power_of_two().padded_len(300), Some(512));
+/// assert_eq!(Padding::NONE.padded_len(300), None);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Padding(Class);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Class {
+    #[default]
+    None,
+    Multiple(usize),
+    PowerOfTwo,
+}
+
+impl Padding {
+    /// No padding: values are sealed as envelope v1.
+    pub const NONE: Padding = Padding(Class::None);
+
+    /// Pads the plaintext to the next multiple of `n` bytes (`n` at least
+    /// 1). Costs `n / 2` plaintext bytes on average, at most `n - 1`, plus
+    /// one to three bytes for the payload's length; in the cookie, 4/3 of
+    /// that.
+    pub fn multiple_of(n: usize) -> Padding {
+        Padding(Class::Multiple(n.max(1)))
+    }
+
+    /// Pads the plaintext to the next power of two: few classes (one per
+    /// doubling), at the cost of up to as much padding as content.
+    pub fn power_of_two() -> Padding {
+        Padding(Class::PowerOfTwo)
+    }
+
+    /// Whether values are padded (and so sealed as envelope v2).
+    pub fn is_padded(&self) -> bool {
+        self.0 != Class::None
+    }
+
+    /// The plaintext length a plaintext of `len` bytes (times, payload
+    /// length and payload) is padded to, or `None` without padding (or
+    /// past `usize`).
+    pub fn padded_len(&self, len: usize) -> Option<usize> {
+        match self.0 {
+            Class::None => None,
+            Class::Multiple(n) => len.div_ceil(n).checked_mul(n),
+            Class::PowerOfTwo => len.checked_next_power_of_two(),
+        }
+    }
 }
 
 /// Where a payload writer may write: up to `cap` bytes in the buffer in
@@ -161,12 +224,17 @@ pub(crate) struct SealingKey<'k> {
 /// associated data and its length after it, so the synthetic nonce hashes
 /// one contiguous run; then the seed is replaced by the nonce, the
 /// plaintext encrypted in place, and the tag replaces the associated data.
+/// With `padding`, the envelope is v2: the payload's length goes before
+/// the payload and zero bytes after it.
+// The envelope's inputs, each its own: grouping them would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn seal(
     buf: &mut Vec<u8>,
     key: SealingKey<'_>,
     context: &Context,
     times: Times,
     max_len: usize,
+    padding: Padding,
     nonce: NonceSource<'_>,
     payload: impl FnOnce(&mut Vec<u8>, Room) -> Result<(), PayloadError>,
 ) -> Result<String> {
@@ -177,7 +245,11 @@ pub(crate) fn seal(
     let nonce_len = key.cipher.algorithm().nonce_len();
     let max_bin = max_binary_len(max_len);
     let too_large = |len: usize| SealError::TooLarge { len, max: max_len };
-    buf.push(VERSION);
+    buf.push(if padding.is_padded() {
+        VERSION_PADDED
+    } else {
+        VERSION
+    });
     put_varint(buf, u64::from(key.id.0));
     let header_len = buf.len();
     let nonce_at = buf.len();
@@ -195,11 +267,15 @@ pub(crate) fn seal(
         cap,
         tail: seal_tail(context),
     };
+    let payload_at = buf.len();
     payload(buf, room).map_err(|e| match e {
         // The value would be at least one byte longer than the maximum.
         PayloadError::Overflow => too_large(encoded_len(max_bin + 1)),
         PayloadError::Encode => SealError::Encode,
     })?;
+    if padding.is_padded() {
+        pad(buf, body_at, payload_at, padding, room).map_err(too_large)?;
+    }
     let body_end = buf.len();
     // Associated data: the header as sent, then name and purpose.
     buf.extend_from_within(..header_len);
@@ -223,6 +299,51 @@ pub(crate) fn seal(
     Ok(URL_SAFE_NO_PAD.encode(&buf[..]))
 }
 
+/// Makes the payload at `payload_at..` of the plaintext at `body_at..`
+/// a padded one: its length (LEB128) before it, zero bytes after it up to
+/// `padding`'s class. Grows the buffer by hand, wiping the old one, so
+/// plaintext is never left behind by a reallocation. `Err` with the
+/// length the value would have if that passes the room's cap.
+fn pad(
+    buf: &mut Vec<u8>,
+    body_at: usize,
+    payload_at: usize,
+    padding: Padding,
+    room: Room,
+) -> Result<(), usize> {
+    use zeroize::Zeroize as _;
+    let payload_len = buf.len() - payload_at;
+    let mut prefix = [0u8; MAX_U64_LEN];
+    let mut n = 0;
+    let mut rest = payload_len as u64;
+    loop {
+        let byte = (rest & 0x7f) as u8;
+        rest >>= 7;
+        prefix[n] = byte | if rest > 0 { 0x80 } else { 0 };
+        n += 1;
+        if rest == 0 {
+            break;
+        }
+    }
+    let plain = buf.len() - body_at + n;
+    let padded = padding.padded_len(plain).unwrap_or(usize::MAX);
+    let end = body_at.saturating_add(padded);
+    if end > room.cap {
+        return Err(encoded_len(end.saturating_add(TAG_LEN)));
+    }
+    let needed = end + room.tail;
+    if buf.capacity() < needed {
+        let mut bigger = Vec::with_capacity(needed);
+        bigger.extend_from_slice(buf);
+        buf.as_mut_slice().zeroize();
+        core::mem::swap(buf, &mut bigger);
+    }
+    buf.resize(end, 0);
+    buf.copy_within(payload_at..payload_at + payload_len, payload_at + n);
+    buf[payload_at..payload_at + n].copy_from_slice(&prefix[..n]);
+    Ok(())
+}
+
 /// What a sealed value says in clear, read without any key: the envelope
 /// version, the id of the key it names, and its lengths. Nothing here is
 /// authenticated until the value opens (the version and key id are
@@ -243,7 +364,8 @@ pub(crate) fn seal(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EnvelopeInfo {
-    /// The envelope format version (this release writes and opens 1).
+    /// The envelope format version (this release writes and opens 1, and
+    /// 2 for padded values).
     pub version: u8,
     /// The id of the key the value names (the key that sealed it, if it is
     /// authentic).
@@ -293,12 +415,12 @@ impl EnvelopeInfo {
             header_filled += take;
             binary_len += n;
         }
-        let (key_id, header_len) = parse_header(&header[..header_filled])?;
+        let (version, key_id, header_len) = parse_header(&header[..header_filled])?;
         if binary_len < header_len + MIN_NONCE_LEN + TAG_LEN {
             return Err(Refusal::Malformed.into());
         }
         Ok(EnvelopeInfo {
-            version: VERSION,
+            version,
             key_id,
             len: value.len(),
             binary_len,
@@ -313,17 +435,18 @@ pub(crate) struct Header {
     pub(crate) times: Times,
 }
 
-/// Reads the key id of a decoded envelope (after the version byte).
-fn parse_header(bin: &[u8]) -> Result<(KeyId, usize), Refusal> {
-    match bin.first() {
+/// Reads the version and key id of a decoded envelope; returns them and
+/// the header's length.
+fn parse_header(bin: &[u8]) -> Result<(u8, KeyId, usize), Refusal> {
+    let version = match bin.first() {
         None => return Err(Refusal::Malformed),
-        Some(&VERSION) => {}
+        Some(&v @ (VERSION | VERSION_PADDED)) => v,
         Some(&other) => return Err(Refusal::UnsupportedVersion(other)),
-    }
+    };
     let (id, n) =
         get_varint(&bin[1..], MAX_U32_LEN, u64::from(u32::MAX)).ok_or(Refusal::Malformed)?;
     let id = u32::try_from(id).map_err(|_| Refusal::Malformed)?;
-    Ok((KeyId(id), 1 + n))
+    Ok((version, KeyId(id), 1 + n))
 }
 
 /// Opens `value` in `buf` (empty, with [`open_capacity`] reserved): bounds
@@ -352,7 +475,7 @@ pub(crate) fn open<'k, R>(
         .decode_slice(value.as_bytes(), &mut buf[..])
         .map_err(|_| Refusal::Malformed)?;
     buf.truncate(n);
-    let (key_id, header_len) = parse_header(buf)?;
+    let (version, key_id, header_len) = parse_header(buf)?;
     let cipher = lookup(key_id).ok_or(Refusal::UnknownKey(key_id))?;
     let nonce_len = cipher.algorithm().nonce_len();
     if buf.len() < header_len + nonce_len + TAG_LEN {
@@ -380,7 +503,24 @@ pub(crate) fn open<'k, R>(
             expires_at,
         },
     };
-    f(header, &body[a + b..])
+    let rest = &body[a + b..];
+    let payload = if version == VERSION_PADDED {
+        unpad(rest).ok_or(Refusal::Malformed)?
+    } else {
+        rest
+    };
+    f(header, payload)
+}
+
+/// The payload of a v2 plaintext after its times: `LEB128(len) || payload
+/// || padding`, the padding all zero bytes. `None` if the length is not
+/// canonical or passes the end, or a padding byte is not zero.
+fn unpad(rest: &[u8]) -> Option<&[u8]> {
+    let (len, n) = get_varint(rest, MAX_U64_LEN, rest.len() as u64)?;
+    let rest = &rest[n..];
+    let len = usize::try_from(len).ok().filter(|&len| len <= rest.len())?;
+    let (payload, padding) = rest.split_at(len);
+    padding.iter().all(|&b| b == 0).then_some(payload)
 }
 
 #[cfg(test)]
@@ -443,12 +583,12 @@ mod tests {
         let bin = URL_SAFE_NO_PAD
             .decode(value)
             .map_err(|_| Refusal::Malformed)?;
-        let (key_id, header_len) = parse_header(&bin)?;
+        let (version, key_id, header_len) = parse_header(&bin)?;
         if bin.len() < header_len + 12 + TAG_LEN {
             return Err(Refusal::Malformed.into());
         }
         Ok(EnvelopeInfo {
-            version: 1,
+            version,
             key_id,
             len: value.len(),
             binary_len: bin.len(),
@@ -512,7 +652,7 @@ mod tests {
             assert_eq!(EnvelopeInfo::inspect(&bad), malformed, "{bad:?}");
             assert_eq!(inspect_reference(&bad), malformed, "{bad:?}");
         }
-        for version in [0u8, 2, 0xff] {
+        for version in [0u8, 3, 0xff] {
             assert_eq!(
                 EnvelopeInfo::inspect(&with_header(&[version, 5], 28)),
                 Err(Error::from(Refusal::UnsupportedVersion(version)))
@@ -560,6 +700,101 @@ mod tests {
             let value = URL_SAFE_NO_PAD.encode(&versioned);
             proptest::prop_assert_eq!(EnvelopeInfo::inspect(&value), inspect_reference(&value));
         }
+    }
+
+    #[test]
+    fn padding_classes() {
+        let m = Padding::multiple_of(100);
+        assert_eq!(
+            [1, 100, 101, 200].map(|n| m.padded_len(n)),
+            [Some(100), Some(100), Some(200), Some(200)]
+        );
+        assert_eq!(Padding::multiple_of(0), Padding::multiple_of(1));
+        assert_eq!(Padding::multiple_of(1).padded_len(37), Some(37));
+        let p = Padding::power_of_two();
+        assert_eq!(
+            [1, 2, 3, 64, 65].map(|n| p.padded_len(n)),
+            [Some(1), Some(2), Some(4), Some(64), Some(128)]
+        );
+        assert_eq!(p.padded_len(usize::MAX), None);
+        assert_eq!(Padding::multiple_of(4096).padded_len(usize::MAX), None);
+        assert!(!Padding::default().is_padded());
+    }
+
+    #[test]
+    fn unpad_is_strict() {
+        assert_eq!(unpad(&[0]), Some(&[][..]));
+        assert_eq!(unpad(&[2, 7, 8]), Some(&[7, 8][..]));
+        assert_eq!(unpad(&[2, 7, 8, 0, 0, 0]), Some(&[7, 8][..]));
+        for bad in [
+            &[][..],             // no length
+            &[3, 7, 8],          // longer than what follows
+            &[2, 7, 8, 0, 1],    // padding that is not zero
+            &[2, 7, 8, 0x80],    // padding that is not zero
+            &[0x82, 0x00, 7, 8], // a length that is not canonical
+            &[0xff; 11],         // a length past ten bytes
+        ] {
+            assert_eq!(unpad(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn padded_values_are_v2_of_their_class_and_open_everywhere() {
+        use crate::{Key, KeyEntry, Keyring, Sealer};
+        for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
+            let key = Key::try_generate().expect("a key");
+            let ring = Keyring::new([KeyEntry::new(3, key).algorithm(algorithm)]).expect("ring");
+            let plain = Sealer::new(ring);
+            // Plaintexts of 8 bytes of times, the payload's length and the
+            // payload: all within one class of each.
+            for (padding, class) in [
+                (Padding::multiple_of(64), [0usize, 1, 20, 54]),
+                (Padding::power_of_two(), [33, 40, 50, 54]),
+            ] {
+                let padded = plain.clone().with_padding(padding);
+                let mut lens = Vec::new();
+                for len in class {
+                    let payload = vec![0xa5; len];
+                    let value = padded.seal_bytes(&payload).expect("seals");
+                    let info = EnvelopeInfo::inspect(&value).expect("inspects");
+                    assert_eq!(info.version, 2);
+                    lens.push(value.len());
+                    // Opened by a sealer with and without padding.
+                    for opener in [&plain, &padded] {
+                        assert_eq!(opener.open_bytes(&value).expect("opens").value, payload);
+                    }
+                }
+                assert!(
+                    lens.windows(2).all(|w| w[0] == w[1]),
+                    "{padding:?}: {lens:?}"
+                );
+                let big = padded.seal_bytes(&[1; 100]).expect("seals");
+                assert!(big.len() > lens[0], "the next class is longer");
+            }
+            // Without padding: v1, as before.
+            let value = plain.seal_bytes(b"ada").expect("seals");
+            assert_eq!(EnvelopeInfo::inspect(&value).expect("inspects").version, 1);
+        }
+    }
+
+    #[test]
+    fn padding_counts_towards_the_maximum_and_grows_safely() {
+        use crate::{Keyring, Sealer};
+        let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
+            .with_max_len(45_000)
+            .with_padding(Padding::power_of_two());
+        // Grows the buffer past the reserve while padding (16 KiB of
+        // plaintext padded to 32 KiB needs more than it).
+        let payload = vec![7u8; 17_000];
+        let value = sealer.seal_bytes(&payload).expect("fits 45,000");
+        assert_eq!(decoded_len(value.len()), 32_768 + 1 + 1 + 24 + 16);
+        assert_eq!(sealer.open_bytes(&value).expect("opens").value, payload);
+        // 20,000 bytes pad to 32 KiB as well; 33,000 would pad to 64 KiB.
+        assert!(sealer.seal_bytes(&[7u8; 20_000]).is_ok());
+        assert!(matches!(
+            sealer.seal_bytes(&[7u8; 33_000]),
+            Err(Error::Seal(SealError::TooLarge { .. }))
+        ));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub mod hyper {
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
 
-pub use envelope::EnvelopeInfo;
+pub use envelope::{EnvelopeInfo, Padding};
 pub use error::{ConfigError, CookieProblem, Error, KeyProblem, Refusal, Result, SealError};
 pub use key::{Algorithm, Key, KeyId, KEY_LEN};
 pub use keyring::{Fingerprint, KeyCheck, KeyEntry, KeyInfo, KeyStats, Keyring, Refusals};
@@ -48,7 +48,10 @@ pub use time::{Clock, SystemClock};
 
 #[cfg(feature = "cookie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
-pub use self::cookie::{CookieOptions, SameSite, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
+pub use self::cookie::{
+    Chunking, CookieOptions, SameSite, DEFAULT_CHUNK_BUDGET, DEFAULT_MAX_CHUNKS, MAX_CHUNKS,
+    MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES,
+};
 #[cfg(feature = "cookie")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
 pub use self::session::{

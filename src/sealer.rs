@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::aead::NonceSource;
-use crate::envelope::{self, Context, PayloadError, Room, SealingKey, Times};
+use crate::envelope::{self, Context, Padding, PayloadError, Room, SealingKey, Times};
 use crate::error::{Refusal, Result, SealError};
 use crate::key::KeyId;
 use crate::keyring::Keyring;
@@ -78,6 +78,7 @@ pub struct Sealer {
     idle: Option<(u64, u64)>,
     leeway: u64,
     max_len: usize,
+    padding: Padding,
     clock: Arc<dyn Clock>,
 }
 
@@ -146,6 +147,7 @@ impl Sealer {
             idle: None,
             leeway: DEFAULT_LEEWAY.as_secs(),
             max_len: DEFAULT_MAX_LEN,
+            padding: Padding::NONE,
             clock: Arc::new(SystemClock),
         }
     }
@@ -213,6 +215,35 @@ impl Sealer {
     pub fn with_max_len(mut self, max_len: usize) -> Self {
         self.max_len = max_len;
         self
+    }
+
+    /// Pads the plaintext of every value this sealer seals to a size class
+    /// (default [`Padding::NONE`]), so a value's length tells the class,
+    /// not the session's exact size. Padded values are sealed as envelope
+    /// v2, which releases before padding cannot open: turn it on once
+    /// every server that opens the values has this release. Every release
+    /// with padding opens both versions, padded or not, whatever its own
+    /// setting. The padding counts towards [`Sealer::max_len`] (and the
+    /// cookie's size); SECURITY.md has the measured cost.
+    ///
+    /// ```
+    /// use sealed_session::{EnvelopeInfo, Keyring, Padding, Sealer};
+    /// let sealer = Sealer::new(Keyring::ephemeral()?).with_padding(Padding::multiple_of(128));
+    /// let (short, long) = (sealer.seal(&"ada")?, sealer.seal(&"ada lovelace, countess")?);
+    /// assert_eq!(short.len(), long.len());
+    /// assert_eq!(EnvelopeInfo::inspect(&short)?.version, 2);
+    /// assert_eq!(sealer.open::<String>(&long)?.value, "ada lovelace, countess");
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_padding(mut self, padding: Padding) -> Self {
+        self.padding = padding;
+        self
+    }
+
+    /// How this sealer pads what it seals.
+    pub fn padding(&self) -> Padding {
+        self.padding
     }
 
     /// Replaces the clock (for tests: any `Fn() -> SystemTime`).
@@ -494,7 +525,16 @@ impl Sealer {
             };
             let capacity = envelope::seal_capacity(self.max_len, &self.context);
             let value = with_scratch(capacity, |buf| {
-                envelope::seal(buf, key, &self.context, times, self.max_len, nonce, payload)
+                envelope::seal(
+                    buf,
+                    key,
+                    &self.context,
+                    times,
+                    self.max_len,
+                    self.padding,
+                    nonce,
+                    payload,
+                )
             })?;
             slot.count_seal(matches!(nonce, NonceSource::Deterministic), now);
             let overhead = envelope::overhead(slot.id, slot.algorithm);
@@ -581,6 +621,7 @@ impl fmt::Debug for Sealer {
             .field("ttl", &self.ttl)
             .field("leeway", &self.leeway)
             .field("max_len", &self.max_len)
+            .field("padding", &self.padding)
             .field("keyring", &self.source)
             .finish_non_exhaustive()
     }

@@ -26,6 +26,7 @@ use crate::time::UnixTime;
 use csrf::Csrf;
 use flash::{Flash, Incoming};
 
+mod chunked;
 mod config;
 mod csrf;
 mod flash;
@@ -84,6 +85,16 @@ pub use csrf::{CsrfFailure, CsrfGuard, CSRF_FIELD, CSRF_HEADER, DEFAULT_FORM_LIM
 /// accepted a nameless cookie such as `=__Host-session=x` from a sibling
 /// subdomain and sent it back as ours).
 ///
+/// **A session over several cookies**
+/// ([`CookieOptions::with_chunking`](crate::CookieOptions::with_chunking)):
+/// the chunks the request carried are put together in every way their
+/// names allow (at most [`MAX_SAME_NAME_COOKIES`](crate::MAX_SAME_NAME_COOKIES)
+/// ways, or none is used), and the rules above apply to those ways as to
+/// several cookies of one name. A response that writes fewer chunks than
+/// the request carried removes the others; one that removes the session
+/// removes every chunk the request carried. SECURITY.md ("Sessions over
+/// several cookies") has the exact rule.
+///
 /// **Nested layers** (an outer layer or middleware and another on a
 /// sub-router or scope, both for `Session<T>` and the same cookie name):
 /// the outermost one loads the session and alone decides the cookie; the
@@ -121,6 +132,9 @@ struct State<T> {
     flash: Flash,
     /// The CSRF cookie, apart from `status` likewise.
     csrf: Csrf,
+    /// The chunk cookies (index 1 on, a bit each) the request carried:
+    /// what a write of fewer chunks, or a removal, removes.
+    chunks: u32,
     finished: bool,
 }
 
@@ -141,8 +155,9 @@ enum Status {
     /// A valid cookie whose inactivity timeout a re-seal now would extend
     /// by at least the refresh interval: re-seal it, keeping `issued_at`.
     Touched,
-    /// The handler stored a value: this `Set-Cookie` header value.
-    Changed(String),
+    /// The handler stored a value: these `Set-Cookie` header values (one,
+    /// or one per chunk).
+    Changed(Vec<String>),
     /// The handler cleared the session: remove the cookie.
     Cleared,
 }
@@ -212,7 +227,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             flash.read(header);
             csrf.read(header);
         });
-        let (opened, status) = request::open_request(config, &mut headers);
+        let (opened, status, chunks) = request::open_request(config, &mut headers);
         headers.for_each(drop);
         let incoming = flash.finish();
         let csrf = Csrf::came(csrf.finish());
@@ -229,6 +244,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
                         outgoing: None,
                     },
                     csrf,
+                    chunks,
                     finished: false,
                 }),
             }),
@@ -311,7 +327,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///
     /// # Errors
     /// [`SealError::TooLarge`] if the sealed value or the whole `Set-Cookie`
-    /// header would be too long under any key of the keyring,
+    /// header would be too long under any key of the keyring (with
+    /// chunking: if its chunks would pass the cookie count or the budget),
     /// [`SealError::Encode`] if `value` does not serialize,
     /// [`ConfigError::NoSealingKey`](crate::ConfigError::NoSealingKey),
     /// [`Refusal::Expired`] if the session's absolute lifetime ended
@@ -491,35 +508,34 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///
     /// A write to the session after this call is lost; it logs a warning.
     pub(crate) fn finish(&self) -> Vec<String> {
-        let session = self.decide();
+        let mut session = self.decide().unwrap_or_default();
+        if !session.is_empty() {
+            // Chunks the request carried beyond what was just written (or
+            // removed) are stale: remove them.
+            let chunks = self.shared.lock().chunks;
+            let stale = self.shared.config.chunk_removals(chunks, session.len());
+            session.extend(stale);
+        }
         let flash = self.decide_flash();
         let csrf = self.decide_csrf();
         session.into_iter().chain(flash).chain(csrf).collect()
     }
 
-    fn decide(&self) -> Option<String> {
+    fn decide(&self) -> Option<Vec<String>> {
         let mut state = self.shared.lock();
         state.finished = true;
         let config = &self.shared.config;
         match core::mem::replace(&mut state.status, Status::Unchanged) {
             Status::Unchanged => None,
             Status::Changed(header) => Some(header),
-            Status::Refused | Status::Cleared => Some(config.removal_cookie()),
+            Status::Refused | Status::Cleared => Some(vec![config.removal_cookie()]),
             Status::Touched => {
                 let value = state.value.as_ref()?;
                 let issued_at = state.times.map(|t| t.issued_at);
                 // Deterministic: the expiry is rounded to the refresh
                 // interval, so a cookie replayed within one interval re-seals
                 // to the same value and spends no new nonce.
-                let config = &self.shared.config;
-                let touched = seal_header(
-                    config,
-                    config.sealer(),
-                    config.name(),
-                    value,
-                    issued_at,
-                    true,
-                );
+                let touched = chunked::seal_cookies(config, value, issued_at, true);
                 match touched {
                     Ok((header, times)) => {
                         state.times = Some(times);
@@ -546,11 +562,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
                         .expires_at
                         .duration_since(config.sealer().now())
                         .unwrap_or(Duration::ZERO);
-                    config.set_cookie(&sealed, left)
+                    config.session_cookies(&sealed, left)
                 });
                 match resealed {
                     Ok(header) => Some(header),
-                    Err(Error::Refused(Refusal::Expired)) => Some(config.removal_cookie()),
+                    Err(Error::Refused(Refusal::Expired)) => Some(vec![config.removal_cookie()]),
                     Err(error) => {
                         // Its user is logged out when the old key is
                         // removed: an operator must hear of it.
@@ -571,16 +587,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// Seals `value` (keeping `issued_at`, or fresh for `None`) into its
     /// `Set-Cookie` header, checked against the largest envelope of the
     /// keyring.
-    fn seal(&self, value: &T, issued_at: Option<UnixTime>) -> Result<(String, Times)> {
-        let config = &self.shared.config;
-        seal_header(
-            config,
-            config.sealer(),
-            config.name(),
-            value,
-            issued_at,
-            false,
-        )
+    fn seal(&self, value: &T, issued_at: Option<UnixTime>) -> Result<(Vec<String>, Times)> {
+        chunked::seal_cookies(&self.shared.config, value, issued_at, false)
     }
 }
 

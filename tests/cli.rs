@@ -457,7 +457,7 @@ fn inspect_reports_the_key_status_against_the_keyring() {
 
 #[test]
 fn inspect_refuses_garbage_clearly_without_panicking() {
-    let version_2 = URL_SAFE_NO_PAD.encode([&[2u8, 1][..], &[0u8; 40]].concat());
+    let version_3 = URL_SAFE_NO_PAD.encode([&[3u8, 1][..], &[0u8; 40]].concat());
     let long = "A".repeat(100_000);
     let garbage = [
         "",
@@ -467,14 +467,14 @@ fn inspect_refuses_garbage_clearly_without_panicking() {
         "session=AQFAQUJDREVGR0hJSktMTU5PUFFSU1RVVldUnaKq1mDaExGb5yLM4FwiB1ZiIPfJJg4",
         "AQFAQUJDREVGR0hJSktMTU5PUFFSU1RVVldUnaKq1mDaExGb5yLM4FwiB1ZiIPfJJg4=",
         "🍪",
-        &version_2,
+        &version_3,
         &long,
     ];
     for value in garbage {
         let run = run(&["inspect", "--", value]);
         assert_eq!(run.status, 1, "{value:?}: {run:?}");
-        if value == version_2 {
-            assert!(run.line("version: ").starts_with("version: 2 (unsupported"));
+        if value == version_3 {
+            assert!(run.line("version: ").starts_with("version: 3 (unsupported"));
         } else if value == long || value == "AAAA" {
             // Zero bytes: an envelope of version 0.
             assert!(run.line("version: ").starts_with("version: 0 (unsupported"));

@@ -71,6 +71,7 @@ static LAST_LOGIN: AtomicU64 = AtomicU64::new(0);
 struct Visitor {
     username: Option<String>,
     visits: u64,
+    filler: String,
 }
 
 fn main() {
@@ -332,10 +333,11 @@ fn probe(entry: &str, username: &str) -> String {
     let keyring: Keyring = entry.parse().expect("the entry parses");
     Sealer::new(keyring)
         .with_name("session")
-        .with_purpose("sealed-session-demo/visitor/v1")
+        .with_purpose("sealed-session-demo/visitor/v2")
         .seal(&Visitor {
             username: Some(username.to_owned()),
             visits: 0,
+            filler: String::new(),
         })
         .expect("seals")
 }

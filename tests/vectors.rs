@@ -217,3 +217,78 @@ fn bad_times_inside_an_authentic_value_are_malformed() {
     }
     assert!(malformed >= 12);
 }
+
+/// Envelope v2 (padded): the known-answer vectors of
+/// `tests/vectors/v2.txt`, written by `tests/vectors/reference_v2.py`, open
+/// through the public API with their payload and times, whether the opener
+/// pads or not; the authentic values with a bad payload length or padding
+/// are `Malformed`, and the control opens.
+#[test]
+fn v2_vectors_open_and_bad_padding_is_malformed() {
+    let all = blocks(include_str!("vectors/v2.txt"));
+    let (mut opened_count, mut malformed) = (0, 0);
+    for v in all {
+        let algorithm: Algorithm = v["algorithm"].parse().expect("algorithm");
+        let id = number(&v, "key_id") as u32;
+        if let Some(error) = v.get("error") {
+            let key = Key::from_base64(v["key"]).expect("key");
+            let ring = Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring");
+            let sealer = Sealer::new(ring)
+                .with_name(v["name"])
+                .with_purpose(v["purpose"])
+                .with_clock(|| at(1_800_000_000));
+            match *error {
+                "Malformed" => {
+                    malformed += 1;
+                    assert_eq!(
+                        sealer.open_bytes(v["value"]).err(),
+                        Some(Error::Refused(Refusal::Malformed)),
+                        "{}",
+                        v["comment"]
+                    );
+                }
+                "Opens" => assert_eq!(
+                    sealer.open_bytes(v["value"]).expect(v["comment"]).value,
+                    b"ab"
+                ),
+                other => panic!("unknown error {other}"),
+            }
+            continue;
+        }
+        let ring = Keyring::new([KeyEntry::new(id, test_key(v["key"])).algorithm(algorithm)])
+            .expect("ring");
+        let (issued_at, expires_at) = (number(&v, "issued_at"), number(&v, "expires_at"));
+        let sealer = Sealer::new(ring)
+            .with_name(v["name"])
+            .with_purpose(v["purpose"])
+            .with_ttl(Duration::from_secs(expires_at - issued_at))
+            .with_clock(move || at(issued_at));
+        let info = sealed_session::EnvelopeInfo::inspect(v["value"]).expect("inspects");
+        assert_eq!((info.version, info.key_id), (2, KeyId(id)));
+        for opener in [
+            sealer.clone(),
+            sealer
+                .clone()
+                .with_padding(sealed_session::Padding::power_of_two()),
+        ] {
+            let opened = opener.open_bytes(v["value"]).expect(v["comment"]);
+            assert_eq!(opened.value, hex(v["payload"]), "{}", v["comment"]);
+            assert_eq!(
+                (opened.issued_at, opened.expires_at),
+                (at(issued_at), at(expires_at))
+            );
+        }
+        // The plaintext is what SECURITY.md says: times, the payload's
+        // length, the payload, then `padding` zero bytes.
+        let plaintext = hex(v["plaintext"]);
+        let padding: usize = v["padding"].parse().expect("padding");
+        assert!(plaintext.ends_with(
+            &hex(v["payload"])
+                .into_iter()
+                .chain(vec![0; padding])
+                .collect::<Vec<_>>()
+        ));
+        opened_count += 1;
+    }
+    assert_eq!((opened_count, malformed), (4, 6));
+}

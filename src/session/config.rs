@@ -94,7 +94,8 @@ impl SessionConfig {
     }
 
     /// The sealer with the given cookie attributes, checked against the
-    /// cookie name's prefix.
+    /// cookie name's prefix. With [`CookieOptions::with_chunking`], the
+    /// sealer's [`Sealer::max_len`] is set to the chunking budget.
     ///
     /// # Errors
     /// [`ConfigError::Cookie`](crate::ConfigError::Cookie) naming the first
@@ -110,6 +111,12 @@ impl SessionConfig {
         cookie::check(flash.name(), &options)?;
         let csrf = csrf_sealer(&sealer);
         cookie::check(csrf.name(), &options)?;
+        // A chunked session's value may be as long as the budget; the flash
+        // and CSRF cookies keep the sealer's own maximum (each is one cookie).
+        let sealer = match options.chunking() {
+            Some(chunking) => sealer.with_max_len(chunking.budget()),
+            None => sealer,
+        };
         Ok(SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer,
@@ -139,7 +146,9 @@ impl SessionConfig {
     /// ```
     #[must_use]
     pub fn with_flash_ttl(self, ttl: Duration) -> Self {
-        let flash = flash_sealer(&self.inner.sealer, ttl);
+        // The flash keeps its own maximum (the session's may be a chunking
+        // budget; a flash is one cookie).
+        let flash = flash_sealer(&self.inner.sealer, ttl).with_max_len(self.inner.flash.max_len());
         self.rebuilt(|inner| inner.flash = flash)
     }
 

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 
 use super::{Incoming, SessionConfig, Status};
-use crate::cookie::{named_values, MAX_SAME_NAME_COOKIES};
+use crate::cookie::{named_values, Carried, MAX_SAME_NAME_COOKIES};
 use crate::envelope::Times;
 use crate::error::{Error, Refusal};
 use crate::sealer::Opened;
@@ -13,11 +13,26 @@ use crate::time::UnixTime;
 #[cfg(doc)]
 use super::Session;
 
-/// Opens the request's cookie(s), following the rules in [`Session`]'s docs.
+/// Opens the request's cookie(s), following the rules in [`Session`]'s
+/// docs; also says which chunk cookies (index 1 on, a bit each) it carried.
 pub(super) fn open_request<'a, T: DeserializeOwned + 'static>(
     config: &SessionConfig,
     cookie_headers: impl IntoIterator<Item = &'a [u8]>,
-) -> (Option<(T, Times)>, Status) {
+) -> (Option<(T, Times)>, Status, u32) {
+    let max_chunks = config.options().max_chunks();
+    if max_chunks > 1 {
+        let carried = Carried::read(cookie_headers, config.name(), max_chunks);
+        let chunks = carried.chunk_set();
+        let (opened, status) = match carried.assemble(config.sealer().max_len()) {
+            _ if carried.is_empty() => (None, Status::Unchanged),
+            Some(candidates) => open_candidates(config, candidates.into_iter()),
+            None => {
+                too_many(config.name());
+                (None, Status::Unchanged)
+            }
+        };
+        return (opened, status, chunks);
+    }
     let name = config.name();
     // One more than the maximum is enough to know there are too many: the
     // rest of the headers is not even read.
@@ -27,25 +42,44 @@ pub(super) fn open_request<'a, T: DeserializeOwned + 'static>(
         .take(MAX_SAME_NAME_COOKIES + 1)
         .collect();
     if candidates.is_empty() {
-        return (None, Status::Unchanged);
+        return (None, Status::Unchanged, 0);
     }
     if candidates.len() > MAX_SAME_NAME_COOKIES {
-        tracing::warn!(
-            cookie = name,
-            max = MAX_SAME_NAME_COOKIES,
-            "too many cookies with the session's name; all ignored"
-        );
-        return (None, Status::Unchanged);
+        too_many(name);
+        return (None, Status::Unchanged, 0);
     }
+    // A value of ours that is not UTF-8 is not a sealed value.
+    let candidates = candidates
+        .into_iter()
+        .map(|value| value.map_err(|_| Refusal::Malformed));
+    let (opened, status) = open_candidates(config, candidates);
+    (opened, status, 0)
+}
+
+fn too_many(name: &str) {
+    tracing::warn!(
+        cookie = name,
+        max = MAX_SAME_NAME_COOKIES,
+        "too many cookies with the session's name; all ignored"
+    );
+}
+
+/// Opens the candidate values (each cookie of our name, or each way the
+/// chunks put one together), following the rules in [`Session`]'s docs.
+fn open_candidates<T: DeserializeOwned + 'static, V: AsRef<str>>(
+    config: &SessionConfig,
+    candidates: impl ExactSizeIterator<Item = Result<V, Refusal>>,
+) -> (Option<(T, Times)>, Status) {
+    let name = config.name();
+    let count = candidates.len();
     let mut found: Option<Opened<T>> = None;
     // Cookies that authenticated: the one that opened, and any not yet
     // valid (live sessions that a server whose clock is ahead sealed).
     let mut authentic = 0_usize;
-    for value in &candidates {
-        // A value of ours that is not UTF-8 is not a sealed value.
+    for value in candidates {
         let opened = match value {
-            Ok(value) => config.sealer().open::<T>(value),
-            Err(_) => Err(Error::from(Refusal::Malformed)),
+            Ok(value) => config.sealer().open::<T>(value.as_ref()),
+            Err(refusal) => Err(Error::from(refusal)),
         };
         match opened {
             Ok(opened) => {
@@ -65,7 +99,7 @@ pub(super) fn open_request<'a, T: DeserializeOwned + 'static>(
         if authentic > 1 {
             tracing::warn!(
                 cookie = name,
-                count = candidates.len(),
+                count,
                 "several valid cookies with the session's name (cookie tossing?); none used"
             );
             return (None, Status::Unchanged);

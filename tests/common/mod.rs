@@ -105,6 +105,7 @@ pub(crate) fn param(query: &str, name: &str) -> String {
 /// - `/logout`: clears the session; `200 ok`.
 /// - `/big?len=N`: stores a blob of N bytes; `200 ok`, or `413` with an
 ///   empty body when the session would not fit in a cookie.
+/// - `/blob`: `200 LEN`, the length of the stored blob; never writes.
 /// - `/flash?msg=TEXT`: sets the flash message `TEXT` (a `String`); `303
 ///   ok`, as before a redirect (or `413`/`500` with an empty body); never
 ///   writes the session.
@@ -153,6 +154,10 @@ pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u1
             let len = param(query, "len").parse().unwrap_or(0);
             stored(session.update(|s| s.blob = "x".repeat(len)))
         }
+        "/blob" => (
+            200,
+            session.with(|s| s.map_or(0, |s| s.blob.len())).to_string(),
+        ),
         "/flash" => match stored(session.set_flash(&param(query, "msg"))) {
             (200, body) => (303, body),
             failed => failed,
@@ -304,6 +309,12 @@ macro_rules! acceptance_suite {
             // checks/revocation.rs
             async_check_logs_out_a_revoked_subject,
             async_check_of_another_type_fails_closed,
+            // checks/chunks.rs
+            large_sessions_round_trip_in_chunks,
+            shrinking_removes_stale_chunks,
+            chunks_that_do_not_belong_together_are_refused,
+            chunk_budget_is_enforced_at_set,
+            padding_hides_sizes_within_a_class,
         );
     };
     (@tests $start:path; $($check:ident,)*) => {

@@ -229,7 +229,8 @@ fn open_str(text: &str) {
 fn check_inspect(text: &str, opened: &Result<Opened<Vec<u8>>, Error>, max: usize) {
     let info = EnvelopeInfo::inspect(text);
     if let Ok(info) = &info {
-        assert_eq!((info.version, info.len), (1, text.len()));
+        assert!(matches!(info.version, 1 | 2), "{info:?}");
+        assert_eq!(info.len, text.len());
     }
     if text.len() > max {
         return;

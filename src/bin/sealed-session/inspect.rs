@@ -32,7 +32,7 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
         Ok(info) => info,
         Err(Error::Refused(Refusal::UnsupportedVersion(version))) => {
             report.line(format!(
-                "version: {version} (unsupported: this release reads version 1)"
+                "version: {version} (unsupported: this release reads versions 1 and 2)"
             ));
             report.line(format!("length: {} bytes", options.value.len()));
             report.status = 1;

@@ -2,6 +2,7 @@
 //! function, starts the servers it needs and checks what goes over the
 //! wire (and, in `logging`, what the server logs).
 
+mod chunks;
 mod csrf;
 mod flash;
 mod hostile;
@@ -12,6 +13,8 @@ mod rotation;
 mod tossing;
 
 // Not every test binary runs every check (`tests/errors.rs` none).
+#[allow(unused_imports)]
+pub(crate) use chunks::*;
 #[allow(unused_imports)]
 pub(crate) use csrf::*;
 #[allow(unused_imports)]

@@ -1,0 +1,98 @@
+//! What padding costs and what it hides, measured: SECURITY.md's table
+//! ("Length padding") comes from these numbers, and the test fails if they
+//! drift from it.
+
+use sealed_session::{EnvelopeInfo, Keyring, Padding, Sealer};
+
+/// Sealed length of a raw payload of `len` bytes.
+fn sealed_len(sealer: &Sealer, len: usize) -> usize {
+    sealer.seal_bytes(&vec![0x61; len]).expect("seals").len()
+}
+
+/// Average and largest extra bytes a padding adds to the sealed value
+/// (base64url) over payloads of 1 to `max` bytes.
+fn cost(padding: Padding, max: usize) -> (f64, usize) {
+    let plain = Sealer::new(Keyring::ephemeral().expect("rng")).with_max_len(100_000);
+    let padded = plain.clone().with_padding(padding);
+    let extra: Vec<usize> = (1..=max)
+        .map(|len| sealed_len(&padded, len) - sealed_len(&plain, len))
+        .collect();
+    let sum: usize = extra.iter().sum();
+    (
+        sum as f64 / extra.len() as f64,
+        *extra.iter().max().expect("some"),
+    )
+}
+
+/// How many distinct value lengths payloads of 1 to `max` bytes give.
+fn classes(padding: Padding, max: usize) -> usize {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
+        .with_max_len(100_000)
+        .with_padding(padding);
+    let mut lens: Vec<usize> = (1..=max).map(|len| sealed_len(&sealer, len)).collect();
+    lens.dedup();
+    lens.len()
+}
+
+#[test]
+fn padding_costs_what_security_md_says() {
+    let mut report = Vec::new();
+    // Payloads of 1 to 3,000 bytes: the average and largest extra
+    // characters of the sealed value, and how many lengths remain.
+    for (name, padding, average, largest, lengths) in [
+        ("multiple_of(64)", Padding::multiple_of(64), 45.0, 87, 48),
+        (
+            "multiple_of(256)",
+            Padding::multiple_of(256),
+            175.0,
+            343,
+            12,
+        ),
+        (
+            "multiple_of(1024)",
+            Padding::multiple_of(1024),
+            696.0,
+            1367,
+            3,
+        ),
+        ("power_of_two", Padding::power_of_two(), 983.0, 2732, 9),
+    ] {
+        let (avg, worst) = cost(padding, 3000);
+        let n = classes(padding, 3000);
+        report.push(format!(
+            "{name}: average {avg:.0} bytes, at most {worst}, {n} lengths"
+        ));
+        assert!((avg - average).abs() < 1.0, "{name}: {avg}");
+        assert_eq!((worst, n), (largest, lengths), "{name}");
+    }
+    // Without padding, every payload length gives its own value length:
+    // the exact size shows.
+    assert_eq!(classes(Padding::NONE, 3000), 3000);
+    // The benchmark session (88 bytes of postcard): 184 characters
+    // unpadded.
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    let bench = |padding| sealed_len(&sealer.clone().with_padding(padding), 88);
+    assert_eq!(bench(Padding::NONE), 184);
+    assert_eq!(
+        [
+            bench(Padding::multiple_of(64)),
+            bench(Padding::multiple_of(256)),
+            bench(Padding::power_of_two()),
+        ],
+        [227, 398, 227]
+    );
+    println!("{}", report.join("\n"));
+}
+
+#[test]
+fn without_padding_nothing_changes() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    assert_eq!(sealer.padding(), Padding::NONE);
+    let value = sealer.seal_bytes(b"ada").expect("seals");
+    assert_eq!(EnvelopeInfo::inspect(&value).expect("inspects").version, 1);
+    // Version, key id, nonce, times (8 bytes today), payload, tag.
+    assert_eq!(
+        value.len(),
+        (1 + 1 + 24 + 8 + 3 + 16usize).div_ceil(3) * 4 - 1
+    );
+}

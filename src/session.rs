@@ -398,7 +398,11 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// `T` need not be `Clone`: the copy is made through `T`'s own
     /// `Serialize` and `Deserialize` (in the sealer's wiped buffer), so `f`
     /// may read the session (it sees the value before the update) and a
-    /// failed store leaves the session as it was.
+    /// failed store leaves the session as it was. So `f` sees what the
+    /// cookie would hold: a field that `T`'s serde impls skip comes to `f`
+    /// as its default, as it would after any round trip through the
+    /// cookie. (Those impls run while the session is locked: they must not
+    /// use the session.)
     ///
     /// # Errors
     /// As [`Session::set`]; [`SealError::Encode`] also if the value does not

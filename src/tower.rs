@@ -103,7 +103,7 @@ pub use crate::session::future::{ResponseFuture, SessionFuture};
 
 mod csrf;
 use crate::session::{AppendSetCookie, Session, SessionConfig};
-pub use csrf::{CsrfFuture, CsrfLayer, CsrfService};
+pub use csrf::{CsrfBody, CsrfFuture, CsrfLayer, CsrfService};
 
 /// A tower [`Layer`] that gives every request a [`Session<T>`] and writes
 /// the session cookie into the response when needed.

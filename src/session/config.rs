@@ -101,7 +101,7 @@ impl SessionConfig {
     /// [`ConfigError::Cookie`](crate::ConfigError::Cookie) naming the first
     /// rule broken: invalid name, path
     /// or domain; a `__Host-` name that is not `Secure`, `Path=/` and
-    /// host-only; a `__Host-` name that is not `Secure`; `SameSite=None`
+    /// host-only; a `__Secure-` name that is not `Secure`; `SameSite=None`
     /// without `Secure`. The flash and CSRF cookies' names (the cookie name
     /// and `-flash` or `-csrf`, see [`SessionConfig::flash_name`] and
     /// [`SessionConfig::csrf_name`]) are checked likewise.

@@ -13,7 +13,7 @@ use rand::RngCore as _;
 use rand::TryRngCore as _;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::flash::Incoming;
 use super::{seal_header, warn_if_finished, Session};
@@ -135,26 +135,34 @@ impl CsrfGuard {
     /// Also lets unsafe requests from `origin` (`scheme://host[:port]`, as
     /// browsers send it in `Origin`, such as a front end on another
     /// subdomain) past the `Sec-Fetch-Site` and `Origin` checks. They
-    /// still need a valid token.
+    /// still need a valid token. Compared without regard to case, with the
+    /// scheme's default port left out (`https://a.example:443` is
+    /// `https://a.example`). Behind a proxy that rewrites `Host`, list the
+    /// site's own public origin here, or browsers without
+    /// `Sec-Fetch-Site` are refused.
     ///
     /// # Errors
     /// [`ConfigError::AllowedOrigin`] if `origin` is not `http://` or
     /// `https://` followed by a host (and port) alone.
     pub fn with_allowed_origin(mut self, origin: &str) -> Result<Self> {
-        let valid = ["http://", "https://"].iter().any(|scheme| {
-            origin
-                .get(..scheme.len())
-                .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
-                && origin.len() > scheme.len()
-                && origin[scheme.len()..]
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-        });
+        let origin = origin.to_ascii_lowercase();
+        let (scheme, authority) = match origin.split_once("://") {
+            Some((scheme @ ("http" | "https"), authority)) => (scheme, authority),
+            _ => return Err(ConfigError::AllowedOrigin.into()),
+        };
+        let valid = !authority.is_empty()
+            && !authority.ends_with(':')
+            && authority
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
         if !valid {
             return Err(ConfigError::AllowedOrigin.into());
         }
+        // Browsers leave the scheme's default port out of `Origin`.
+        let default_port = if scheme == "https" { ":443" } else { ":80" };
+        let authority = authority.strip_suffix(default_port).unwrap_or(authority);
         self.allowed_origins
-            .push(origin.to_ascii_lowercase().into_boxed_str());
+            .push(format!("{scheme}://{authority}").into_boxed_str());
         Ok(self)
     }
 
@@ -279,6 +287,9 @@ pub(super) struct Csrf {
     /// The incoming cookie once opened: its secret and the `issued_at`
     /// (seconds) of the session it belongs to (`None`: an empty session).
     opened: Option<(Secret, Option<u64>)>,
+    /// The incoming cookie re-sealed under the current key (it was sealed
+    /// under a key that no longer seals), keeping its times.
+    resealed: Option<String>,
     /// A secret minted by [`Session::csrf_token`] in this request, the
     /// session it was sealed for and its `Set-Cookie` header.
     fresh: Option<Fresh>,
@@ -311,6 +322,7 @@ impl Csrf {
     /// session's first seal keeps its `issued_at`); a secret minted in
     /// this request is ours and follows the new session.
     pub(super) fn retire(&mut self) {
+        self.resealed = None;
         let came = self.opened.take().is_some() || !matches!(self.incoming, Incoming::Absent);
         self.incoming = if came {
             Incoming::Spent
@@ -325,6 +337,7 @@ impl fmt::Debug for Csrf {
         f.debug_struct("Csrf")
             .field("incoming", &self.incoming.name())
             .field("opened", &self.opened.is_some())
+            .field("resealed", &self.resealed.is_some())
             .field("fresh", &self.fresh.is_some())
             .finish()
     }
@@ -441,9 +454,16 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             .csrf_sealer()
             .open::<([u8; SECRET_LEN], Option<u64>)>(sealed)
         {
-            Ok(opened) => {
-                let (secret, bound) = opened.value;
-                csrf.opened = Some((Zeroizing::new(secret), bound));
+            Ok(mut opened) => {
+                if opened.needs_reseal {
+                    // As for the session cookie: the same secret and times
+                    // under the current key, so removing the old key does
+                    // not break the forms already rendered.
+                    csrf.resealed = reseal_csrf(config, &opened);
+                }
+                let secret = Zeroizing::new(opened.value.0);
+                opened.value.0.zeroize();
+                csrf.opened = Some((secret, opened.value.1));
                 csrf.incoming = Incoming::Absent;
             }
             Err(error) => {
@@ -456,7 +476,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// The CSRF cookie's header for the response, after the session's:
     /// a secret minted in this request (sealed again if the session's
     /// `issued_at` changed after it was minted); the removal of one that
-    /// came and did not open, or of any at logout ([`Session::clear`]);
+    /// came and did not open, or of any at logout ([`Session::clear`]) or
+    /// renew; the one that came, re-sealed under the current key, if it was
+    /// opened (by a token or a check) and its key no longer seals;
     /// otherwise nothing.
     pub(super) fn decide_csrf(&self) -> Option<String> {
         let mut state = self.shared.lock();
@@ -478,13 +500,18 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
                         %error,
                         "CSRF cookie could not be sealed for the session's new lifetime"
                     );
-                    None
+                    matches!(csrf.incoming, Incoming::Spent)
+                        .then(|| config.removal_cookie_named(config.csrf_name()))
                 }
             },
             Csrf {
                 incoming: Incoming::Spent,
                 ..
             } => Some(config.removal_cookie_named(config.csrf_name())),
+            Csrf {
+                resealed: Some(header),
+                ..
+            } => Some(header),
             Csrf { .. } => None,
         }
     }
@@ -504,6 +531,35 @@ fn seal_csrf(config: &super::SessionConfig, secret: &Secret, bound: Option<u64>)
         false,
     )?;
     Ok(header)
+}
+
+/// The CSRF cookie that came, `opened` under a key that no longer seals,
+/// re-sealed under the current key with its own times; `None` (and an
+/// error event) if that fails: it keeps opening while its key is listed.
+fn reseal_csrf(
+    config: &super::SessionConfig,
+    opened: &crate::sealer::Opened<([u8; SECRET_LEN], Option<u64>)>,
+) -> Option<String> {
+    let sealer = config.csrf_sealer();
+    let left = opened
+        .expires_at
+        .duration_since(sealer.now())
+        .unwrap_or_default();
+    let resealed = sealer
+        .reseal(opened)
+        .and_then(|value| config.set_cookie_named(config.csrf_name(), &value, left));
+    match resealed {
+        Ok(header) => Some(header),
+        Err(error) => {
+            tracing::error!(
+                cookie = config.csrf_name(),
+                key_id = %opened.key_id,
+                %error,
+                "CSRF cookie could not be re-sealed under the current key"
+            );
+            None
+        }
+    }
 }
 
 /// A masked token: a fresh random mask, then the secret XORed with it,

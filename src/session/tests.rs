@@ -724,6 +724,85 @@ mod csrf {
         assert_eq!(s.verify_csrf_token(&token), Ok(()));
     }
 
+    /// A CSRF cookie sealed under a key that no longer seals is re-sealed
+    /// under the current one (same secret, same expiry) when it is opened,
+    /// so removing the old key later breaks no rendered form.
+    #[test]
+    fn retired_key_cookie_is_resealed_keeping_its_secret() {
+        let now = Arc::new(AtomicU64::new(1_800_000_000));
+        let clock = {
+            let now = Arc::clone(&now);
+            move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))
+        };
+        let k1 = Key::try_generate().expect("rng");
+        let k2 = Key::try_generate().expect("rng");
+        let ring = |entries: Vec<KeyEntry>| {
+            let sealer = Sealer::new(Keyring::new(entries).expect("keyring"))
+                .with_ttl(Duration::from_secs(1000))
+                .with_clock(clock.clone());
+            SessionConfig::new(sealer).expect("valid")
+        };
+        let old = ring(vec![KeyEntry::new(1, k1.clone())]);
+        let (csrf, token) = mint(&old, "");
+        let both = ring(vec![KeyEntry::new(1, k1), KeyEntry::new(2, k2.clone())]);
+        now.store(1_800_000_300, Ordering::SeqCst);
+
+        // Not opened: left alone.
+        let s = Session::<String>::load(&both, [csrf.as_bytes()]);
+        assert!(s.finish().is_empty());
+        // Checked: re-sealed under key 2, same expiry.
+        let s = Session::<String>::load(&both, [csrf.as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&token), Ok(()));
+        let out = s.finish();
+        assert_eq!(out.len(), 1, "{out:?}");
+        let resealed = cookie_of(&out[0]);
+        let value = |c: &str| c["session-csrf=".len()..].to_owned();
+        let before = both.csrf_sealer().open_bytes(&value(&csrf)).expect("opens");
+        let after = both
+            .csrf_sealer()
+            .open_bytes(&value(&resealed))
+            .expect("opens");
+        assert_eq!(after.key_id.to_string(), "2");
+        assert!(!after.needs_reseal);
+        assert_eq!(after.expires_at, before.expires_at);
+        // The old key gone, the token still passes with the new cookie.
+        let new = ring(vec![KeyEntry::new(2, k2)]);
+        let s = Session::<String>::load(&new, [resealed.as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&token), Ok(()));
+        assert!(s.finish().is_empty());
+    }
+
+    /// The binding's limits, as SECURITY.md states them: a CSRF cookie of
+    /// "no session" passes beside any browser's "no session", and one
+    /// bound to a session passes beside another session issued in the same
+    /// second (the binding is the `issued_at` second); a second apart, it
+    /// does not.
+    #[test]
+    fn binding_is_the_issued_at_second_or_no_session() {
+        let now = Arc::new(AtomicU64::new(1_800_000_000));
+        let clock = {
+            let now = Arc::clone(&now);
+            move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))
+        };
+        let c =
+            SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("rng")).with_clock(clock))
+                .expect("valid");
+        let (anonymous, token) = mint(&c, "");
+        let s = Session::<String>::load(&c, [anonymous.as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&token), Ok(()), "any anonymous browser");
+
+        let attacker = session_cookie(&c);
+        let victim_same_second = session_cookie(&c);
+        now.fetch_add(1, Ordering::SeqCst);
+        let victim_later = session_cookie(&c);
+        let (planted, token) = mint(&c, &attacker);
+        for (victim, passes) in [(victim_same_second, true), (victim_later, false)] {
+            let cookies = format!("{victim}; {planted}");
+            let s = Session::<String>::load(&c, [cookies.as_bytes()]);
+            assert_eq!(s.verify_csrf_token(&token).is_ok(), passes);
+        }
+    }
+
     #[test]
     fn expires_with_the_session() {
         let c = config();
@@ -779,4 +858,20 @@ fn update_needs_no_clone() {
     let header = s.finish_one().expect("stored");
     let again = Session::<Cart>::load(&c, [cookie_of(&header).as_bytes()]);
     again.with(|v| assert_eq!(v.map(|c| c.items.len()), Some(2)));
+}
+
+/// `update` hands `f` what the cookie would hold: a field the serde impls
+/// skip arrives as its default.
+#[test]
+fn update_sees_skipped_fields_as_the_cookie_would() {
+    #[derive(Default, serde::Serialize, serde::Deserialize)]
+    struct Counted {
+        n: u32,
+        #[serde(skip)]
+        scratch: u32,
+    }
+    let s = Session::<Counted>::load(&config(), []);
+    s.set(Counted { n: 1, scratch: 7 }).expect("small");
+    let seen = s.update(|c| (c.n, c.scratch)).expect("small");
+    assert_eq!(seen, (1, 0));
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bytes::{Buf as _, Bytes};
 use http::header::{CONTENT_TYPE, HOST, ORIGIN};
 use http::{Request, Response, StatusCode};
-use http_body::Body;
+use http_body::{Body, Frame, SizeHint};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tower_layer::Layer;
@@ -35,11 +35,12 @@ use super::SessionLayer;
 /// that session the request is answered with an empty `500` and an error
 /// event, as a missing session is everywhere.
 ///
-/// For a urlencoded form without the `x-csrf-token` header, the guard
-/// reads the body (up to [`CsrfGuard::with_form_limit`]) and hands the
-/// inner service a body rebuilt from those bytes, hence `B: From<Bytes>`
-/// (axum's `Body`, `http_body_util::Full<Bytes>`; under plain hyper, map
-/// `Incoming` to one of them first). Trailers of such a body are dropped.
+/// The inner service gets the request with its body wrapped in a
+/// [`CsrfBody`]: the body itself, or, for a urlencoded form without the
+/// `x-csrf-token` header, the bytes the guard read to find the token (at
+/// most [`CsrfGuard::with_form_limit`]; trailers of such a body are
+/// dropped). axum's routes take any body, so in axum nothing changes; a
+/// plain hyper service takes `Request<CsrfBody<Incoming>>`.
 ///
 /// ```
 /// # #[cfg(feature = "axum")]
@@ -181,6 +182,83 @@ where
     }
 }
 
+pin_project_lite::pin_project! {
+    /// The body a [`CsrfService`] hands its inner service: the request's
+    /// own (`B`), or the form the guard read whole to find its token. An
+    /// [`http_body::Body`] with the same data and error types as `B`.
+    pub struct CsrfBody<B> {
+        #[pin]
+        inner: BodyKind<B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = BodyKindProj]
+    enum BodyKind<B> {
+        Passed { #[pin] body: B },
+        Read { bytes: Option<Bytes> },
+    }
+}
+
+impl<B> CsrfBody<B> {
+    fn passed(body: B) -> Self {
+        CsrfBody {
+            inner: BodyKind::Passed { body },
+        }
+    }
+
+    fn read(bytes: Bytes) -> Self {
+        CsrfBody {
+            inner: BodyKind::Read {
+                bytes: (!bytes.is_empty()).then_some(bytes),
+            },
+        }
+    }
+}
+
+impl<B> fmt::Debug for CsrfBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.inner {
+            BodyKind::Passed { .. } => "Passed",
+            BodyKind::Read { .. } => "Read",
+        };
+        f.debug_struct("CsrfBody")
+            .field("kind", &kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Body<Data = Bytes>> Body for CsrfBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        match self.project().inner.project() {
+            BodyKindProj::Passed { body } => body.poll_frame(cx),
+            BodyKindProj::Read { bytes } => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            BodyKind::Passed { body } => body.is_end_stream(),
+            BodyKind::Read { bytes } => bytes.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            BodyKind::Passed { body } => body.size_hint(),
+            BodyKind::Read { bytes } => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+        }
+    }
+}
+
 /// An empty response with `status`.
 fn answer<B: Default>(status: StatusCode) -> Response<B> {
     let mut response = Response::new(B::default());
@@ -193,11 +271,10 @@ fn answer<B: Default>(status: StatusCode) -> Response<B> {
 /// layer's asynchronous check.
 impl<S, T, B, ResBody> Service<Request<B>> for CsrfService<S, T>
 where
-    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<CsrfBody<B>>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
-    B: Body + From<Bytes> + Send + 'static,
-    B::Data: Send,
+    B: Body<Data = Bytes> + Send + 'static,
     ResBody: Default + Send + 'static,
     T: Serialize + DeserializeOwned + Send + 'static,
 {
@@ -257,14 +334,14 @@ where
         }
         CsrfFuture {
             kind: Kind::Inner {
-                future: self.inner.call(req),
+                future: self.inner.call(req.map(CsrfBody::passed)),
             },
         }
     }
 }
 
 /// Reads a form's body, verifies its token, and calls `inner` with the
-/// request and a body rebuilt from the bytes read.
+/// request and the bytes read as its body.
 async fn check_form<S, T, B, ResBody>(
     mut inner: S,
     req: Request<B>,
@@ -272,8 +349,8 @@ async fn check_form<S, T, B, ResBody>(
     limit: usize,
 ) -> Result<Response<ResBody>, S::Error>
 where
-    S: Service<Request<B>, Response = Response<ResBody>>,
-    B: Body + From<Bytes>,
+    S: Service<Request<CsrfBody<B>>, Response = Response<ResBody>>,
+    B: Body<Data = Bytes>,
     ResBody: Default,
     T: Serialize + DeserializeOwned + 'static,
 {
@@ -287,7 +364,7 @@ where
     };
     match checked {
         Ok(bytes) => {
-            let req = Request::from_parts(parts, B::from(Bytes::from(bytes)));
+            let req = Request::from_parts(parts, CsrfBody::read(Bytes::from(bytes)));
             inner.call(req).await
         }
         Err(failure) => {
@@ -329,7 +406,7 @@ mod tests {
     #[derive(Clone)]
     struct Ok200;
 
-    impl Service<Request<http_body_util::Full<Bytes>>> for Ok200 {
+    impl<B> Service<Request<B>> for Ok200 {
         type Response = Response<String>;
         type Error = core::convert::Infallible;
         type Future = core::future::Ready<Result<Response<String>, Self::Error>>;
@@ -338,8 +415,157 @@ mod tests {
             Poll::Ready(Ok(()))
         }
 
-        fn call(&mut self, _: Request<http_body_util::Full<Bytes>>) -> Self::Future {
+        fn call(&mut self, _: Request<B>) -> Self::Future {
             core::future::ready(Ok(Response::new("handled".to_owned())))
+        }
+    }
+
+    /// A session that carries a CSRF cookie, and a token for it.
+    fn session_with_token() -> (Session<u8>, String) {
+        use crate::{Keyring, Sealer, SessionConfig};
+        let config =
+            SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("rng"))).expect("valid");
+        let first = Session::<u8>::load(&config, []);
+        let token = first.csrf_token().expect("minted");
+        let header = first.finish().pop().expect("the CSRF cookie");
+        let pair = header.split(';').next().expect("name=value").to_owned();
+        (Session::<u8>::load(&config, [pair.as_bytes()]), token)
+    }
+
+    /// A body without a size hint that yields `chunks` pieces of `piece`
+    /// bytes, then an error if `fail`.
+    struct Streamed {
+        piece: usize,
+        chunks: usize,
+        fail: bool,
+    }
+
+    impl Body for Streamed {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            if self.chunks == 0 {
+                let fail = core::mem::take(&mut self.fail);
+                return Poll::Ready(fail.then(|| Err(std::io::Error::other("gone"))));
+            }
+            self.chunks -= 1;
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'x'; self.piece])))))
+        }
+    }
+
+    /// A POST of a urlencoded form whose body is `body`, with `session`.
+    fn form_post<B>(body: B, session: &Session<u8>) -> Request<B> {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .expect("valid");
+        req.extensions_mut().insert(session.clone());
+        req
+    }
+
+    /// A form streamed without a length is cut off at the limit, and a body
+    /// that fails midway is refused; neither reaches the inner service.
+    #[tokio::test]
+    async fn streamed_forms_are_bounded_and_broken_ones_refused() {
+        let (session, _) = session_with_token();
+        let guard = CsrfGuard::new().with_form_limit(1000);
+        let mut service = CsrfLayer::<u8>::new(guard).layer(Ok200);
+        for (piece, chunks, fail, what) in [
+            (100, 11, false, "1,100 bytes in pieces"),
+            (5000, 1, false, "one piece over"),
+            (10, 2, true, "an error after 20 bytes"),
+        ] {
+            let body = Streamed {
+                piece,
+                chunks,
+                fail,
+            };
+            assert_eq!(body.size_hint().upper(), None);
+            let response = service
+                .call(form_post(body, &session))
+                .await
+                .expect("infallible");
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{what}");
+        }
+        assert_eq!(
+            read_limited(
+                Streamed {
+                    piece: 100,
+                    chunks: 11,
+                    fail: false
+                },
+                1000
+            )
+            .await,
+            Err(CsrfFailure::FormTooLarge)
+        );
+        assert_eq!(
+            read_limited(
+                Streamed {
+                    piece: 10,
+                    chunks: 2,
+                    fail: true
+                },
+                1000
+            )
+            .await,
+            Err(CsrfFailure::FormUnreadable)
+        );
+        assert_eq!(
+            read_limited(
+                Streamed {
+                    piece: 100,
+                    chunks: 10,
+                    fail: false
+                },
+                1000
+            )
+            .await
+            .map(|b| b.len()),
+            Ok(1000)
+        );
+    }
+
+    /// Without a `Host` header (HTTP/2), the URI's authority names this
+    /// server for the `Origin` check; an allowed origin passes through the
+    /// layer too, with a token.
+    #[tokio::test]
+    async fn origin_is_checked_against_the_authority_and_allowed_origins() {
+        let (session, token) = session_with_token();
+        let post = |uri: &str, origin: &str| {
+            let mut req = Request::builder()
+                .method("POST")
+                .uri(uri)
+                .header("origin", origin)
+                .header(CSRF_HEADER, token.as_str())
+                .body(http_body_util::Empty::<Bytes>::new())
+                .expect("valid");
+            req.extensions_mut().insert(session.clone());
+            req
+        };
+        let mut plain = CsrfLayer::<u8>::new(CsrfGuard::new()).layer(Ok200);
+        let mut allowing = CsrfLayer::<u8>::new(
+            CsrfGuard::new()
+                .with_allowed_origin("https://front.example")
+                .expect("valid"),
+        )
+        .layer(Ok200);
+        for (uri, origin, plain_status, allowing_status) in [
+            ("https://app.example/x", "https://app.example", 200, 200),
+            ("https://app.example/x", "https://evil.example", 403, 403),
+            ("https://app.example/x", "https://front.example", 403, 200),
+            ("/x", "https://app.example", 403, 403),
+        ] {
+            let got = plain.call(post(uri, origin)).await.expect("infallible");
+            assert_eq!(got.status().as_u16(), plain_status, "{uri} {origin}");
+            let got = allowing.call(post(uri, origin)).await.expect("infallible");
+            assert_eq!(got.status().as_u16(), allowing_status, "{uri} {origin}");
         }
     }
 

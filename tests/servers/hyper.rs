@@ -12,16 +12,15 @@ use hyper::server::conn::http1;
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use sealed_session::tower::{CsrfLayer, SessionExt, SessionLayer};
+use sealed_session::tower::{CsrfBody, CsrfLayer, SessionExt, SessionLayer};
 use sealed_session::{ConfigError, CsrfGuard, Error, SessionConfig};
 use tower::{service_fn, Layer, ServiceExt};
 
 use crate::common::{route, route_unsafe, TestServer, TestSession};
 
-/// The requests the services below see: the CSRF guard hands a form's
-/// body on rebuilt from the bytes it read, so the body type must be
-/// `From<Bytes>`: `Incoming` is read into `Full<Bytes>` first.
-type Req = Request<Full<Bytes>>;
+/// The requests the handlers inside the CSRF guard see: the guard wraps
+/// the body (a form it read, or the body itself).
+type Req = Request<CsrfBody<Incoming>>;
 
 type Reply = Result<Response<Full<Bytes>>, Infallible>;
 
@@ -95,7 +94,7 @@ fn ext(req: Req) -> Reply {
     }
 }
 
-async fn no_layer(req: Req) -> Reply {
+async fn no_layer(req: Request<Incoming>) -> Reply {
     match req.session::<TestSession>() {
         Ok(_) => respond(200, "a session without the layer".into()),
         Err(_missing) => respond(500, String::new()),
@@ -141,12 +140,6 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
             let service = service_fn(move |req: Request<Incoming>| {
                 let layered = layered.clone();
                 async move {
-                    let (parts, body) = req.into_parts();
-                    let body = match body.collect().await {
-                        Ok(body) => body.to_bytes(),
-                        Err(_) => Bytes::new(),
-                    };
-                    let req = Request::from_parts(parts, Full::new(body));
                     if req.uri().path() == "/no-layer" {
                         no_layer(req).await
                     } else {

@@ -166,6 +166,9 @@ fn allowed_origins_are_checked_at_configuration() {
         "javascript:alert(1)",
         "https://ex ample.com",
         "null",
+        "https://example.com:",
+        "ftp://example.com",
+        "https:/example.com",
     ] {
         assert_eq!(
             CsrfGuard::new().with_allowed_origin(bad).err(),
@@ -179,6 +182,41 @@ fn allowed_origins_are_checked_at_configuration() {
         "https://[::1]:3000",
     ] {
         assert!(CsrfGuard::new().with_allowed_origin(good).is_ok(), "{good}");
+    }
+    // What browsers send matches, default ports or case aside.
+    for (allowed, sent, pass) in [
+        (
+            "https://A.example.com:443",
+            &b"https://a.example.com"[..],
+            true,
+        ),
+        ("http://a.example.com:80", b"http://a.example.com", true),
+        (
+            "https://a.example.com:8443",
+            b"https://a.example.com:8443",
+            true,
+        ),
+        (
+            "https://a.example.com:8443",
+            b"https://a.example.com",
+            false,
+        ),
+        ("https://a.example.com", b"http://a.example.com", false),
+    ] {
+        let guard = CsrfGuard::new()
+            .with_allowed_origin(allowed)
+            .expect("valid");
+        let f = Facts {
+            sec_fetch_site: Some(b"cross-site"),
+            origin: Some(sent),
+            ..facts("POST")
+        };
+        let want = if pass {
+            Ok(Next::Verify(&b"t"[..]))
+        } else {
+            Err(CsrfFailure::CrossSite)
+        };
+        assert_eq!(guard.screen(&f), want, "{allowed} {sent:?}");
     }
 }
 

@@ -84,9 +84,11 @@ pub(crate) async fn csrf_form_round_trip(start: Start) {
 }
 
 /// Unsafe requests without a token, with a token but no CSRF cookie, with
-/// a tampered token, with the token in the query string only, or with a
-/// form too large for the guard, are an empty `403`, each with a warn
-/// event that gives the reason and the method and holds no token.
+/// a tampered token, with the token in the query string only, with a
+/// form too large for the guard, or with a tampered CSRF cookie, are an
+/// empty `403`, each with a warn event that gives the reason and the
+/// method and holds no token; the tampered cookie is removed, with a warn
+/// event of its own that holds no piece of it.
 pub(crate) async fn csrf_missing_or_bad_token_is_forbidden(start: Start) {
     const NAME: &str = "csrf-refusals";
     capture::install();
@@ -124,6 +126,41 @@ pub(crate) async fn csrf_missing_or_bad_token_is_forbidden(start: Start) {
     let r = jar.send(server.addr, &Req::form("/csrf-post", &big)).await;
     assert_forbidden(&r, "a form over the guard's limit");
 
+    // A tampered CSRF cookie: refused (logged without its value) and
+    // removed.
+    let cookie = jar
+        .value(&format!("{NAME}-csrf"))
+        .expect("minted")
+        .to_owned();
+    let mut bad = cookie.clone().into_bytes();
+    bad[30] = if bad[30] == b'A' { b'B' } else { b'A' };
+    let bad = String::from_utf8(bad).expect("ASCII");
+    let mut tampered_jar = jar.clone();
+    tampered_jar.set(&format!("{NAME}-csrf"), &bad);
+    let r = tampered_jar.send(server.addr, &form(&token)).await;
+    assert_forbidden(&r, "a tampered CSRF cookie");
+    assert!(
+        r.set_cookies
+            .iter()
+            .any(|c| c.starts_with(&format!("{NAME}-csrf=;")) && c.contains("Max-Age=0")),
+        "{r:?}"
+    );
+    let cookie_events = capture::lines_with(&format!("cookie=\"{NAME}-csrf\""));
+    assert_eq!(cookie_events.len(), 1, "{cookie_events:#?}");
+    assert!(cookie_events[0].starts_with("WARN "), "{cookie_events:?}");
+    assert!(
+        cookie_events[0].contains("CSRF cookie refused"),
+        "{cookie_events:?}"
+    );
+    assert!(
+        cookie_events[0].contains("authentication failed"),
+        "{cookie_events:?}"
+    );
+    for chunk in bad.as_bytes().chunks(8) {
+        let chunk = std::str::from_utf8(chunk).expect("ASCII");
+        assert!(capture::lines_with(chunk).is_empty(), "{chunk:?} logged");
+    }
+
     let events = capture::lines_with(&format!("cookie={NAME:?}"));
     let reasons = [
         ("no CSRF token in the request", "POST"),
@@ -133,6 +170,7 @@ pub(crate) async fn csrf_missing_or_bad_token_is_forbidden(start: Start) {
         ("no valid CSRF cookie in the request", "POST"),
         ("the CSRF token does not match the CSRF cookie", "POST"),
         ("the form is larger than the CSRF guard reads", "POST"),
+        ("no valid CSRF cookie in the request", "POST"),
     ];
     assert_eq!(events.len(), reasons.len(), "{events:#?}");
     for (event, (reason, method)) in events.iter().zip(reasons) {

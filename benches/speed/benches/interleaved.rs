@@ -1,0 +1,214 @@
+//! Same-moment ratios: sealed-session (both algorithms) against `cookie`
+//! 0.18 PrivateJar with serde_json, on the shared small and large
+//! workloads. A noisy host moves every timing, but not the ratio of two
+//! rows timed at the same moment: each round runs a short burst of every
+//! row, in an order that rotates from round to round, and the ratio is
+//! taken within the round. The table gives the median ratio over the
+//! rounds (and the middle half of them), and the median time per row.
+//!
+//! ```text
+//! cargo bench --bench interleaved                      # the table
+//! cargo bench --bench interleaved -- --rounds 400      # longer
+//! cargo bench --bench interleaved -- --count seal/small/xchacha 100000
+//! ```
+//!
+//! `--count ROW N` runs one row N times and nothing else, for instruction
+//! counts: run it under `valgrind --tool=callgrind` with N and with 0, and
+//! divide the difference by N. Rows: `{seal,open}/{small,large}/{xchacha,
+//! aesgcm,cookie}`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+#[path = "../../common/mod.rs"]
+mod common;
+mod schemes;
+
+use schemes::{CookieJar, Ours, Peer};
+
+/// One row: a scheme's seal or open of one workload, as a closure.
+struct Row<'a> {
+    name: String,
+    run: Box<dyn FnMut() + 'a>,
+}
+
+/// The three schemes, in the order the table prints them.
+fn schemes() -> [(&'static str, Scheme); 3] {
+    [
+        (
+            "xchacha",
+            Scheme::Ours(Ours(common::sealer(common::ALGORITHMS[0].0))),
+        ),
+        (
+            "aesgcm",
+            Scheme::Ours(Ours(common::sealer(common::ALGORITHMS[1].0))),
+        ),
+        (
+            "cookie",
+            Scheme::Cookie(CookieJar(cookie::Key::from(&[0x42; 64]))),
+        ),
+    ]
+}
+
+enum Scheme {
+    Ours(Ours),
+    Cookie(CookieJar),
+}
+
+impl Scheme {
+    fn seal<T: Serialize>(&self, value: &T) -> String {
+        match self {
+            Scheme::Ours(p) => p.seal(value),
+            Scheme::Cookie(p) => p.seal(value),
+        }
+    }
+
+    fn open<T: DeserializeOwned>(&self, value: &str) -> Option<T> {
+        match self {
+            Scheme::Ours(p) => p.open(value),
+            Scheme::Cookie(p) => p.open(value),
+        }
+    }
+}
+
+/// The rows of one cell (an operation on a workload), one per scheme.
+fn rows<'a, T>(
+    schemes: &'a [(&'static str, Scheme); 3],
+    op: &str,
+    size: &str,
+    value: &'a T,
+) -> Vec<Row<'a>>
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    schemes
+        .iter()
+        .map(|(name, scheme)| {
+            let sealed = scheme.seal(value);
+            assert_eq!(scheme.open::<T>(&sealed).as_ref(), Some(value), "{name}");
+            let run: Box<dyn FnMut() + 'a> = if op == "seal" {
+                Box::new(move || {
+                    black_box(scheme.seal(black_box(value)));
+                })
+            } else {
+                Box::new(move || {
+                    black_box(scheme.open::<T>(black_box(&sealed)).expect("opens"));
+                })
+            };
+            Row {
+                name: format!("{op}/{size}/{name}"),
+                run,
+            }
+        })
+        .collect()
+}
+
+/// Iterations that take about `target` for `row`.
+fn calibrate(row: &mut Row<'_>, target: Duration) -> u32 {
+    let mut n = 1u32;
+    loop {
+        let start = Instant::now();
+        for _ in 0..n {
+            (row.run)();
+        }
+        let took = start.elapsed();
+        if took >= target || n >= 1 << 24 {
+            let per = took.as_nanos().max(1) / u128::from(n);
+            return u32::try_from(target.as_nanos() / per.max(1))
+                .unwrap_or(u32::MAX)
+                .max(1);
+        }
+        n *= 2;
+    }
+}
+
+/// The median and the quartiles of `values`.
+fn quartiles(values: &mut [f64]) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    (at(0.25), at(0.5), at(0.75))
+}
+
+/// Times one cell: `rounds` rounds of one burst per row in rotated order;
+/// prints each row's median time and each of our rows' ratio to the last
+/// row (`cookie`), taken within every round.
+fn cell(mut rows: Vec<Row<'_>>, rounds: usize) {
+    let burst = Duration::from_millis(2);
+    let iters: Vec<u32> = rows.iter_mut().map(|r| calibrate(r, burst)).collect();
+    let mut times = vec![Vec::with_capacity(rounds); rows.len()];
+    for round in 0..rounds {
+        for k in 0..rows.len() {
+            let i = (round + k) % rows.len();
+            let start = Instant::now();
+            for _ in 0..iters[i] {
+                (rows[i].run)();
+            }
+            times[i].push(start.elapsed().as_nanos() as f64 / f64::from(iters[i]));
+        }
+    }
+    let peer = rows.len() - 1;
+    for (i, row) in rows.iter().enumerate() {
+        let (_, median, _) = quartiles(&mut times[i].clone());
+        if i == peer {
+            println!("{:<24} {median:>10.0} ns", row.name);
+            continue;
+        }
+        let mut ratios: Vec<f64> = times[peer]
+            .iter()
+            .zip(&times[i])
+            .map(|(cookie, ours)| cookie / ours)
+            .collect();
+        let (q1, ratio, q3) = quartiles(&mut ratios);
+        println!(
+            "{:<24} {median:>10.0} ns   cookie / this: {ratio:.2}x (middle half {q1:.2}-{q3:.2})",
+            row.name
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+    };
+    let schemes = schemes();
+    let small = common::small();
+    let large = common::large();
+    let mut cells = Vec::new();
+    for op in ["seal", "open"] {
+        cells.push(rows(&schemes, op, "small", &small));
+        cells.push(rows(&schemes, op, "large", &large));
+    }
+
+    if let Some(row) = arg("--count") {
+        let n: u64 = args
+            .iter()
+            .skip_while(|a| *a != "--count")
+            .nth(2)
+            .and_then(|n| n.parse().ok())
+            .expect("--count ROW N");
+        let run = cells
+            .iter_mut()
+            .flatten()
+            .find(|r| r.name == *row)
+            .unwrap_or_else(|| panic!("no row {row}"));
+        for _ in 0..n {
+            (run.run)();
+        }
+        return;
+    }
+    // `cargo bench` passes `--bench`; any other argument but ours is
+    // ignored, so `cargo bench` with a filter still runs.
+    let rounds = arg("--rounds").and_then(|r| r.parse().ok()).unwrap_or(150);
+    println!(
+        "interleaved, {rounds} rounds of 2 ms bursts per row (ratios are cookie 0.18 PrivateJar+JSON time / this row's time)"
+    );
+    for rows in cells {
+        cell(rows, rounds);
+    }
+}

@@ -15,6 +15,25 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
+/// The base64url (unpadded, canonical) engine of seals and opens: the
+/// `base64` crate's vectorized one where the CPU has the instructions
+/// (AVX2, NEON; detected once), its scalar one otherwise. Both accept and
+/// produce exactly the same texts (`base64_engines_agree` below compares
+/// them), so nothing on the wire depends on the machine.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn b64() -> &'static impl base64::Engine {
+    static ENGINE: std::sync::LazyLock<base64::engine::simd::Simd> =
+        std::sync::LazyLock::new(|| {
+            base64::engine::simd::Simd::url_safe(base64::engine::general_purpose::NO_PAD)
+        });
+    &*ENGINE
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn b64() -> &'static impl base64::Engine {
+    &URL_SAFE_NO_PAD
+}
+
 use crate::aead::{Cipher, NonceSource, TAG_LEN};
 use crate::error::{Refusal, Result, SealError};
 use crate::key::{Algorithm, KeyId};
@@ -296,7 +315,7 @@ pub(crate) fn seal(
         .map_err(|_| SealError::Encode)?;
     buf.truncate(body_end);
     buf.extend_from_slice(&tag);
-    Ok(URL_SAFE_NO_PAD.encode(&buf[..]))
+    Ok(b64().encode(&buf[..]))
 }
 
 /// Makes the payload at `payload_at..` of the plaintext at `body_at..`
@@ -471,7 +490,7 @@ pub(crate) fn open<'k, R>(
     }
     // The decoder's own (conservative) estimate of the decoded length.
     buf.resize(value.len().div_ceil(4) * 3, 0);
-    let n = URL_SAFE_NO_PAD
+    let n = b64()
         .decode_slice(value.as_bytes(), &mut buf[..])
         .map_err(|_| Refusal::Malformed)?;
     buf.truncate(n);
@@ -804,6 +823,35 @@ mod tests {
             assert_eq!(encoded_len(n), encoded.len());
             assert!(max_binary_len(encoded.len()) >= n);
             assert!(encoded_len(max_binary_len(encoded.len())) <= encoded.len());
+        }
+    }
+
+    proptest::proptest! {
+        /// The engine of seals and opens and the scalar one agree on every
+        /// input: the same text for any bytes, and the same bytes or the
+        /// same refusal for any text (canonical trailing bits included).
+        #[test]
+        fn base64_engines_agree(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..1500),
+            text in "[A-Za-z0-9_=+/ -]{0,1500}",
+            cut in 0usize..4,
+        ) {
+            let encoded = b64().encode(&bytes);
+            proptest::prop_assert_eq!(&encoded, &URL_SAFE_NO_PAD.encode(&bytes));
+            // A valid text, one cut short, and a text of any symbols.
+            let short = &encoded[..encoded.len().saturating_sub(cut)];
+            for input in [encoded.as_str(), short, text.as_str()] {
+                let mut ours = vec![0u8; input.len().div_ceil(4) * 3];
+                let mut theirs = ours.clone();
+                let a = b64().decode_slice(input, &mut ours[..]).map(|n| ours[..n].to_vec());
+                let b = URL_SAFE_NO_PAD
+                    .decode_slice(input, &mut theirs[..])
+                    .map(|n| theirs[..n].to_vec());
+                proptest::prop_assert_eq!(a.is_ok(), b.is_ok(), "{:?}", input);
+                if let (Ok(a), Ok(b)) = (a, b) {
+                    proptest::prop_assert_eq!(a, b);
+                }
+            }
         }
     }
 }

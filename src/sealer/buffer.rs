@@ -154,9 +154,19 @@ impl Capped<'_> {
 impl postcard::ser_flavors::Flavor for Capped<'_> {
     type Output = ();
 
+    // One byte at a time is how serde hands postcard every `u8` of an
+    // array (a `[u8; 32]` is 32 calls): a push, not a copy of a slice.
     #[inline]
     fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        self.try_extend(&[data])
+        let len = self.buf.len();
+        if len >= self.room.cap {
+            return Err(postcard::Error::SerializeBufferFull);
+        }
+        if len + self.room.tail >= self.buf.capacity() {
+            self.grow(len + 1);
+        }
+        self.buf.push(data);
+        Ok(())
     }
 
     #[inline]

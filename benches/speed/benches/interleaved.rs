@@ -15,7 +15,11 @@
 //! `--count ROW N` runs one row N times and nothing else, for instruction
 //! counts: run it under `valgrind --tool=callgrind` with N and with 0, and
 //! divide the difference by N. Rows: `{seal,open}/{small,large}/{xchacha,
-//! aesgcm,cookie}`.
+//! aesgcm,cookie}`, and `layer/small/{xchacha,aesgcm}`: one request through
+//! the tower `SessionLayer` (its cookie opened, the session read with `get`
+//! and written with `set`, the `Set-Cookie` appended), in process, as the
+//! load benches' handler does; the same request's open and seal alone are
+//! what it costs beyond the adapter.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -169,6 +173,67 @@ fn cell(mut rows: Vec<Row<'_>>, rounds: usize) {
     }
 }
 
+/// The tower session layer over a handler that reads and writes the
+/// session (`get`, then `set`, as `benches/load_hyper` does), called with
+/// a request that carries the session's cookie.
+fn layer_row(algorithm: sealed_session::Algorithm, name: &str) -> Row<'static> {
+    use core::future::Future as _;
+    use core::task::{Context, Poll, Waker};
+    use sealed_session::tower::{SessionExt, SessionLayer};
+    use sealed_session::SessionConfig;
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    #[derive(Clone)]
+    struct Handler;
+
+    impl Service<http::Request<()>> for Handler {
+        type Response = http::Response<()>;
+        type Error = std::convert::Infallible;
+        type Future = std::future::Ready<Result<http::Response<()>, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, req: http::Request<()>) -> Self::Future {
+            let session = req.session::<common::Session>().expect("the layer ran");
+            let mut value = session.get().unwrap_or_else(common::small);
+            value.user_id += 1;
+            session.set(value).expect("fits");
+            std::future::ready(Ok(http::Response::new(())))
+        }
+    }
+
+    let sealer = common::sealer(algorithm);
+    let cookie = format!(
+        "{}={}",
+        common::NAME,
+        sealer.seal(&common::small()).expect("seals")
+    );
+    let config = SessionConfig::new(sealer).expect("valid");
+    let mut service = SessionLayer::<common::Session>::new(config).layer(Handler);
+    let run = Box::new(move || {
+        let req = http::Request::builder()
+            .header(http::header::COOKIE, cookie.as_str())
+            .body(())
+            .expect("valid");
+        let mut future = std::pin::pin!(service.call(req));
+        let Poll::Ready(Ok(response)) = future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        else {
+            panic!("the handler answers at once");
+        };
+        assert!(response.headers().contains_key(http::header::SET_COOKIE));
+        black_box(response);
+    });
+    Row {
+        name: format!("layer/small/{name}"),
+        run,
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |flag: &str| {
@@ -185,6 +250,11 @@ fn main() {
         cells.push(rows(&schemes, op, "large", &large));
     }
 
+    let mut layers = vec![
+        layer_row(common::ALGORITHMS[0].0, "xchacha"),
+        layer_row(common::ALGORITHMS[1].0, "aesgcm"),
+    ];
+
     if let Some(row) = arg("--count") {
         let n: u64 = args
             .iter()
@@ -195,6 +265,7 @@ fn main() {
         let run = cells
             .iter_mut()
             .flatten()
+            .chain(layers.iter_mut())
             .find(|r| r.name == *row)
             .unwrap_or_else(|| panic!("no row {row}"));
         for _ in 0..n {

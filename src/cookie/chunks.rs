@@ -109,16 +109,31 @@ pub(crate) fn chunk_name(name: &str, index: usize) -> String {
 }
 
 /// The chunk index of a cookie called `pair_name`, if it is a chunk of
-/// `name` below `max`: `name` itself is 0, `name.I` is `I` for a canonical
-/// decimal `I` (no sign, no leading zero) from 1 to `max - 1`. Compared
+/// `name`: `name` itself is 0, `name.I` is `I` for a canonical decimal `I`
+/// (no sign, no leading zero) from 1 to [`MAX_CHUNKS`]` - 1`, whatever the
+/// reader's own maximum (a chunk past it is still ours to remove). Compared
 /// byte for byte, as [`named_values`](super::named_values) does.
-fn chunk_index(pair_name: &[u8], name: &str, max: usize) -> Option<usize> {
+fn chunk_index(pair_name: &[u8], name: &str) -> Option<usize> {
     let rest = pair_name.strip_prefix(name.as_bytes())?;
     if rest.is_empty() {
         return Some(0);
     }
     let digits = rest.strip_prefix(b".")?;
-    parse_count(digits).filter(|i| (1..max).contains(i))
+    parse_count(digits).filter(|i| (1..MAX_CHUNKS).contains(i))
+}
+
+/// The chunk cookies (`name.1` to `name.15`) in one `Cookie` header value,
+/// as a bit set (bit `i` for chunk `i`): what a server without chunking
+/// removes beside the session cookie when it writes it. Never allocates.
+pub(crate) fn chunk_names(header: &[u8], name: &str) -> u32 {
+    header
+        .split(|&b| b == b';')
+        .filter_map(|piece| {
+            let eq = piece.iter().position(|&b| b == b'=')?;
+            chunk_index(trim_sp_htab(&piece[..eq]), name)
+        })
+        .filter(|&i| i > 0)
+        .fold(0, |set, i| set | 1 << i)
 }
 
 /// A canonical decimal number of at most two digits (chunk indices and
@@ -140,38 +155,47 @@ fn parse_count(digits: &[u8]) -> Option<usize> {
 #[derive(Debug, Default)]
 pub(crate) struct Carried<'h> {
     values: Vec<Vec<Result<&'h str, Utf8Error>>>,
+    /// The chunks past the reader's maximum (up to [`MAX_CHUNKS`]) that
+    /// came, a bit each: never read, but removed by the next write (a
+    /// session written when the maximum was higher).
+    beyond: u32,
 }
 
 impl<'h> Carried<'h> {
     /// Reads the chunks of `name` (below `max`; 1 reads `name` alone) from
-    /// the `Cookie` header values, in order.
+    /// the `Cookie` header values, in order; chunks from `max` to
+    /// [`MAX_CHUNKS`]` - 1` are only noted, for [`Carried::chunk_set`].
     pub(crate) fn read(
         headers: impl IntoIterator<Item = &'h [u8]>,
         name: &str,
         max: usize,
     ) -> Self {
-        let mut values: Vec<Vec<_>> = (0..max.max(1)).map(|_| Vec::new()).collect();
+        let mut values: Vec<Vec<_>> = (0..max.clamp(1, MAX_CHUNKS)).map(|_| Vec::new()).collect();
+        let mut beyond = 0_u32;
         for header in headers {
             for piece in header.split(|&b| b == b';') {
                 let Some(eq) = piece.iter().position(|&b| b == b'=') else {
                     continue;
                 };
                 let (pair_name, value) = (trim_sp_htab(&piece[..eq]), &piece[eq + 1..]);
-                let Some(index) = chunk_index(pair_name, name, values.len()) else {
+                let Some(index) = chunk_index(pair_name, name) else {
                     continue;
                 };
-                let slot = &mut values[index];
+                let Some(slot) = values.get_mut(index) else {
+                    beyond |= 1 << index;
+                    continue;
+                };
                 if slot.len() <= MAX_SAME_NAME_COOKIES {
                     slot.push(core::str::from_utf8(trim_sp_htab(value)));
                 }
             }
         }
-        Carried { values }
+        Carried { values, beyond }
     }
 
     /// Whether any cookie of the session's name or its chunks came.
     pub(crate) fn is_empty(&self) -> bool {
-        self.values.iter().all(Vec::is_empty)
+        self.beyond == 0 && self.values.iter().all(Vec::is_empty)
     }
 
     /// Whether some name came more than [`MAX_SAME_NAME_COOKIES`] times.
@@ -180,7 +204,8 @@ impl<'h> Carried<'h> {
     }
 
     /// The chunk indices from 1 on that came, as a bit set (bit `i` for
-    /// chunk `i`): the chunks a write of fewer cookies, or a removal, must
+    /// chunk `i`), up to [`MAX_CHUNKS`]` - 1` whatever the reader's
+    /// maximum: the chunks a write of fewer cookies, or a removal, must
     /// remove.
     pub(crate) fn chunk_set(&self) -> u32 {
         self.values
@@ -188,7 +213,7 @@ impl<'h> Carried<'h> {
             .enumerate()
             .skip(1)
             .filter(|(_, v)| !v.is_empty())
-            .fold(0, |set, (i, _)| set | 1 << i)
+            .fold(self.beyond, |set, (i, _)| set | 1 << i)
     }
 
     /// The values the carried chunks put together, one per way of picking

@@ -12,7 +12,7 @@ fn assemble(headers: &[&str], max: usize) -> Option<Vec<Result<String, Refusal>>
 fn names_keep_the_prefix_and_compare_strictly() {
     assert_eq!(chunk_name("__Host-s", 0), "__Host-s");
     assert_eq!(chunk_name("__Host-s", 3), "__Host-s.3");
-    let i = |n: &str| chunk_index(n.as_bytes(), "s", 16);
+    let i = |n: &str| chunk_index(n.as_bytes(), "s");
     assert_eq!(i("s"), Some(0));
     assert_eq!(i("s.1"), Some(1));
     assert_eq!(i("s.15"), Some(15));
@@ -35,9 +35,21 @@ fn names_keep_the_prefix_and_compare_strictly() {
     ] {
         assert_eq!(i(not_ours), None, "{not_ours:?}");
     }
-    // Below the configured maximum only.
-    assert_eq!(chunk_index(b"s.3", "s", 3), None);
-    assert_eq!(chunk_index(b"s.2", "s", 3), Some(2));
+    // Past the reader's maximum: noted for removal, never read.
+    let carried = read(&["s.2=b; s.3=c; s.15=d; s.16=e"], 3);
+    assert_eq!(carried.chunk_set(), 1 << 2 | 1 << 3 | 1 << 15);
+    assert!(!read(&["s.5=x"], 3).is_empty());
+    assert_eq!(
+        read(&["s=4.a; s.1=b; s.2=c; s.3=d"], 3).assemble(100),
+        Some(vec![Err(Refusal::Malformed)]),
+        "a count past the maximum"
+    );
+    // Without chunking the names are noted all the same.
+    assert_eq!(read(&["s=a; s.1=b; s.7=c"], 1).chunk_set(), 0b1000_0010);
+    assert_eq!(
+        chunk_names(b"s.1=b; s=a; x.2=c;s.15 =d; s.16=e; s.01=f", "s"),
+        1 << 1 | 1 << 15
+    );
 }
 
 #[test]
@@ -48,9 +60,10 @@ fn reading_keeps_order_and_trims_only_sp_and_htab() {
         assemble(&["s.1=b; s=3.a; x=1", " s.2 = c ;s.1\u{a0}=no"], 4),
         Some(vec![Ok("abc".to_owned())])
     );
-    // Without chunking (max 1) only the name itself is read.
+    // Without chunking (max 1) only the name itself is read; its chunks
+    // are noted, to be removed.
     let carried = read(&["s=2.a; s.1=b"], 1);
-    assert_eq!(carried.chunk_set(), 0);
+    assert_eq!(carried.chunk_set(), 0b10);
     assert_eq!(
         carried.assemble(100),
         Some(vec![Err(Refusal::Malformed)]),

@@ -303,27 +303,32 @@ fn join(first: &str, rest: &[&Result<&str, Utf8Error>], max_len: usize) -> Resul
 ///
 /// One cookie when its header fits [`MAX_COOKIE_BYTES`]; otherwise the
 /// fewest chunks that hold it, each filled as far as its header allows (the
-/// first also holds `COUNT.`). `Err` with the bytes needed if no count up
-/// to `chunking`'s maximum holds it, or if the chunks would take more of
-/// the `Cookie` header than the budget; the length checked against the
-/// budget is the one returned.
+/// first also holds `COUNT.`). `Err` with what binds, as `(len, max)` in
+/// one unit: if no count up to `chunking`'s maximum holds it, the sealed
+/// value's length and the longest that the maximum count of cookies holds;
+/// if the chunks would take more of the `Cookie` header than the budget,
+/// the bytes they would take and the budget.
 pub(crate) fn plan(
     len: usize,
     name: &str,
     chunking: &Chunking,
     empty_header: impl Fn(usize) -> usize,
-) -> Result<Vec<usize>, usize> {
+) -> Result<Vec<usize>, (usize, usize)> {
     let room = |i: usize| MAX_COOKIE_BYTES.saturating_sub(empty_header(i));
     let plan = if len <= room(0) {
         vec![len]
     } else {
         let mut found = None;
+        // The longest value the counts tried so far hold.
+        let mut most = room(0);
         for count in 2..=chunking.max_cookies {
             let prefix = count_prefix_len(count);
             let rooms: Vec<usize> = (0..count)
                 .map(|i| room(i).saturating_sub(if i == 0 { prefix } else { 0 }))
                 .collect();
-            if rooms.iter().sum::<usize>() >= len {
+            let holds = rooms.iter().fold(0_usize, |n, &r| n.saturating_add(r));
+            most = most.max(holds);
+            if holds >= len {
                 let mut left = len;
                 let pieces = rooms
                     .iter()
@@ -340,12 +345,12 @@ pub(crate) fn plan(
         match found {
             // Never an empty chunk: the count is the fewest that hold it.
             Some(pieces) => pieces,
-            None => return Err(cookie_header_len(name, &[len]).max(chunking.budget + 1)),
+            None => return Err((len, most)),
         }
     };
     let used = cookie_header_len(name, &plan);
     if used > chunking.budget {
-        return Err(used);
+        return Err((used, chunking.budget));
     }
     Ok(plan)
 }

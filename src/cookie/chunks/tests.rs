@@ -220,19 +220,42 @@ fn plan_enforces_count_and_budget() {
         "{used}"
     );
     let over = plan(fits + 1, "session", &c, fixed(80)).expect_err("over the budget");
-    assert!(over > DEFAULT_CHUNK_BUDGET);
-    // Two cookies at most: the count binds before the budget.
+    assert_eq!(
+        over,
+        (used + 1, DEFAULT_CHUNK_BUDGET),
+        "the bytes it would take"
+    );
+    // Two cookies at most: the count binds before the budget, and the error
+    // says so in value bytes: the value's length, and the longest two
+    // cookies hold (4000 + 3999 - 2 for `2.`).
     let two = Chunking::default().with_max_cookies(2).with_budget(100_000);
-    assert!(plan(2 * 4000, "s", &two, fixed(96)).is_err());
-    assert!(plan(2 * 4000 - 100, "s", &two, fixed(96)).is_ok());
+    assert_eq!(plan(2 * 4000, "s", &two, fixed(96)), Err((8000, 7997)));
+    assert!(plan(7997, "s", &two, fixed(96)).is_ok());
     // One cookie at most: chunking that never chunks.
     let one = Chunking::default().with_max_cookies(0);
     assert_eq!(one.max_cookies(), 1);
-    assert!(plan(4001, "s", &one, fixed(96)).is_err());
+    assert_eq!(plan(4001, "s", &one, fixed(96)), Err((4001, 4000)));
     assert_eq!(
         Chunking::default().with_max_cookies(99).max_cookies(),
         MAX_CHUNKS
     );
+}
+
+#[test]
+fn extreme_budgets_and_lengths_do_not_overflow() {
+    // A budget of `usize::MAX` with too few cookies: the count binds.
+    let c = Chunking::default()
+        .with_max_cookies(2)
+        .with_budget(usize::MAX);
+    assert_eq!(
+        plan(usize::MAX, "s", &c, fixed(96)),
+        Err((usize::MAX, 7997))
+    );
+    assert_eq!(plan(9000, "s", &c, fixed(96)), Err((9000, 7997)));
+    // Headers that leave no room at all.
+    let c = Chunking::default().with_max_cookies(16).with_budget(0);
+    assert_eq!(plan(10, "s", &c, |_| usize::MAX), Err((10, 0)));
+    assert!(plan(10, "s", &c, fixed(96)).is_err());
 }
 
 proptest::proptest! {

@@ -257,6 +257,47 @@ fn without_chunking_chunk_cookies_are_not_read() {
     ));
 }
 
+/// When the cookie count binds, `TooLarge` says so in sealed-value bytes:
+/// the value's real length, and the longest value the cookies hold (the
+/// budget binding is `plan_enforces_count_and_budget`'s). Never an
+/// overflow, whatever the budget.
+#[test]
+fn too_large_reports_what_binds() {
+    for budget in [100_000, usize::MAX] {
+        let c = config_named(
+            "s",
+            Chunking::default().with_max_cookies(2).with_budget(budget),
+        );
+        let s = Session::<String>::load(&c, []);
+        let Err(Error::Seal(SealError::TooLarge { len, max })) = s.set("x".repeat(9000)) else {
+            panic!("too large for two cookies");
+        };
+        let four = Chunking::default().with_max_cookies(4).with_budget(budget);
+        let plan = c.plan(len, &four, Duration::ZERO);
+        assert!(plan.is_ok(), "{len} is a real sealed length");
+        assert!((12_000..12_200).contains(&len), "{len}");
+        // The longest value two cookies hold: one byte more does not fit.
+        let two = Chunking::default().with_max_cookies(2).with_budget(budget);
+        let ttl = c.sealer().ttl();
+        assert_eq!(
+            c.plan(max, &two, ttl).map(|p| p.len()).ok(),
+            Some(2),
+            "{max}"
+        );
+        assert!(c.plan(max + 1, &two, ttl).is_err(), "{max}");
+        assert!((8000..8192).contains(&max), "{max}");
+    }
+    let c = config_named("s", Chunking::default());
+    let s = Session::<String>::load(&c, []);
+    let Err(Error::Seal(SealError::TooLarge { len, max })) = s.set("x".repeat(6000)) else {
+        panic!("over the budget");
+    };
+    // Longer than the sealer's maximum (the budget) already when sealing:
+    // at least one byte more, as for any value over `max_len`.
+    assert_eq!(max, DEFAULT_CHUNK_BUDGET);
+    assert!(len > max, "{len}");
+}
+
 #[test]
 fn hostile_chunk_sets_are_no_session_in_bounded_work() {
     let c = config();

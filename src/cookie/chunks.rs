@@ -19,10 +19,24 @@ pub const MAX_CHUNKS: usize = 16;
 pub const DEFAULT_MAX_CHUNKS: usize = 4;
 
 /// The default [`Chunking::with_budget`]: 7,168 bytes (7 KiB) of `Cookie`
-/// request header for the session's chunks. The tightest common limits are
-/// per header line: nginx's `large_client_header_buffers` (8 KiB per line)
-/// and Apache's `LimitRequestFieldSize` (8,190 bytes); this budget leaves
-/// about 1 KiB of that line for `Cookie: ` and the site's other cookies.
+/// request header for the session's chunks.
+///
+/// The tightest common limits are per header line: nginx's
+/// `large_client_header_buffers` (8 KiB per line) and Apache's
+/// `LimitRequestFieldSize` (8,190 bytes). A browser sends all of a site's
+/// cookies on one `Cookie:` line, this crate's own companions included:
+/// the CSRF cookie (about 120 bytes with its name) and, on the request
+/// after a [`Session::set_flash`](crate::Session::set_flash), the flash
+/// cookie (its sealed message: up to one cookie, about 4 KiB). With the
+/// session at this full budget, the CSRF cookie and a flash message of up
+/// to 300 bytes leave at least 256 bytes of an 8,190-byte line for the
+/// site's other cookies (measured with the name `__Host-session`:
+/// `the_default_budget_leaves_room_for_csrf_and_a_short_flash`). A flash
+/// of a few KiB beside a session near the budget passes any 8 KiB line:
+/// keep flash messages short, or lower the budget by the flash's length.
+/// The default is kept this high because a lower one would leave little
+/// that one cookie (about 4,000 bytes of value) does not already hold.
+///
 /// Limits on the whole request head are looser: Node.js 16 KiB, HAProxy's
 /// `tune.bufsize` 16 KiB, AWS ALB 16 KiB per header and 64 KiB in all,
 /// Cloudflare 32 KiB, Envoy 60 KiB, hyper about 400 KiB, actix-web 128 KiB.

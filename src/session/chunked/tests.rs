@@ -519,3 +519,53 @@ fn not_yet_valid_chunks_stay_and_idle_refreshes_rechunk() {
     assert_ne!(jar.0, before.0, "re-sealed");
     assert_eq!(read(&mut jar, &config_at(&here)), Some(5000));
 }
+
+/// `DEFAULT_CHUNK_BUDGET`'s claim: a session at the full default budget,
+/// the CSRF cookie and a flash of up to `FLASH_ROOM` bytes of message fit
+/// one `Cookie:` line of Apache's 8,190 bytes (nginx allows 8,192), with
+/// `OTHER_ROOM` bytes to spare for the site's own cookies; a flash near its
+/// own maximum does not.
+#[test]
+fn the_default_budget_leaves_room_for_csrf_and_a_short_flash() {
+    const LINE: usize = 8190;
+    const FLASH_ROOM: usize = 300;
+    const OTHER_ROOM: usize = 256;
+    let c = config_named("__Host-session", Chunking::default());
+    let fits = |n: usize| Session::<String>::load(&c, []).set("x".repeat(n)).is_ok();
+    let (mut lo, mut hi) = (100, 10_000);
+    while lo + 1 < hi {
+        let mid = (lo + hi) / 2;
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let line = |flash: usize| {
+        let mut jar = Jar::default();
+        jar.request(&c, |s| {
+            s.set("x".repeat(lo)).expect("fits");
+            s.set_flash(&"m".repeat(flash)).expect("a flash");
+            s.csrf_token().expect("a token");
+        });
+        assert_eq!(jar.0.len(), 4, "{:?}", jar.names());
+        let session: usize = jar
+            .0
+            .iter()
+            .filter(|(n, _)| *n == "__Host-session" || n.starts_with("__Host-session."))
+            .map(|(n, v)| n.len() + 1 + v.len() + 2)
+            .sum::<usize>()
+            - 2;
+        assert!(
+            session <= DEFAULT_CHUNK_BUDGET && session > DEFAULT_CHUNK_BUDGET - 64,
+            "{session} {:?}",
+            jar.names()
+        );
+        let csrf = "__Host-session-csrf=".len() + jar.0["__Host-session-csrf"].len();
+        assert!((80..=160).contains(&csrf), "the CSRF cookie: {csrf}");
+        "Cookie: ".len() + jar.header().len()
+    };
+    let with_short_flash = line(FLASH_ROOM);
+    assert!(with_short_flash + OTHER_ROOM <= LINE, "{with_short_flash}");
+    assert!(line(2000) > LINE, "a long flash passes the line");
+}

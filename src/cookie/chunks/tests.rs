@@ -276,7 +276,9 @@ proptest::proptest! {
     }
 
     /// Headers made of chunk-like pairs, with counts, duplicates and gaps:
-    /// no panic, and no way longer than our values together.
+    /// the ways are exactly those of the reference reading below (each
+    /// first chunk's piece, then one value per further chunk it announces,
+    /// in index order), or none when there are too many.
     #[test]
     fn chunk_like_headers_join_in_index_order(
         pairs in proptest::collection::vec((0usize..6, "[0-9]{0,2}\\.?[A-Za-z_-]{0,6}"), 0..14),
@@ -287,17 +289,65 @@ proptest::proptest! {
             .collect::<Vec<_>>()
             .join("; ");
         let carried = Carried::read([header.as_bytes()], "s", 4);
-        let Some(ways) = carried.assemble(1000) else {
-            return Ok(());
+        let mut got: Vec<Result<String, Refusal>> = match carried.assemble(1000) {
+            Some(ways) => ways,
+            None => {
+                proptest::prop_assert_eq!(reference_ways(&pairs, 4), None);
+                return Ok(());
+            }
         };
-        for way in ways.iter().flatten() {
-            // Every byte of a way comes from a value of ours.
-            let total: usize = pairs
-                .iter()
-                .filter(|(i, _)| *i < 4)
-                .map(|(_, v)| v.len())
-                .sum();
-            proptest::prop_assert!(way.len() <= total);
-        }
+        let mut expected = reference_ways(&pairs, 4).expect("bounded as the reference is");
+        let key = |w: &Result<String, Refusal>| format!("{w:?}");
+        got.sort_by_key(key);
+        expected.sort_by_key(key);
+        proptest::prop_assert_eq!(got, expected);
     }
+}
+
+/// The reference reading of `(index, value)` pairs (all UTF-8, short):
+/// every way SECURITY.md's rule gives, `Malformed` for a first chunk with a
+/// bad count or a missing chunk; `None` past eight values of one name or
+/// eight ways.
+fn reference_ways(pairs: &[(usize, String)], max: usize) -> Option<Vec<Result<String, Refusal>>> {
+    let of = |i: usize| -> Vec<&str> {
+        pairs
+            .iter()
+            .filter(|(j, _)| *j == i)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let chunks: Vec<Vec<&str>> = (0..max).map(of).collect();
+    if chunks.iter().any(|c| c.len() > MAX_SAME_NAME_COOKIES) {
+        return None;
+    }
+    let mut ways = Vec::new();
+    for first in &chunks[0] {
+        let Some((count, piece)) = first.split_once('.') else {
+            ways.push(Ok((*first).to_owned()));
+            continue;
+        };
+        let count = match count.parse::<usize>() {
+            Ok(n) if !count.starts_with('0') && (2..=max).contains(&n) => n,
+            _ => {
+                ways.push(Err(Refusal::Malformed));
+                continue;
+            }
+        };
+        if chunks[1..count].iter().any(Vec::is_empty) {
+            ways.push(Err(Refusal::Malformed));
+            continue;
+        }
+        let mut joined = vec![piece.to_owned()];
+        for values in &chunks[1..count] {
+            joined = joined
+                .iter()
+                .flat_map(|so_far| values.iter().map(move |v| format!("{so_far}{v}")))
+                .collect();
+        }
+        if ways.len() + joined.len() > MAX_SAME_NAME_COOKIES {
+            return None;
+        }
+        ways.extend(joined.into_iter().map(Ok));
+    }
+    (ways.len() <= MAX_SAME_NAME_COOKIES).then_some(ways)
 }

@@ -591,3 +591,22 @@ fn the_default_budget_leaves_room_for_csrf_and_a_short_flash() {
     assert!(with_short_flash + OTHER_ROOM <= LINE, "{with_short_flash}");
     assert!(line(2000) > LINE, "a long flash passes the line");
 }
+
+/// `with_chunking`'s rule: a reader with a smaller budget than the writer
+/// refuses a value longer than its budget (an empty session) and removes
+/// its cookies, every chunk included.
+#[test]
+fn a_reader_with_a_smaller_budget_refuses_and_removes() {
+    let large = config_named("s", Chunking::default().with_budget(14_000));
+    let small = SessionConfig::with_options(
+        large.sealer().clone().with_max_len(0),
+        CookieOptions::default().with_chunking(Chunking::default()),
+    )
+    .expect("valid");
+    assert_eq!(small.sealer().max_len(), DEFAULT_CHUNK_BUDGET);
+    let mut jar = Jar::default();
+    store(&mut jar, &large, 8000).expect("fits the larger budget");
+    assert_eq!(jar.names(), ["s", "s.1", "s.2"]);
+    assert_eq!(read(&mut jar, &small), None);
+    assert!(jar.names().is_empty(), "{:?}", jar.names());
+}

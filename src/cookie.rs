@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::error::CookieProblem;
 
 mod chunks;
-pub(crate) use chunks::{chunk_name, cut, plan, Carried};
+pub(crate) use chunks::{chunk_name, chunk_names, cut, plan, Carried};
 pub use chunks::{Chunking, DEFAULT_CHUNK_BUDGET, DEFAULT_MAX_CHUNKS, MAX_CHUNKS};
 
 /// The most bytes a `Set-Cookie` header value may have: the cookie's name,
@@ -163,10 +163,21 @@ impl CookieOptions {
     /// [`Chunking::budget`] bytes long ([`SessionConfig::with_options`]
     /// sets its [`Sealer::max_len`] to the budget).
     ///
-    /// Every server that reads the session must have chunking on: one
-    /// without it refuses a chunked session (an empty session, the cookie
-    /// removed). The chunks' names (`NAME.1`, `NAME.2`, ...) must not be
-    /// used by other cookies of the application.
+    /// Every server that reads the session must have chunking on, with
+    /// the same or a larger [`Chunking::max_cookies`] and
+    /// [`Chunking::budget`]: one without chunking, or with a lower maximum
+    /// than the session was written with, refuses it (an empty session, its
+    /// cookies removed), and one with a smaller budget refuses a value
+    /// longer than its budget the same way.
+    ///
+    /// The chunk names `NAME.1` to `NAME.15` belong to the session, with
+    /// chunking on or off, and must not be used by other cookies of the
+    /// application: whenever a response writes or removes the session
+    /// cookie, it also removes every one of them the request carried that
+    /// is not part of what it writes (so lowering the maximum, or turning
+    /// chunking off, leaves no chunk behind). A response that does not
+    /// touch the session cookie removes none, and without such cookies in
+    /// the request nothing changes on the wire.
     ///
     /// ```
     /// use sealed_session::{Chunking, CookieOptions, Keyring, Sealer, SessionConfig};

@@ -203,9 +203,12 @@ pub(crate) const fn overhead(id: KeyId, algorithm: Algorithm) -> usize {
     1 + id_len + algorithm.nonce_len() + TAG_LEN
 }
 
-/// Length of the base64url (unpadded) form of `n` bytes.
+/// Length of the base64url (unpadded) form of `n` bytes; `usize::MAX` when
+/// that passes `usize` (a length only ever reported as too large).
 pub(crate) const fn encoded_len(n: usize) -> usize {
-    n / 3 * 4 + (n % 3 * 4).div_ceil(3)
+    (n / 3)
+        .saturating_mul(4)
+        .saturating_add((n % 3 * 4).div_ceil(3))
 }
 
 /// The tail a seal keeps free after the payload: room for the tag, or for
@@ -350,9 +353,15 @@ fn pad(
     if end > room.cap {
         return Err(encoded_len(end.saturating_add(TAG_LEN)));
     }
-    let needed = end + room.tail;
+    let needed = end.saturating_add(room.tail);
     if buf.capacity() < needed {
-        let mut bigger = Vec::with_capacity(needed);
+        // A class past what can be allocated (a configuration such as
+        // `multiple_of(usize::MAX / 2)` under a huge `max_len`) is too
+        // large, not a capacity-overflow panic.
+        let mut bigger = Vec::new();
+        if bigger.try_reserve_exact(needed).is_err() {
+            return Err(encoded_len(end.saturating_add(TAG_LEN)));
+        }
         bigger.extend_from_slice(buf);
         buf.as_mut_slice().zeroize();
         core::mem::swap(buf, &mut bigger);

@@ -164,11 +164,18 @@ pub enum SealError {
     #[error(
         "session too large: {len} bytes, over the maximum of {max}; store less in the session"
     )]
+    ///
+    /// `len` and `max` are in one unit, that of the limit that binds: the
+    /// sealed value's characters against the sealer's `max_len` (for a
+    /// payload that did not fit its buffer `len` is a lower bound); the
+    /// `Set-Cookie` header's bytes against `MAX_COOKIE_BYTES`; with
+    /// chunking, the sealed value's characters against the longest value
+    /// `Chunking::max_cookies` cookies hold, or the `Cookie` header bytes
+    /// the chunks would take against `Chunking::budget`.
     TooLarge {
-        /// The length it would have (for a payload that did not fit its
-        /// buffer: at least this).
+        /// The length it would have, in the unit of `max`.
         len: usize,
-        /// The maximum.
+        /// The limit that binds.
         max: usize,
     },
     /// The value could not be serialized (its `Serialize` impl failed).

@@ -501,6 +501,10 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///   long as its key is in the keyring);
     /// - otherwise nothing.
     ///
+    /// Whenever one of the above is written, the removal of every chunk
+    /// cookie (`NAME.1` to `NAME.15`, chunking on or off) the request
+    /// carried and the write does not store follows it.
+    ///
     /// Then, for the flash cookie (never instead of the above):
     ///
     /// - a flash set by the handler: its cookie;

@@ -201,6 +201,7 @@ fn regenerate_open_seeds() {
     let value =
         |file: &str| -> &str { &seeds.iter().find(|s| s.0 == file).expect("sealed above").1 };
     let (a, x) = (value("sealed-aes-typed"), value("sealed-xchacha-typed"));
+    let ((a1, a2), (x1, x2)) = (a.split_at(a.len() / 2), x.split_at(x.len() / 2));
     let cookie_seeds = [
         ("current-key", format!("session={a}")),
         ("retired-key-reseals", format!("session={x}")),
@@ -241,6 +242,30 @@ fn regenerate_open_seeds() {
         (
             "unicode-space-beside",
             format!("\u{3000}session={x}; session={a}"),
+        ),
+        // Chunks (read as such by the target's chunked configuration).
+        ("chunked-two", format!("session=2.{a1}; session.1={a2}")),
+        ("chunked-retired", format!("session=2.{x1}\nsession.1={x2}")),
+        (
+            "chunked-planted-past-count",
+            format!("session=2.{a1}; session.1={a2}; session.2=AAAA; session.7=B"),
+        ),
+        (
+            "chunked-count-past-max",
+            format!(
+                "session=6.{a1}; session.1={a2}; session.2=A; session.3=A; session.4=A; session.5=A"
+            ),
+        ),
+        (
+            "chunked-too-many-ways",
+            format!(
+                "session=3.{a1}; session.1={a2}; session.1=x; session.1=y; \
+                 session.2=; session.2=A; session.2=B"
+            ),
+        ),
+        (
+            "chunk-names-beside-one-cookie",
+            format!("session={a}; session.1=x; session.15=y; session.16=z; session.01=w"),
         ),
     ];
     let cookie_dir = corpus_dir("cookie_header");

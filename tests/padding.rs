@@ -96,3 +96,21 @@ fn without_padding_nothing_changes() {
         (1 + 1 + 24 + 8 + 3 + 16usize).div_ceil(3) * 4 - 1
     );
 }
+
+/// Configuration at the edge of `usize` is an error when sealing, never an
+/// arithmetic overflow (which panics in debug builds).
+#[test]
+fn extreme_padding_is_too_large_not_an_overflow() {
+    for max_len in [4096, usize::MAX] {
+        for padding in [
+            Padding::multiple_of(usize::MAX),
+            Padding::multiple_of(usize::MAX / 2),
+        ] {
+            let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
+                .with_max_len(max_len)
+                .with_padding(padding);
+            let error = sealer.seal_bytes(b"x").expect_err("cannot pad that far");
+            assert!(error.is_too_large(), "{error:?}");
+        }
+    }
+}

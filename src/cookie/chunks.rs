@@ -19,10 +19,24 @@ pub const MAX_CHUNKS: usize = 16;
 pub const DEFAULT_MAX_CHUNKS: usize = 4;
 
 /// The default [`Chunking::with_budget`]: 7,168 bytes (7 KiB) of `Cookie`
-/// request header for the session's chunks. The tightest common limits are
-/// per header line: nginx's `large_client_header_buffers` (8 KiB per line)
-/// and Apache's `LimitRequestFieldSize` (8,190 bytes); this budget leaves
-/// about 1 KiB of that line for `Cookie: ` and the site's other cookies.
+/// request header for the session's chunks.
+///
+/// The tightest common limits are per header line: nginx's
+/// `large_client_header_buffers` (8 KiB per line) and Apache's
+/// `LimitRequestFieldSize` (8,190 bytes). A browser sends all of a site's
+/// cookies on one `Cookie:` line, this crate's own companions included:
+/// the CSRF cookie (about 120 bytes with its name) and, on the request
+/// after a [`Session::set_flash`](crate::Session::set_flash), the flash
+/// cookie (its sealed message: up to one cookie, about 4 KiB). With the
+/// session at this full budget, the CSRF cookie and a flash message of up
+/// to 300 bytes leave at least 256 bytes of an 8,190-byte line for the
+/// site's other cookies (measured with the name `__Host-session`:
+/// `the_default_budget_leaves_room_for_csrf_and_a_short_flash`). A flash
+/// of a few KiB beside a session near the budget passes any 8 KiB line:
+/// keep flash messages short, or lower the budget by the flash's length.
+/// The default is kept this high because a lower one would leave little
+/// that one cookie (about 4,000 bytes of value) does not already hold.
+///
 /// Limits on the whole request head are looser: Node.js 16 KiB, HAProxy's
 /// `tune.bufsize` 16 KiB, AWS ALB 16 KiB per header and 64 KiB in all,
 /// Cloudflare 32 KiB, Envoy 60 KiB, hyper about 400 KiB, actix-web 128 KiB.
@@ -109,16 +123,31 @@ pub(crate) fn chunk_name(name: &str, index: usize) -> String {
 }
 
 /// The chunk index of a cookie called `pair_name`, if it is a chunk of
-/// `name` below `max`: `name` itself is 0, `name.I` is `I` for a canonical
-/// decimal `I` (no sign, no leading zero) from 1 to `max - 1`. Compared
+/// `name`: `name` itself is 0, `name.I` is `I` for a canonical decimal `I`
+/// (no sign, no leading zero) from 1 to [`MAX_CHUNKS`]` - 1`, whatever the
+/// reader's own maximum (a chunk past it is still ours to remove). Compared
 /// byte for byte, as [`named_values`](super::named_values) does.
-fn chunk_index(pair_name: &[u8], name: &str, max: usize) -> Option<usize> {
+fn chunk_index(pair_name: &[u8], name: &str) -> Option<usize> {
     let rest = pair_name.strip_prefix(name.as_bytes())?;
     if rest.is_empty() {
         return Some(0);
     }
     let digits = rest.strip_prefix(b".")?;
-    parse_count(digits).filter(|i| (1..max).contains(i))
+    parse_count(digits).filter(|i| (1..MAX_CHUNKS).contains(i))
+}
+
+/// The chunk cookies (`name.1` to `name.15`) in one `Cookie` header value,
+/// as a bit set (bit `i` for chunk `i`): what a server without chunking
+/// removes beside the session cookie when it writes it. Never allocates.
+pub(crate) fn chunk_names(header: &[u8], name: &str) -> u32 {
+    header
+        .split(|&b| b == b';')
+        .filter_map(|piece| {
+            let eq = piece.iter().position(|&b| b == b'=')?;
+            chunk_index(trim_sp_htab(&piece[..eq]), name)
+        })
+        .filter(|&i| i > 0)
+        .fold(0, |set, i| set | 1 << i)
 }
 
 /// A canonical decimal number of at most two digits (chunk indices and
@@ -140,38 +169,47 @@ fn parse_count(digits: &[u8]) -> Option<usize> {
 #[derive(Debug, Default)]
 pub(crate) struct Carried<'h> {
     values: Vec<Vec<Result<&'h str, Utf8Error>>>,
+    /// The chunks past the reader's maximum (up to [`MAX_CHUNKS`]) that
+    /// came, a bit each: never read, but removed by the next write (a
+    /// session written when the maximum was higher).
+    beyond: u32,
 }
 
 impl<'h> Carried<'h> {
     /// Reads the chunks of `name` (below `max`; 1 reads `name` alone) from
-    /// the `Cookie` header values, in order.
+    /// the `Cookie` header values, in order; chunks from `max` to
+    /// [`MAX_CHUNKS`]` - 1` are only noted, for [`Carried::chunk_set`].
     pub(crate) fn read(
         headers: impl IntoIterator<Item = &'h [u8]>,
         name: &str,
         max: usize,
     ) -> Self {
-        let mut values: Vec<Vec<_>> = (0..max.max(1)).map(|_| Vec::new()).collect();
+        let mut values: Vec<Vec<_>> = (0..max.clamp(1, MAX_CHUNKS)).map(|_| Vec::new()).collect();
+        let mut beyond = 0_u32;
         for header in headers {
             for piece in header.split(|&b| b == b';') {
                 let Some(eq) = piece.iter().position(|&b| b == b'=') else {
                     continue;
                 };
                 let (pair_name, value) = (trim_sp_htab(&piece[..eq]), &piece[eq + 1..]);
-                let Some(index) = chunk_index(pair_name, name, values.len()) else {
+                let Some(index) = chunk_index(pair_name, name) else {
                     continue;
                 };
-                let slot = &mut values[index];
+                let Some(slot) = values.get_mut(index) else {
+                    beyond |= 1 << index;
+                    continue;
+                };
                 if slot.len() <= MAX_SAME_NAME_COOKIES {
                     slot.push(core::str::from_utf8(trim_sp_htab(value)));
                 }
             }
         }
-        Carried { values }
+        Carried { values, beyond }
     }
 
     /// Whether any cookie of the session's name or its chunks came.
     pub(crate) fn is_empty(&self) -> bool {
-        self.values.iter().all(Vec::is_empty)
+        self.beyond == 0 && self.values.iter().all(Vec::is_empty)
     }
 
     /// Whether some name came more than [`MAX_SAME_NAME_COOKIES`] times.
@@ -180,7 +218,8 @@ impl<'h> Carried<'h> {
     }
 
     /// The chunk indices from 1 on that came, as a bit set (bit `i` for
-    /// chunk `i`): the chunks a write of fewer cookies, or a removal, must
+    /// chunk `i`), up to [`MAX_CHUNKS`]` - 1` whatever the reader's
+    /// maximum: the chunks a write of fewer cookies, or a removal, must
     /// remove.
     pub(crate) fn chunk_set(&self) -> u32 {
         self.values
@@ -188,7 +227,7 @@ impl<'h> Carried<'h> {
             .enumerate()
             .skip(1)
             .filter(|(_, v)| !v.is_empty())
-            .fold(0, |set, (i, _)| set | 1 << i)
+            .fold(self.beyond, |set, (i, _)| set | 1 << i)
     }
 
     /// The values the carried chunks put together, one per way of picking
@@ -278,27 +317,32 @@ fn join(first: &str, rest: &[&Result<&str, Utf8Error>], max_len: usize) -> Resul
 ///
 /// One cookie when its header fits [`MAX_COOKIE_BYTES`]; otherwise the
 /// fewest chunks that hold it, each filled as far as its header allows (the
-/// first also holds `COUNT.`). `Err` with the bytes needed if no count up
-/// to `chunking`'s maximum holds it, or if the chunks would take more of
-/// the `Cookie` header than the budget; the length checked against the
-/// budget is the one returned.
+/// first also holds `COUNT.`). `Err` with what binds, as `(len, max)` in
+/// one unit: if no count up to `chunking`'s maximum holds it, the sealed
+/// value's length and the longest that the maximum count of cookies holds;
+/// if the chunks would take more of the `Cookie` header than the budget,
+/// the bytes they would take and the budget.
 pub(crate) fn plan(
     len: usize,
     name: &str,
     chunking: &Chunking,
     empty_header: impl Fn(usize) -> usize,
-) -> Result<Vec<usize>, usize> {
+) -> Result<Vec<usize>, (usize, usize)> {
     let room = |i: usize| MAX_COOKIE_BYTES.saturating_sub(empty_header(i));
     let plan = if len <= room(0) {
         vec![len]
     } else {
         let mut found = None;
+        // The longest value the counts tried so far hold.
+        let mut most = room(0);
         for count in 2..=chunking.max_cookies {
             let prefix = count_prefix_len(count);
             let rooms: Vec<usize> = (0..count)
                 .map(|i| room(i).saturating_sub(if i == 0 { prefix } else { 0 }))
                 .collect();
-            if rooms.iter().sum::<usize>() >= len {
+            let holds = rooms.iter().fold(0_usize, |n, &r| n.saturating_add(r));
+            most = most.max(holds);
+            if holds >= len {
                 let mut left = len;
                 let pieces = rooms
                     .iter()
@@ -315,12 +359,12 @@ pub(crate) fn plan(
         match found {
             // Never an empty chunk: the count is the fewest that hold it.
             Some(pieces) => pieces,
-            None => return Err(cookie_header_len(name, &[len]).max(chunking.budget + 1)),
+            None => return Err((len, most)),
         }
     };
     let used = cookie_header_len(name, &plan);
     if used > chunking.budget {
-        return Err(used);
+        return Err((used, chunking.budget));
     }
     Ok(plan)
 }

@@ -77,13 +77,8 @@ impl SessionConfig {
         let max_age = options.is_persistent().then_some(max_age);
         let empty_header =
             |i| cookie::format(&chunk_name(self.name(), i), "", options, max_age).len();
-        cookie::plan(len, self.name(), chunking, empty_header).map_err(|len| {
-            SealError::TooLarge {
-                len,
-                max: chunking.budget(),
-            }
-            .into()
-        })
+        cookie::plan(len, self.name(), chunking, empty_header)
+            .map_err(|(len, max)| SealError::TooLarge { len, max }.into())
     }
 
     /// The chunks' `Set-Cookie` values for the sealed `value`.

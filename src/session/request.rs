@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 
 use super::{Incoming, SessionConfig, Status};
-use crate::cookie::{named_values, Carried, MAX_SAME_NAME_COOKIES};
+use crate::cookie::{chunk_names, named_values, Carried, MAX_SAME_NAME_COOKIES};
 use crate::envelope::Times;
 use crate::error::{Error, Refusal};
 use crate::sealer::Opened;
@@ -34,26 +34,30 @@ pub(super) fn open_request<'a, T: DeserializeOwned + 'static>(
         return (opened, status, chunks);
     }
     let name = config.name();
-    // One more than the maximum is enough to know there are too many: the
-    // rest of the headers is not even read.
-    let candidates: Vec<_> = cookie_headers
-        .into_iter()
-        .flat_map(|header| named_values(header, name))
-        .take(MAX_SAME_NAME_COOKIES + 1)
-        .collect();
+    // Without chunking, chunk cookies (`NAME.1`, ...) are never read, only
+    // noted: a server that turned chunking off, or lowered the maximum,
+    // removes them when it writes the session cookie.
+    let mut chunks = 0;
+    let mut candidates = Vec::new();
+    for header in cookie_headers {
+        chunks |= chunk_names(header, name);
+        // One more than the maximum is enough to know there are too many.
+        let room = (MAX_SAME_NAME_COOKIES + 1).saturating_sub(candidates.len());
+        candidates.extend(named_values(header, name).take(room));
+    }
     if candidates.is_empty() {
-        return (None, Status::Unchanged, 0);
+        return (None, Status::Unchanged, chunks);
     }
     if candidates.len() > MAX_SAME_NAME_COOKIES {
         too_many(name);
-        return (None, Status::Unchanged, 0);
+        return (None, Status::Unchanged, chunks);
     }
     // A value of ours that is not UTF-8 is not a sealed value.
     let candidates = candidates
         .into_iter()
         .map(|value| value.map_err(|_| Refusal::Malformed));
     let (opened, status) = open_candidates(config, candidates);
-    (opened, status, 0)
+    (opened, status, chunks)
 }
 
 fn too_many(name: &str) {

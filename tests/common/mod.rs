@@ -312,6 +312,7 @@ macro_rules! acceptance_suite {
             // checks/chunks.rs
             large_sessions_round_trip_in_chunks,
             shrinking_removes_stale_chunks,
+            lowered_max_or_chunking_off_removes_old_chunks,
             chunks_that_do_not_belong_together_are_refused,
             chunk_budget_is_enforced_at_set,
             padding_hides_sizes_within_a_class,

@@ -574,27 +574,226 @@ pub(crate) fn roundtrip(input: &RoundtripInput) {
             .expect("a sealed value opens");
         assert_eq!(opened.value, typed);
     }
+
+    roundtrip_padded(input, &sealer, id, issued_at, ttl);
+}
+
+/// The padded half of `roundtrip`: the same input sealed with padding
+/// (envelope v2), the class taken from `tamper_with` (0: a power of two,
+/// else a multiple of `tamper_with * 8` bytes) and `max_len` from `slack`
+/// around the padded length. The sealed length is exactly SECURITY.md's v2
+/// layout, `TooLarge` exactly when that is over `max_len`; the value opens
+/// to the payload (under an unpadded sealer too: every opener opens v2),
+/// says version 2, and refuses any one character replaced.
+fn roundtrip_padded(input: &RoundtripInput, sealer: &Sealer, id: u32, issued_at: u64, ttl: u64) {
+    use sealed_session::Padding;
+    let n = match input.tamper_with {
+        0 => None,
+        n => Some(usize::from(n) * 8),
+    };
+    let padding = n.map_or(Padding::power_of_two(), Padding::multiple_of);
+    let plain = varint_len(issued_at)
+        + varint_len(ttl)
+        + varint_len(input.payload.len() as u64)
+        + input.payload.len();
+    let class = match n {
+        None => plain.next_power_of_two(),
+        Some(n) => plain.div_ceil(n) * n,
+    };
+    let algorithm = if input.aes {
+        Algorithm::Aes256Gcm
+    } else {
+        Algorithm::XChaCha20Poly1305
+    };
+    let bin = 1 + varint_len(u64::from(id)) + algorithm.nonce_len() + class + 16;
+    let expected_len = (bin * 8).div_ceil(6);
+    let max_len = expected_len.saturating_add_signed(isize::from(input.slack));
+    let padded_sealer = sealer.clone().with_max_len(max_len).with_padding(padding);
+    let sealed = match padded_sealer.seal_bytes(&input.payload) {
+        Ok(sealed) => {
+            assert!(expected_len <= max_len, "{expected_len} > {max_len}");
+            sealed
+        }
+        Err(Error::Seal(SealError::TooLarge { .. })) => {
+            assert!(expected_len > max_len, "{expected_len} <= {max_len}");
+            return;
+        }
+        Err(e) => panic!("seal_bytes padded: {e:?}"),
+    };
+    assert_eq!(sealed.len(), expected_len, "padded to {class}");
+    let opened = padded_sealer
+        .open_bytes(&sealed)
+        .expect("a padded value opens");
+    assert_eq!(opened.value, input.payload);
+    let unpadded = sealer.clone().with_max_len(max_len);
+    assert_eq!(
+        unpadded.open_bytes(&sealed).map(|o| o.value),
+        Ok(input.payload.clone())
+    );
+    assert_eq!(
+        EnvelopeInfo::inspect(&sealed).map(|i| i.version).ok(),
+        Some(2)
+    );
+    let at = usize::from(input.tamper_at) % sealed.len();
+    let with = BASE64URL[usize::from(input.tamper_at.wrapping_add(1)) % 64];
+    if sealed.as_bytes()[at] != with {
+        let mut tampered = sealed.into_bytes();
+        tampered[at] = with;
+        let tampered = String::from_utf8(tampered).expect("ASCII");
+        assert!(padded_sealer.open_bytes(&tampered).is_err());
+    }
 }
 
 /// `cookie_header` target: arbitrary bytes as the `Cookie` header values
 /// of one request (split at `\n`: several headers; a piece that is not a
 /// valid header value cannot reach a server and is dropped), sent through
 /// the tower adapter, with the `open` target's keyring, name, purpose and
-/// clock.
+/// clock: once without chunking, once with `Chunking::default()` (four
+/// cookies).
 ///
 /// The oracle, with the register of sealed values and a reference reading
 /// of the headers written here (pairs split at `;`, SP and HTAB trimmed,
-/// names compared byte for byte): the session holds a value exactly when
-/// there are at most `MAX_SAME_NAME_COOKIES` candidates and exactly one of
-/// them is a registered value that opens or is not yet valid, and it is one
-/// that opens: then it is the registered session; the response's
-/// `Set-Cookie` is nothing, the removal cookie, or that session re-sealed
-/// under the current key, each exactly when the rules in `Session`'s docs
-/// say so.
+/// names compared byte for byte; with chunking, the chunks put together as
+/// SECURITY.md's "Sessions over several cookies" says): the session holds
+/// a value exactly when there are at most `MAX_SAME_NAME_COOKIES`
+/// candidates and exactly one of them is a registered value that opens or
+/// is not yet valid, and it is one that opens: then it is the registered
+/// session; the response's `Set-Cookie` for the session is nothing, the
+/// removal cookie, or that session re-sealed under the current key, each
+/// exactly when the rules in `Session`'s docs say so, followed by the
+/// removal of every chunk name (`session.1` to `session.15`) the request
+/// carried, exactly when one of those is written.
 #[cfg(feature = "tower")]
 pub(crate) fn cookie_header(data: &[u8]) {
+    use sealed_session::{Chunking, CookieOptions, SessionConfig};
+
+    static PLAIN: OnceLock<SessionConfig> = OnceLock::new();
+    static CHUNKED: OnceLock<SessionConfig> = OnceLock::new();
+    let plain = PLAIN
+        .get_or_init(|| SessionConfig::new(sealer(open_keyring())).expect("a valid cookie name"));
+    let chunked = CHUNKED.get_or_init(|| {
+        let options = CookieOptions::default().with_chunking(Chunking::default());
+        SessionConfig::with_options(sealer(open_keyring()), options).expect("a valid cookie name")
+    });
+    let headers: Vec<&[u8]> = data
+        .split(|&b| b == b'\n')
+        .filter(|h| http::HeaderValue::from_bytes(h).is_ok())
+        .collect();
+    cookie_header_with(plain, &headers, 1);
+    cookie_header_with(chunked, &headers, Chunking::default().max_cookies());
+}
+
+/// The reference reading of one header's pieces: name and value, each
+/// trimmed of SP and HTAB only; pieces without `=` skipped.
+fn pairs<'h>(headers: &[&'h [u8]]) -> Vec<(&'h [u8], &'h [u8])> {
+    fn trim(mut s: &[u8]) -> &[u8] {
+        while let [b' ' | b'\t', rest @ ..] = s {
+            s = rest;
+        }
+        while let [rest @ .., b' ' | b'\t'] = s {
+            s = rest;
+        }
+        s
+    }
+    headers
+        .iter()
+        .flat_map(|h| h.split(|&b| b == b';'))
+        .filter_map(|piece| {
+            let eq = piece.iter().position(|&b| b == b'=')?;
+            Some((trim(&piece[..eq]), trim(&piece[eq + 1..])))
+        })
+        .collect()
+}
+
+/// The chunk index of a pair name, by SECURITY.md's rule: `NAME` is 0,
+/// `NAME.i` is `i` for a decimal without sign or leading zero, 1 to 15.
+fn chunk_of(name: &[u8]) -> Option<usize> {
+    let rest = name.strip_prefix(NAME.as_bytes())?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let digits = core::str::from_utf8(rest.strip_prefix(b".")?).ok()?;
+    let i: usize = digits.parse().ok()?;
+    (digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+        && (1..=15).contains(&i))
+    .then_some(i)
+}
+
+/// The candidate values of a request (`Err` for one that cannot open:
+/// not UTF-8, a bad count, a missing chunk), or `None` when there are too
+/// many and none is used, by the reference reading: `max` 1 is one cookie
+/// per value; more puts chunks together.
+fn candidates(pairs: &[(&[u8], &[u8])], max: usize) -> Option<Vec<Result<String, ()>>> {
+    use sealed_session::MAX_SAME_NAME_COOKIES as CAP;
+    let of = |i: usize| -> Vec<&[u8]> {
+        pairs
+            .iter()
+            .filter(|(n, _)| chunk_of(n) == Some(i))
+            .map(|(_, v)| *v)
+            .collect()
+    };
+    let chunks: Vec<Vec<&[u8]>> = (0..max).map(of).collect();
+    if chunks.iter().any(|c| c.len() > CAP) {
+        return None;
+    }
+    let text = |v: &[u8]| core::str::from_utf8(v).map(str::to_owned).map_err(|_| ());
+    let mut ways = Vec::new();
+    for first in &chunks[0] {
+        let Ok(first) = core::str::from_utf8(first) else {
+            ways.push(Err(()));
+            continue;
+        };
+        let Some((count, piece)) = first.split_once('.') else {
+            ways.push(Ok(first.to_owned()));
+            continue;
+        };
+        let count = count
+            .parse::<usize>()
+            .ok()
+            .filter(|_| count.bytes().all(|b| b.is_ascii_digit()) && !count.starts_with('0'))
+            .filter(|n| (2..=max).contains(n));
+        let Some(count) = count else {
+            ways.push(Err(()));
+            continue;
+        };
+        let rest = &chunks[1..count];
+        if rest.iter().any(Vec::is_empty) {
+            ways.push(Err(()));
+            continue;
+        }
+        // Every choice of one value per chunk name, in index order.
+        let mut joined: Vec<Result<String, ()>> = vec![Ok(piece.to_owned())];
+        for values in rest {
+            joined = joined
+                .iter()
+                .flat_map(|so_far| {
+                    values.iter().map(move |v| {
+                        let mut s = so_far.clone()?;
+                        s.push_str(&text(v)?);
+                        Ok(s)
+                    })
+                })
+                .collect();
+            if joined.len() > CAP {
+                return None;
+            }
+        }
+        ways.extend(joined);
+        if ways.len() > CAP {
+            return None;
+        }
+    }
+    // One-way first chunks count too.
+    (ways.len() <= CAP).then_some(ways)
+}
+
+/// One request through the tower adapter under `config` (`max` cookies),
+/// checked against the reference reading of `headers`.
+#[cfg(feature = "tower")]
+fn cookie_header_with(config: &sealed_session::SessionConfig, headers: &[&[u8]], max: usize) {
     use sealed_session::tower::{SessionExt, SessionLayer};
-    use sealed_session::{Session, SessionConfig, MAX_SAME_NAME_COOKIES};
+    use sealed_session::{Session, DEFAULT_MAX_LEN};
     use std::future::Future as _;
     use std::sync::Mutex;
     use std::task::{Context, Poll, Waker};
@@ -621,47 +820,25 @@ pub(crate) fn cookie_header(data: &[u8]) {
         }
     }
 
-    static CONFIG: OnceLock<SessionConfig> = OnceLock::new();
-    let config = CONFIG
-        .get_or_init(|| SessionConfig::new(sealer(open_keyring())).expect("a valid cookie name"));
-    let headers: Vec<&[u8]> = data
-        .split(|&b| b == b'\n')
-        .filter(|h| http::HeaderValue::from_bytes(h).is_ok())
-        .collect();
-
-    // The reference reading of the headers: our values, `Err` for one
-    // that is not UTF-8.
-    fn trim(mut s: &[u8]) -> &[u8] {
-        while let [b' ' | b'\t', rest @ ..] = s {
-            s = rest;
-        }
-        while let [rest @ .., b' ' | b'\t'] = s {
-            s = rest;
-        }
-        s
-    }
+    let pairs = pairs(headers);
     let read = |name: &str| -> Vec<Result<&str, core::str::Utf8Error>> {
-        headers
+        pairs
             .iter()
-            .flat_map(|h| h.split(|&b| b == b';'))
-            .filter_map(|piece| {
-                let eq = piece.iter().position(|&b| b == b'=')?;
-                (trim(&piece[..eq]) == name.as_bytes())
-                    .then(|| core::str::from_utf8(trim(&piece[eq + 1..])))
-            })
+            .filter(|(n, _)| *n == name.as_bytes())
+            .map(|(_, v)| core::str::from_utf8(v))
             .collect()
     };
     let values = read(NAME);
     // The flash and CSRF cookies, read in the same pass: never taken or
     // checked here, so each is removed only when it cannot be one at all
     // (several of them, or one that is not UTF-8 or too long to be a
-    // sealed value).
+    // sealed value). Each is one cookie, chunking or not.
     let unusable = |name: &str| {
         let found = read(name);
         found.len() >= 2
             || found
                 .first()
-                .is_some_and(|f| f.map_or(true, |f| f.len() > config.sealer().max_len()))
+                .is_some_and(|f| f.map_or(true, |f| f.len() > DEFAULT_MAX_LEN))
     };
     let flash_removed = unusable(&format!("{NAME}-flash"));
     let csrf_removed = unusable(&format!("{NAME}-csrf"));
@@ -677,26 +854,44 @@ pub(crate) fn cookie_header(data: &[u8]) {
             "{value:?} is not in the headers"
         );
     }
+    // The chunk names carried (1 to 15), whatever the maximum.
+    let mut carried: Vec<usize> = pairs
+        .iter()
+        .filter_map(|(n, _)| chunk_of(n))
+        .filter(|&i| i > 0)
+        .collect();
+    carried.sort_unstable();
+    carried.dedup();
+    // What is read: the session's own name alone without chunking; with
+    // it, any chunk name (one past the maximum included: it is refused).
+    let came = if max > 1 {
+        !values.is_empty() || !carried.is_empty()
+    } else {
+        !values.is_empty()
+    };
+    let ways = candidates(&pairs, max);
 
     let register = &open_state().register;
-    let opening: Vec<&str> = values
+    let registered =
+        |v: &str, outcome: &str| register.iter().any(|r| r.value == v && r.typed == outcome);
+    let ways_ok: Vec<&str> = ways
         .iter()
         .flatten()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let opening: Vec<&str> = ways_ok
+        .iter()
         .copied()
-        .filter(|v| register.iter().any(|r| r.value == *v && r.typed == "ok"))
+        .filter(|v| registered(v, "ok"))
         .collect();
     // Authentic but not yet valid: ignored, never removed.
-    let early = values
+    let early = ways_ok
         .iter()
-        .flatten()
-        .filter(|v| {
-            register
-                .iter()
-                .any(|r| r.value == **v && r.typed == "not-yet-valid")
-        })
+        .filter(|v| registered(v, "not-yet-valid"))
         .count();
     let authentic = opening.len() + early;
-    let candidates = !values.is_empty() && values.len() <= MAX_SAME_NAME_COOKIES;
+    let candidates = came && ways.is_some();
     let expect_session = candidates && authentic == 1 && opening.len() == 1;
 
     // One request through the adapter.
@@ -704,7 +899,7 @@ pub(crate) fn cookie_header(data: &[u8]) {
     let mut service =
         SessionLayer::<SeedSession>::new(config.clone()).layer(Handler(Arc::clone(&seen)));
     let mut request = http::Request::new(());
-    for header in &headers {
+    for header in headers {
         let value = http::HeaderValue::from_bytes(header).expect("filtered");
         request.headers_mut().append(http::header::COOKIE, value);
     }
@@ -720,7 +915,7 @@ pub(crate) fn cookie_header(data: &[u8]) {
         .expect("not poisoned")
         .take()
         .expect("the handler ran");
-    assert_eq!(got.is_some(), expect_session, "{values:?}");
+    assert_eq!(got.is_some(), expect_session, "{values:?} max {max}");
     if let Some(got) = &got {
         assert_eq!(got, &seed_session());
     }
@@ -733,10 +928,13 @@ pub(crate) fn cookie_header(data: &[u8]) {
         .collect();
     let flash_prefix = format!("{NAME}-flash=");
     let csrf_prefix = format!("{NAME}-csrf=");
+    let chunk_prefix = format!("{NAME}.");
     let (flash_cookies, rest): (Vec<&str>, Vec<&str>) =
         all.iter().partition(|h| h.starts_with(&flash_prefix));
-    let (csrf_cookies, set_cookies): (Vec<&str>, Vec<&str>) =
+    let (csrf_cookies, rest): (Vec<&str>, Vec<&str>) =
         rest.iter().partition(|h| h.starts_with(&csrf_prefix));
+    let (chunk_cookies, set_cookies): (Vec<&str>, Vec<&str>) =
+        rest.iter().partition(|h| h.starts_with(&chunk_prefix));
     assert!(
         set_cookies.len() <= 1 && flash_cookies.len() <= 1 && csrf_cookies.len() <= 1,
         "one decision per cookie: {all:?}"
@@ -753,6 +951,17 @@ pub(crate) fn cookie_header(data: &[u8]) {
         csrf_removed.then_some(csrf_removal),
         "CSRF cookies"
     );
+    // Every registered session fits one cookie, so a re-seal is one cookie
+    // and every carried chunk name is removed with whatever is written.
+    let chunk_removals: Vec<String> = if set_cookies.is_empty() {
+        Vec::new()
+    } else {
+        carried
+            .iter()
+            .map(|i| format!("{NAME}.{i}=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0"))
+            .collect()
+    };
+    assert_eq!(chunk_cookies, chunk_removals, "chunk removals, max {max}");
     let stale = expect_session
         && config
             .sealer()
@@ -763,7 +972,10 @@ pub(crate) fn cookie_header(data: &[u8]) {
     match set_cookies.first() {
         None => assert!(!candidates || authentic >= 2 || (authentic == 1 && !stale)),
         Some(&h) if h == removal => {
-            assert!(candidates && authentic == 0, "removal for {values:?}");
+            assert!(
+                candidates && authentic == 0,
+                "removal for {values:?} max {max}"
+            );
         }
         Some(h) => {
             assert!(stale, "unexpected Set-Cookie {h:?}");

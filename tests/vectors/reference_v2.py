@@ -177,12 +177,23 @@ def split(value, pieces):
     return out
 
 
-COUNT = re.compile(r"^[1-9][0-9]?$")
+# Matched with fullmatch: `$` alone would also accept a trailing newline
+# (which no Cookie header carries, but the rule says digits only).
+COUNT = re.compile(r"[1-9][0-9]?")
 
 
-def reassemble(cookie_header, name, max_chunks, max_same_name=8):
+class TooLong:
+    """A way refused before it is put together: longer than the maximum."""
+
+    def __init__(self, length):
+        self.length = length
+
+
+def reassemble(cookie_header, name, max_chunks, max_same_name=8, max_len=None):
     """The candidate values a Cookie header's chunks put together, by the
-    rule in SECURITY.md; None if there are too many ways (none used)."""
+    rule in SECURITY.md; None if there are too many ways (none used). A way
+    is a value, None (refused: a bad count or a missing chunk) or a TooLong
+    (longer than max_len bytes, when given)."""
     by_index = {i: [] for i in range(max_chunks)}
     for pair in cookie_header.split(";"):
         if "=" not in pair:
@@ -191,7 +202,7 @@ def reassemble(cookie_header, name, max_chunks, max_same_name=8):
         n, v = n.strip(" \t"), v.strip(" \t")
         if n == name:
             by_index[0].append(v)
-        elif n.startswith(name + ".") and COUNT.match(n[len(name) + 1:]):
+        elif n.startswith(name + ".") and COUNT.fullmatch(n[len(name) + 1:]):
             i = int(n[len(name) + 1:])
             if 1 <= i < max_chunks:
                 by_index[i].append(v)
@@ -203,7 +214,7 @@ def reassemble(cookie_header, name, max_chunks, max_same_name=8):
             ways.append(first)
             continue
         count, piece = first.split(".", 1)
-        if not COUNT.match(count) or not 2 <= int(count) <= max_chunks:
+        if not COUNT.fullmatch(count) or not 2 <= int(count) <= max_chunks:
             ways.append(None)  # refused
             continue
         count = int(count)
@@ -214,7 +225,10 @@ def reassemble(cookie_header, name, max_chunks, max_same_name=8):
         combos = [piece]
         for r in rest:
             combos = [c + p for c in combos for p in r]
-        ways.extend(combos)
+        if len(ways) + len(combos) > max_same_name:
+            return None
+        ways.extend(c if max_len is None or len(c.encode()) <= max_len
+                    else TooLong(len(c.encode())) for c in combos)
     return ways if len(ways) <= max_same_name else None
 
 
@@ -222,7 +236,7 @@ def session_of(ways, keys, name, purpose):
     """The payload of the one way that opens, or None (the tossing rule)."""
     opened = []
     for way in ways:
-        if way is None:
+        if not isinstance(way, str):
             continue
         try:
             opened.append(open_any(keys, name, purpose, way))
@@ -264,11 +278,12 @@ def chunk_vectors():
 
     def add(comment, name, max_chunks, cookies, value):
         header = "; ".join(f"{n}={v}" for n, v in cookies)
-        ways = reassemble(header, name, max_chunks)
+        ways = reassemble(header, name, max_chunks, max_len=MAX_LEN)
         payload = session_of(ways or [], keys, name, purpose)
         session = "-" if payload is None else postcard_text(payload)
         out.append(dict(comment=comment, name=name, max_chunks=max_chunks, cookie=header,
-                        value=value or "-", session=session))
+                        value=value or "-", session=session, ways=ways_field(ways),
+                        too_long=too_long_field(ways)))
 
     a = sealed("session", "a" * 120, 1)
     b = sealed("session", "b" * 120, 2)
@@ -305,7 +320,35 @@ def chunk_vectors():
     cp = split(p, [50, len(p) - 50])
     add("a padded (v2) value over two chunks", "session", 4,
         [("session", cp[0]), ("session.1", cp[1])], p)
+    c2 = split(a, [100, len(a) - 100])
+    add("a count with a leading zero (02.) is not canonical: no session", "session", 4,
+        [("session", "0" + c2[0]), ("session.1", c2[1])], None)
+    add("a chunk name with a leading zero (NAME.01) is another cookie: no session", "session", 4,
+        [("session", c2[0]), ("session.01", c2[1])], None)
+    add("nine ways (two planted values for each of two chunks): none used, no session",
+        "session", 4,
+        [("session", ca[0]), ("session.1", ca[1]), ("session.1", "AAAA"), ("session.1", "BBBB"),
+         ("session.2", ca[2]), ("session.2", "CCCC"), ("session.2", "DDDD")], None)
+    add("eight ways, one of them the session: the session", "session", 4,
+        [("session", ca[0]), ("session.1", ca[1]), ("session.1", "AAAA"),
+         ("session.2", ca[2]), ("session.2", "CCCC"), ("session.2", "DDDD"),
+         ("session.2", "EEEE")], a)
+    add("a way longer than the maximum: refused before it is put together", "session", 4,
+        [("session", "2." + "A" * 4000), ("session.1", "A" * 4000)], None)
     return out
+
+
+# The reader's maximum value length in the chunk vectors: the default
+# chunking budget, which a reader with chunking takes as its max_len.
+MAX_LEN = 7168
+
+
+def ways_field(ways):
+    return "none" if ways is None else str(len(ways))
+
+
+def too_long_field(ways):
+    return str(sum(isinstance(w, TooLong) for w in ways or []))
 
 
 def print_chunks():
@@ -313,7 +356,9 @@ def print_chunks():
     print("# vector is a Cookie header sent to a server whose session cookie is")
     print("# `name`, with chunking up to `max_chunks` cookies; `value` is the sealed")
     print("# value the chunks put together (`-` for none), `session` the String")
-    print("# (postcard) the session holds (`-` for no session). Key: `keyring`.")
+    print("# (postcard) the session holds (`-` for no session), `ways` how many ways")
+    print("# the chunks put a value together (`none`: too many, none used), `too_long`")
+    print("# how many of them are refused as longer than `max_len`. Key: `keyring`.")
     print("# Written by tests/vectors/reference_v2.py --chunks.")
     for v in chunk_vectors():
         print()
@@ -322,7 +367,8 @@ def print_chunks():
         print("purpose = chunks/v1")
         print("issued_at = 1800000000")
         print("expires_at = 1800003600")
-        for field in ("name", "max_chunks", "cookie", "value", "session"):
+        print(f"max_len = {MAX_LEN}")
+        for field in ("name", "max_chunks", "cookie", "value", "session", "ways", "too_long"):
             print(f"{field} = {v[field]}")
 
 
@@ -343,7 +389,10 @@ def check():
     for v in parse(os.path.join(here, "chunks.txt")):
         kid, alg, key = v["keyring"].split(":")
         keys = {int(kid): (alg, unb64(key))}
-        ways = reassemble(v["cookie"], v["name"], int(v["max_chunks"])) or []
+        found = reassemble(v["cookie"], v["name"], int(v["max_chunks"]),
+                           max_len=int(v["max_len"]))
+        assert (ways_field(found), too_long_field(found)) == (v["ways"], v["too_long"]), v["comment"]
+        ways = found or []
         payload = session_of(ways, keys, v["name"], v["purpose"])
         session = "-" if payload is None else postcard_text(payload)
         assert session == v["session"], v["comment"]

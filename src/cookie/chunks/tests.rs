@@ -12,7 +12,7 @@ fn assemble(headers: &[&str], max: usize) -> Option<Vec<Result<String, Refusal>>
 fn names_keep_the_prefix_and_compare_strictly() {
     assert_eq!(chunk_name("__Host-s", 0), "__Host-s");
     assert_eq!(chunk_name("__Host-s", 3), "__Host-s.3");
-    let i = |n: &str| chunk_index(n.as_bytes(), "s", 16);
+    let i = |n: &str| chunk_index(n.as_bytes(), "s");
     assert_eq!(i("s"), Some(0));
     assert_eq!(i("s.1"), Some(1));
     assert_eq!(i("s.15"), Some(15));
@@ -35,9 +35,21 @@ fn names_keep_the_prefix_and_compare_strictly() {
     ] {
         assert_eq!(i(not_ours), None, "{not_ours:?}");
     }
-    // Below the configured maximum only.
-    assert_eq!(chunk_index(b"s.3", "s", 3), None);
-    assert_eq!(chunk_index(b"s.2", "s", 3), Some(2));
+    // Past the reader's maximum: noted for removal, never read.
+    let carried = read(&["s.2=b; s.3=c; s.15=d; s.16=e"], 3);
+    assert_eq!(carried.chunk_set(), 1 << 2 | 1 << 3 | 1 << 15);
+    assert!(!read(&["s.5=x"], 3).is_empty());
+    assert_eq!(
+        read(&["s=4.a; s.1=b; s.2=c; s.3=d"], 3).assemble(100),
+        Some(vec![Err(Refusal::Malformed)]),
+        "a count past the maximum"
+    );
+    // Without chunking the names are noted all the same.
+    assert_eq!(read(&["s=a; s.1=b; s.7=c"], 1).chunk_set(), 0b1000_0010);
+    assert_eq!(
+        chunk_names(b"s.1=b; s=a; x.2=c;s.15 =d; s.16=e; s.01=f", "s"),
+        1 << 1 | 1 << 15
+    );
 }
 
 #[test]
@@ -48,9 +60,10 @@ fn reading_keeps_order_and_trims_only_sp_and_htab() {
         assemble(&["s.1=b; s=3.a; x=1", " s.2 = c ;s.1\u{a0}=no"], 4),
         Some(vec![Ok("abc".to_owned())])
     );
-    // Without chunking (max 1) only the name itself is read.
+    // Without chunking (max 1) only the name itself is read; its chunks
+    // are noted, to be removed.
     let carried = read(&["s=2.a; s.1=b"], 1);
-    assert_eq!(carried.chunk_set(), 0);
+    assert_eq!(carried.chunk_set(), 0b10);
     assert_eq!(
         carried.assemble(100),
         Some(vec![Err(Refusal::Malformed)]),
@@ -207,19 +220,42 @@ fn plan_enforces_count_and_budget() {
         "{used}"
     );
     let over = plan(fits + 1, "session", &c, fixed(80)).expect_err("over the budget");
-    assert!(over > DEFAULT_CHUNK_BUDGET);
-    // Two cookies at most: the count binds before the budget.
+    assert_eq!(
+        over,
+        (used + 1, DEFAULT_CHUNK_BUDGET),
+        "the bytes it would take"
+    );
+    // Two cookies at most: the count binds before the budget, and the error
+    // says so in value bytes: the value's length, and the longest two
+    // cookies hold (4000 + 3999 - 2 for `2.`).
     let two = Chunking::default().with_max_cookies(2).with_budget(100_000);
-    assert!(plan(2 * 4000, "s", &two, fixed(96)).is_err());
-    assert!(plan(2 * 4000 - 100, "s", &two, fixed(96)).is_ok());
+    assert_eq!(plan(2 * 4000, "s", &two, fixed(96)), Err((8000, 7997)));
+    assert!(plan(7997, "s", &two, fixed(96)).is_ok());
     // One cookie at most: chunking that never chunks.
     let one = Chunking::default().with_max_cookies(0);
     assert_eq!(one.max_cookies(), 1);
-    assert!(plan(4001, "s", &one, fixed(96)).is_err());
+    assert_eq!(plan(4001, "s", &one, fixed(96)), Err((4001, 4000)));
     assert_eq!(
         Chunking::default().with_max_cookies(99).max_cookies(),
         MAX_CHUNKS
     );
+}
+
+#[test]
+fn extreme_budgets_and_lengths_do_not_overflow() {
+    // A budget of `usize::MAX` with too few cookies: the count binds.
+    let c = Chunking::default()
+        .with_max_cookies(2)
+        .with_budget(usize::MAX);
+    assert_eq!(
+        plan(usize::MAX, "s", &c, fixed(96)),
+        Err((usize::MAX, 7997))
+    );
+    assert_eq!(plan(9000, "s", &c, fixed(96)), Err((9000, 7997)));
+    // Headers that leave no room at all.
+    let c = Chunking::default().with_max_cookies(16).with_budget(0);
+    assert_eq!(plan(10, "s", &c, |_| usize::MAX), Err((10, 0)));
+    assert!(plan(10, "s", &c, fixed(96)).is_err());
 }
 
 proptest::proptest! {
@@ -240,7 +276,9 @@ proptest::proptest! {
     }
 
     /// Headers made of chunk-like pairs, with counts, duplicates and gaps:
-    /// no panic, and no way longer than our values together.
+    /// the ways are exactly those of the reference reading below (each
+    /// first chunk's piece, then one value per further chunk it announces,
+    /// in index order), or none when there are too many.
     #[test]
     fn chunk_like_headers_join_in_index_order(
         pairs in proptest::collection::vec((0usize..6, "[0-9]{0,2}\\.?[A-Za-z_-]{0,6}"), 0..14),
@@ -251,17 +289,65 @@ proptest::proptest! {
             .collect::<Vec<_>>()
             .join("; ");
         let carried = Carried::read([header.as_bytes()], "s", 4);
-        let Some(ways) = carried.assemble(1000) else {
-            return Ok(());
+        let mut got: Vec<Result<String, Refusal>> = match carried.assemble(1000) {
+            Some(ways) => ways,
+            None => {
+                proptest::prop_assert_eq!(reference_ways(&pairs, 4), None);
+                return Ok(());
+            }
         };
-        for way in ways.iter().flatten() {
-            // Every byte of a way comes from a value of ours.
-            let total: usize = pairs
-                .iter()
-                .filter(|(i, _)| *i < 4)
-                .map(|(_, v)| v.len())
-                .sum();
-            proptest::prop_assert!(way.len() <= total);
-        }
+        let mut expected = reference_ways(&pairs, 4).expect("bounded as the reference is");
+        let key = |w: &Result<String, Refusal>| format!("{w:?}");
+        got.sort_by_key(key);
+        expected.sort_by_key(key);
+        proptest::prop_assert_eq!(got, expected);
     }
+}
+
+/// The reference reading of `(index, value)` pairs (all UTF-8, short):
+/// every way SECURITY.md's rule gives, `Malformed` for a first chunk with a
+/// bad count or a missing chunk; `None` past eight values of one name or
+/// eight ways.
+fn reference_ways(pairs: &[(usize, String)], max: usize) -> Option<Vec<Result<String, Refusal>>> {
+    let of = |i: usize| -> Vec<&str> {
+        pairs
+            .iter()
+            .filter(|(j, _)| *j == i)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let chunks: Vec<Vec<&str>> = (0..max).map(of).collect();
+    if chunks.iter().any(|c| c.len() > MAX_SAME_NAME_COOKIES) {
+        return None;
+    }
+    let mut ways = Vec::new();
+    for first in &chunks[0] {
+        let Some((count, piece)) = first.split_once('.') else {
+            ways.push(Ok((*first).to_owned()));
+            continue;
+        };
+        let count = match count.parse::<usize>() {
+            Ok(n) if !count.starts_with('0') && (2..=max).contains(&n) => n,
+            _ => {
+                ways.push(Err(Refusal::Malformed));
+                continue;
+            }
+        };
+        if chunks[1..count].iter().any(Vec::is_empty) {
+            ways.push(Err(Refusal::Malformed));
+            continue;
+        }
+        let mut joined = vec![piece.to_owned()];
+        for values in &chunks[1..count] {
+            joined = joined
+                .iter()
+                .flat_map(|so_far| values.iter().map(move |v| format!("{so_far}{v}")))
+                .collect();
+        }
+        if ways.len() + joined.len() > MAX_SAME_NAME_COOKIES {
+            return None;
+        }
+        ways.extend(joined.into_iter().map(Ok));
+    }
+    (ways.len() <= MAX_SAME_NAME_COOKIES).then_some(ways)
 }

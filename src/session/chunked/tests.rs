@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::super::Session;
 use super::*;
 use crate::cookie::{CookieOptions, DEFAULT_CHUNK_BUDGET, MAX_COOKIE_BYTES};
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 use crate::keyring::Keyring;
 use crate::sealer::Sealer;
 
@@ -233,10 +233,21 @@ fn without_chunking_chunk_cookies_are_not_read() {
     let mut jar = Jar::default();
     store(&mut jar, &chunked, 5000).expect("fits");
     // A server without chunking refuses the first chunk like any value that
-    // does not open, and leaves the other names alone.
+    // does not open, and removes the chunk it carried with it: nothing of
+    // the session is left behind.
     let header = jar.header();
     let s = Session::<String>::load(&plain, [header.as_bytes()]);
     assert_eq!(s.get(), None);
+    assert_eq!(
+        s.finish(),
+        [
+            plain.removal_cookie(),
+            plain.chunk_removals(0b10, 1).remove(0)
+        ]
+    );
+    assert!(plain.chunk_removals(0b10, 1)[0].starts_with("s.1=; "));
+    // Without chunk cookies in the request, nothing changes on the wire.
+    let s = Session::<String>::load(&plain, [b"s=AAAA; s.x=1; s.01=1; t.1=1".as_slice()]);
     assert_eq!(s.finish(), [plain.removal_cookie()]);
     // And still refuses a session too large for one cookie.
     let s = Session::<String>::load(&plain, []);
@@ -246,8 +257,53 @@ fn without_chunking_chunk_cookies_are_not_read() {
     ));
 }
 
+/// When the cookie count binds, `TooLarge` says so in sealed-value bytes:
+/// the value's real length, and the longest value the cookies hold (the
+/// budget binding is `plan_enforces_count_and_budget`'s). Never an
+/// overflow, whatever the budget.
 #[test]
-fn hostile_chunk_sets_are_no_session_in_bounded_work() {
+fn too_large_reports_what_binds() {
+    for budget in [100_000, usize::MAX] {
+        let c = config_named(
+            "s",
+            Chunking::default().with_max_cookies(2).with_budget(budget),
+        );
+        let s = Session::<String>::load(&c, []);
+        let Err(Error::Seal(SealError::TooLarge { len, max })) = s.set("x".repeat(9000)) else {
+            panic!("too large for two cookies");
+        };
+        let four = Chunking::default().with_max_cookies(4).with_budget(budget);
+        let plan = c.plan(len, &four, Duration::ZERO);
+        assert!(plan.is_ok(), "{len} is a real sealed length");
+        assert!((12_000..12_200).contains(&len), "{len}");
+        // The longest value two cookies hold: one byte more does not fit.
+        let two = Chunking::default().with_max_cookies(2).with_budget(budget);
+        let ttl = c.sealer().ttl();
+        assert_eq!(
+            c.plan(max, &two, ttl).map(|p| p.len()).ok(),
+            Some(2),
+            "{max}"
+        );
+        assert!(c.plan(max + 1, &two, ttl).is_err(), "{max}");
+        assert!((8000..8192).contains(&max), "{max}");
+    }
+    let c = config_named("s", Chunking::default());
+    let s = Session::<String>::load(&c, []);
+    let Err(Error::Seal(SealError::TooLarge { len, max })) = s.set("x".repeat(6000)) else {
+        panic!("over the budget");
+    };
+    // Longer than the sealer's maximum (the budget) already when sealing:
+    // at least one byte more, as for any value over `max_len`.
+    assert_eq!(max, DEFAULT_CHUNK_BUDGET);
+    assert!(len > max, "{len}");
+}
+
+/// Hostile chunk sets (megabyte chunks, counts past the maximum, empty
+/// pieces, too many ways) are no session, and the response removes what
+/// was carried. (That a way is measured before it is copied is
+/// `length_is_bounded_before_joining`'s; allocations are not counted here.)
+#[test]
+fn hostile_chunk_sets_are_no_session() {
     let c = config();
     let removal_all = |extra: &[usize]| {
         let mut v = vec![c.removal_cookie()];
@@ -262,7 +318,7 @@ fn hostile_chunk_sets_are_no_session_in_bounded_work() {
         (format!("s=4.A; s.1={big}; s.2=A; s.3=A"), vec![1, 2, 3]),
         ("s=2.; s.1=".to_owned(), vec![1]),
         ("s=99.A; s.1=A".to_owned(), vec![1]),
-        ("s=2.A; s.1=A; s.99=A; s.4=A".to_owned(), vec![1]),
+        ("s=2.A; s.1=A; s.99=A; s.4=A".to_owned(), vec![1, 4]),
     ] {
         let s = Session::<String>::load(&c, [header.as_bytes()]);
         assert_eq!(s.get(), None);
@@ -322,7 +378,25 @@ fn chunk_vectors_reassemble_as_the_reference_does() {
         .expect("valid");
         let header = fields["cookie"];
         let carried = crate::cookie::Carried::read([header.as_bytes()], c.name(), max);
-        let ways = carried.assemble(c.sealer().max_len()).expect("bounded");
+        assert_eq!(
+            c.sealer().max_len().to_string(),
+            fields["max_len"],
+            "{comment}"
+        );
+        let assembled = carried.assemble(c.sealer().max_len());
+        let counts = assembled.as_ref().map_or(("none".to_owned(), 0), |ways| {
+            let too_long = ways
+                .iter()
+                .filter(|w| matches!(w, Err(Refusal::TooLong { .. })))
+                .count();
+            (ways.len().to_string(), too_long)
+        });
+        assert_eq!(
+            (counts.0.as_str(), counts.1.to_string().as_str()),
+            (fields["ways"], fields["too_long"]),
+            "{comment}"
+        );
+        let ways = assembled.unwrap_or_default();
         if fields["value"] != "-" {
             assert!(
                 ways.iter().any(|w| w.as_deref() == Ok(fields["value"])),
@@ -334,7 +408,7 @@ fn chunk_vectors_reassemble_as_the_reference_does() {
         assert_eq!(s.get().as_deref(), expected, "{comment}");
         seen += 1;
     }
-    assert_eq!(seen, 13);
+    assert_eq!(seen, 18);
 }
 
 /// The budget is checked against the keyring's largest envelope, so a
@@ -466,4 +540,73 @@ fn not_yet_valid_chunks_stay_and_idle_refreshes_rechunk() {
     assert_eq!(set.len(), 2, "{set:?}");
     assert_ne!(jar.0, before.0, "re-sealed");
     assert_eq!(read(&mut jar, &config_at(&here)), Some(5000));
+}
+
+/// `DEFAULT_CHUNK_BUDGET`'s claim: a session at the full default budget,
+/// the CSRF cookie and a flash of up to `FLASH_ROOM` bytes of message fit
+/// one `Cookie:` line of Apache's 8,190 bytes (nginx allows 8,192), with
+/// `OTHER_ROOM` bytes to spare for the site's own cookies; a flash near its
+/// own maximum does not.
+#[test]
+fn the_default_budget_leaves_room_for_csrf_and_a_short_flash() {
+    const LINE: usize = 8190;
+    const FLASH_ROOM: usize = 300;
+    const OTHER_ROOM: usize = 256;
+    let c = config_named("__Host-session", Chunking::default());
+    let fits = |n: usize| Session::<String>::load(&c, []).set("x".repeat(n)).is_ok();
+    let (mut lo, mut hi) = (100, 10_000);
+    while lo + 1 < hi {
+        let mid = (lo + hi) / 2;
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let line = |flash: usize| {
+        let mut jar = Jar::default();
+        jar.request(&c, |s| {
+            s.set("x".repeat(lo)).expect("fits");
+            s.set_flash(&"m".repeat(flash)).expect("a flash");
+            s.csrf_token().expect("a token");
+        });
+        assert_eq!(jar.0.len(), 4, "{:?}", jar.names());
+        let session: usize = jar
+            .0
+            .iter()
+            .filter(|(n, _)| *n == "__Host-session" || n.starts_with("__Host-session."))
+            .map(|(n, v)| n.len() + 1 + v.len() + 2)
+            .sum::<usize>()
+            - 2;
+        assert!(
+            session <= DEFAULT_CHUNK_BUDGET && session > DEFAULT_CHUNK_BUDGET - 64,
+            "{session} {:?}",
+            jar.names()
+        );
+        let csrf = "__Host-session-csrf=".len() + jar.0["__Host-session-csrf"].len();
+        assert!((80..=160).contains(&csrf), "the CSRF cookie: {csrf}");
+        "Cookie: ".len() + jar.header().len()
+    };
+    let with_short_flash = line(FLASH_ROOM);
+    assert!(with_short_flash + OTHER_ROOM <= LINE, "{with_short_flash}");
+    assert!(line(2000) > LINE, "a long flash passes the line");
+}
+
+/// `with_chunking`'s rule: a reader with a smaller budget than the writer
+/// refuses a value longer than its budget (an empty session) and removes
+/// its cookies, every chunk included.
+#[test]
+fn a_reader_with_a_smaller_budget_refuses_and_removes() {
+    let large = config_named("s", Chunking::default().with_budget(14_000));
+    let small = SessionConfig::with_options(
+        large.sealer().clone().with_max_len(0),
+        CookieOptions::default().with_chunking(Chunking::default()),
+    )
+    .expect("valid");
+    assert_eq!(small.sealer().max_len(), DEFAULT_CHUNK_BUDGET);
+    let mut jar = Jar::default();
+    store(&mut jar, &large, 8000).expect("fits the larger budget");
+    assert_eq!(jar.names(), ["s", "s.1", "s.2"]);
+    assert_eq!(read(&mut jar, &small), None);
+    assert!(jar.names().is_empty(), "{:?}", jar.names());
 }

@@ -229,3 +229,80 @@ pub(crate) async fn padding_hides_sizes_within_a_class(start: Start) {
     jar.get(server.addr, "/set?username=ada").await;
     assert_eq!(jar.get(server.addr, "/get").await.body, "ada:0");
 }
+
+/// A server whose `max_cookies` was lowered, or that turned chunking off,
+/// removes every chunk a request carries (up to `NAME.15`) when it writes
+/// or removes the session cookie, not only the chunks it reads; a request
+/// it only reads removes nothing.
+pub(crate) async fn lowered_max_or_chunking_off_removes_old_chunks(start: Start) {
+    let clock = TestClock::new();
+    let ring = one_key_ring();
+    let six = Chunking::default().with_max_cookies(6).with_budget(30_000);
+    let wide = start(chunked(clock.sealer(&ring, "session"), six));
+    let four = start(chunked(
+        clock.sealer(&ring, "session"),
+        Chunking::default().with_budget(30_000),
+    ));
+    let off = start(crate::common::config(clock.sealer(&ring, "session")));
+    let all_six = [
+        "session",
+        "session.1",
+        "session.2",
+        "session.3",
+        "session.4",
+        "session.5",
+    ];
+
+    // Six cookies, read by a server allowed four: refused, all six removed.
+    let mut jar = Jar::default();
+    let r = jar.get(wide.addr, "/big?len=17000").await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(stored_and_removed(&r.set_cookies).0, all_six);
+    let r = jar.get(four.addr, "/get").await;
+    assert_eq!((r.status, r.body.as_str()), (200, ":0"));
+    assert_eq!(
+        stored_and_removed(&r.set_cookies),
+        (vec![], all_six.to_vec())
+    );
+    assert!(jar.headers().is_empty(), "{:?}", jar.headers());
+
+    // The same, read by a server without chunking.
+    jar.get(wide.addr, "/big?len=17000").await;
+    let r = jar.get(off.addr, "/get").await;
+    assert_eq!(r.body, ":0");
+    assert_eq!(
+        stored_and_removed(&r.set_cookies),
+        (vec![], all_six.to_vec())
+    );
+    assert!(jar.headers().is_empty(), "{:?}", jar.headers());
+
+    // Left-over chunks beside a session that opens: a read removes nothing,
+    // the next write removes them, with chunking off or a lower maximum.
+    for server in [&off, &four] {
+        let mut jar = Jar::default();
+        jar.get(server.addr, "/set?username=ada").await;
+        jar.set("session.1", "AAAA");
+        jar.set("session.5", "AAAA");
+        let r = jar.get(server.addr, "/get").await;
+        assert_eq!((r.body.as_str(), r.set_cookies.len()), ("ada:0", 0));
+        let r = jar.get(server.addr, "/count").await;
+        assert_eq!(
+            stored_and_removed(&r.set_cookies),
+            (vec!["session"], vec!["session.1", "session.5"])
+        );
+        assert_eq!(jar.headers().len(), 1);
+        assert!(
+            !jar.headers()[0].contains("session."),
+            "{:?}",
+            jar.headers()
+        );
+        // Names that are not chunks are never touched.
+        jar.set("session.16", "AAAA");
+        jar.set("session.01", "AAAA");
+        let r = jar.get(server.addr, "/count").await;
+        assert_eq!(
+            stored_and_removed(&r.set_cookies),
+            (vec!["session"], vec![])
+        );
+    }
+}

@@ -10,13 +10,12 @@
 // protocol below serves the adapters.
 #![cfg_attr(not(any(feature = "tower", feature = "actix")), allow(dead_code))]
 
-use core::str::Utf8Error;
 use std::time::Duration;
 
 use crate::error::CookieProblem;
 
 mod chunks;
-pub(crate) use chunks::{chunk_name, chunk_names, cut, plan, Carried};
+pub(crate) use chunks::{chunk_bit, chunk_name, cut, plan, Carried};
 pub use chunks::{Chunking, DEFAULT_CHUNK_BUDGET, DEFAULT_MAX_CHUNKS, MAX_CHUNKS};
 
 /// The most bytes a `Set-Cookie` header value may have: the cookie's name,
@@ -308,29 +307,83 @@ fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// The values of the cookies called `name` in one `Cookie` header value,
-/// left to right; `name` must be a token (as [`check`] makes sure).
+/// The `name=value` pairs of one `Cookie` header value, left to right, as
+/// bytes: every cookie of the header in one pass, for the session layer to
+/// pick its own (the session's, its chunks', the flash and CSRF cookies')
+/// by comparing names with its own byte for byte.
 ///
 /// Strict on purpose (DESIGN decision 11): the header is split at `;`; in
 /// each piece the name is what comes before the first `=` and the value
 /// what comes after it, each trimmed of SP and HTAB only, which is what a
-/// browser trims when it stores a cookie (RFC 6265 §5.2). The name must
-/// then equal `name` byte for byte: any other byte, a Unicode space
-/// included, makes it another cookie. A piece without `=` (a nameless
-/// cookie, or an empty piece) is skipped. The value is not unquoted or
-/// percent-decoded; it is decoded as UTF-8 only when the name matches, so
-/// a neighbour's bytes never hide ours. Never allocates.
+/// browser trims when it stores a cookie (RFC 6265 §5.2). So any other
+/// byte, a Unicode space included, makes a name another name. A piece
+/// without `=` (a nameless cookie, or an empty piece) is skipped. The value
+/// is not unquoted or percent-decoded, and decoded as UTF-8 only by the
+/// reader whose name it carries, so a neighbour's bytes never hide ours.
+/// Never allocates.
+pub(crate) fn pairs(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    pieces(header).filter_map(|piece| {
+        let eq = piece.iter().position(|&b| b == b'=')?;
+        Some((trim_sp_htab(&piece[..eq]), trim_sp_htab(&piece[eq + 1..])))
+    })
+}
+
+/// The values of the cookies called `name` in one `Cookie` header value,
+/// read by [`pairs`], as UTF-8; `name` must be a token (as [`check`] makes
+/// sure).
+#[cfg(test)]
 pub(crate) fn named_values<'h, 'n>(
     header: &'h [u8],
     name: &'n str,
-) -> impl Iterator<Item = Result<&'h str, Utf8Error>> + use<'h, 'n> {
+) -> impl Iterator<Item = Result<&'h str, core::str::Utf8Error>> + use<'h, 'n> {
     debug_assert!(is_token(name));
-    header.split(|&b| b == b';').filter_map(move |piece| {
-        let eq = piece.iter().position(|&b| b == b'=')?;
-        let (pair_name, value) = (&piece[..eq], &piece[eq + 1..]);
-        (trim_sp_htab(pair_name) == name.as_bytes())
-            .then(|| core::str::from_utf8(trim_sp_htab(value)))
+    pairs(header)
+        .filter(move |(pair_name, _)| *pair_name == name.as_bytes())
+        .map(|(_, value)| core::str::from_utf8(value))
+}
+
+/// The pieces of `header` between `;`s, as `header.split(|&b| b == b';')`
+/// gives them, found eight bytes at a time: a sealed value is a few hundred
+/// bytes without a `;`, and the session layer reads every header.
+pub(crate) fn pieces(header: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(header);
+    core::iter::from_fn(move || {
+        let bytes = rest?;
+        match find_semicolon(bytes) {
+            Some(at) => {
+                rest = Some(&bytes[at + 1..]);
+                Some(&bytes[..at])
+            }
+            None => {
+                rest = None;
+                Some(bytes)
+            }
+        }
     })
+}
+
+/// The position of the first `;` in `bytes`: eight bytes at a time (a
+/// word whose bytes are XORed with `;` has a zero byte where a `;` was;
+/// the lowest byte the classic zero-byte test flags is always a real
+/// one), then byte by byte.
+fn find_semicolon(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const SEMICOLONS: u64 = ONES * b';' as u64;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(word);
+        let x = u64::from_le_bytes(le) ^ SEMICOLONS;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    tail.iter().position(|&b| b == b';').map(|i| at + i)
 }
 
 /// `s` without leading and trailing SP and HTAB (RFC 5234 `WSP`), and
@@ -391,6 +444,22 @@ pub(crate) fn check(name: &str, o: &CookieOptions) -> Result<(), CookieProblem> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The word-at-a-time split gives what `split` on `;` gives, for
+        /// any bytes (`;` made likely).
+        #[test]
+        fn pieces_are_split_at_every_semicolon(
+            header in proptest::collection::vec(
+                proptest::prop_oneof![proptest::strategy::Just(b';'), proptest::num::u8::ANY],
+                0..200,
+            ),
+        ) {
+            let ours: Vec<&[u8]> = pieces(&header).collect();
+            let std: Vec<&[u8]> = header.split(|&b| b == b';').collect();
+            proptest::prop_assert_eq!(ours, std);
+        }
+    }
 
     /// The form the `cookie` crate writes, for the same cookie.
     fn by_the_cookie_crate(

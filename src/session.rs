@@ -219,16 +219,14 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        // One pass over the headers: the flash and CSRF cookies are read
-        // from each header the session's reading pulls, then from the rest.
+        // One pass over each header: the session's cookies are picked out,
+        // and the rest are offered to the flash and CSRF readers.
         let mut flash = request::OneCookieReader::flash(config);
         let mut csrf = request::OneCookieReader::csrf(config);
-        let mut headers = cookie_headers.into_iter().inspect(|header| {
-            flash.read(header);
-            csrf.read(header);
-        });
-        let (opened, status, chunks) = request::open_request(config, &mut headers);
-        headers.for_each(drop);
+        let mut others = |name: &[u8], value: &[u8]| {
+            let _ = flash.offer(name, value) || csrf.offer(name, value);
+        };
+        let (opened, status, chunks) = request::open_request(config, cookie_headers, &mut others);
         let incoming = flash.finish();
         let csrf = Csrf::came(csrf.finish());
         let (value, times) = opened.unzip();

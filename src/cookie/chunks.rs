@@ -7,7 +7,7 @@
 
 use core::str::Utf8Error;
 
-use super::{trim_sp_htab, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
+use super::{MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
 use crate::error::Refusal;
 
 /// The most cookies one session may be split into, whatever
@@ -126,7 +126,7 @@ pub(crate) fn chunk_name(name: &str, index: usize) -> String {
 /// `name`: `name` itself is 0, `name.I` is `I` for a canonical decimal `I`
 /// (no sign, no leading zero) from 1 to [`MAX_CHUNKS`]` - 1`, whatever the
 /// reader's own maximum (a chunk past it is still ours to remove). Compared
-/// byte for byte, as [`named_values`](super::named_values) does.
+/// byte for byte, as the session layer compares [`pairs`](super::pairs)' names.
 fn chunk_index(pair_name: &[u8], name: &str) -> Option<usize> {
     let rest = pair_name.strip_prefix(name.as_bytes())?;
     if rest.is_empty() {
@@ -139,15 +139,19 @@ fn chunk_index(pair_name: &[u8], name: &str) -> Option<usize> {
 /// The chunk cookies (`name.1` to `name.15`) in one `Cookie` header value,
 /// as a bit set (bit `i` for chunk `i`): what a server without chunking
 /// removes beside the session cookie when it writes it. Never allocates.
+#[cfg(test)]
 pub(crate) fn chunk_names(header: &[u8], name: &str) -> u32 {
-    header
-        .split(|&b| b == b';')
-        .filter_map(|piece| {
-            let eq = piece.iter().position(|&b| b == b'=')?;
-            chunk_index(trim_sp_htab(&piece[..eq]), name)
-        })
+    super::pairs(header)
+        .filter_map(|(pair_name, _)| chunk_bit(pair_name, name))
+        .fold(0, |set, bit| set | bit)
+}
+
+/// The bit of chunk cookie `pair_name` (`name.1` to `name.15`) in a
+/// [`chunk_names`] set, if it is one.
+pub(crate) fn chunk_bit(pair_name: &[u8], name: &str) -> Option<u32> {
+    chunk_index(pair_name, name)
         .filter(|&i| i > 0)
-        .fold(0, |set, i| set | 1 << i)
+        .map(|i| 1 << i)
 }
 
 /// A canonical decimal number of at most two digits (chunk indices and
@@ -163,7 +167,7 @@ fn parse_count(digits: &[u8]) -> Option<usize> {
 }
 
 /// The request's cookies of one session name, by chunk index: what a
-/// request carried, read strictly (as [`named_values`](super::named_values)
+/// request carried, read strictly (by [`pairs`](super::pairs)
 /// reads one name). At most [`MAX_SAME_NAME_COOKIES`]` + 1` values are kept
 /// per index: one more says there were too many.
 #[derive(Debug, Default)]
@@ -179,20 +183,19 @@ impl<'h> Carried<'h> {
     /// Reads the chunks of `name` (below `max`; 1 reads `name` alone) from
     /// the `Cookie` header values, in order; chunks from `max` to
     /// [`MAX_CHUNKS`]` - 1` are only noted, for [`Carried::chunk_set`].
-    pub(crate) fn read(
+    /// Every other cookie goes to `others` (name, value), in the same pass.
+    pub(crate) fn read_with(
         headers: impl IntoIterator<Item = &'h [u8]>,
         name: &str,
         max: usize,
+        others: &mut dyn FnMut(&[u8], &[u8]),
     ) -> Self {
         let mut values: Vec<Vec<_>> = (0..max.clamp(1, MAX_CHUNKS)).map(|_| Vec::new()).collect();
         let mut beyond = 0_u32;
         for header in headers {
-            for piece in header.split(|&b| b == b';') {
-                let Some(eq) = piece.iter().position(|&b| b == b'=') else {
-                    continue;
-                };
-                let (pair_name, value) = (trim_sp_htab(&piece[..eq]), &piece[eq + 1..]);
+            for (pair_name, value) in super::pairs(header) {
                 let Some(index) = chunk_index(pair_name, name) else {
+                    others(pair_name, value);
                     continue;
                 };
                 let Some(slot) = values.get_mut(index) else {
@@ -200,11 +203,21 @@ impl<'h> Carried<'h> {
                     continue;
                 };
                 if slot.len() <= MAX_SAME_NAME_COOKIES {
-                    slot.push(core::str::from_utf8(trim_sp_htab(value)));
+                    slot.push(core::str::from_utf8(value));
                 }
             }
         }
         Carried { values, beyond }
+    }
+
+    /// [`Carried::read_with`], the other cookies ignored.
+    #[cfg(test)]
+    pub(crate) fn read(
+        headers: impl IntoIterator<Item = &'h [u8]>,
+        name: &str,
+        max: usize,
+    ) -> Self {
+        Carried::read_with(headers, name, max, &mut |_, _| {})
     }
 
     /// Whether any cookie of the session's name or its chunks came.

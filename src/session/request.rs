@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 
 use super::{Incoming, SessionConfig, Status};
-use crate::cookie::{chunk_names, named_values, Carried, MAX_SAME_NAME_COOKIES};
+use crate::cookie::{chunk_bit, pairs, Carried, MAX_SAME_NAME_COOKIES};
 use crate::envelope::Times;
 use crate::error::{Error, Refusal};
 use crate::sealer::Opened;
@@ -15,13 +15,16 @@ use super::Session;
 
 /// Opens the request's cookie(s), following the rules in [`Session`]'s
 /// docs; also says which chunk cookies (index 1 on, a bit each) it carried.
+/// Every other cookie of the headers goes to `others` (name, value): one
+/// pass over each header reads them all.
 pub(super) fn open_request<'a, T: DeserializeOwned + 'static>(
     config: &SessionConfig,
     cookie_headers: impl IntoIterator<Item = &'a [u8]>,
+    others: &mut dyn FnMut(&[u8], &[u8]),
 ) -> (Option<(T, Times)>, Status, u32) {
     let max_chunks = config.options().max_chunks();
     if max_chunks > 1 {
-        let carried = Carried::read(cookie_headers, config.name(), max_chunks);
+        let carried = Carried::read_with(cookie_headers, config.name(), max_chunks, others);
         let chunks = carried.chunk_set();
         let (opened, status) = match carried.assemble(config.sealer().max_len()) {
             _ if carried.is_empty() => (None, Status::Unchanged),
@@ -38,24 +41,35 @@ pub(super) fn open_request<'a, T: DeserializeOwned + 'static>(
     // noted: a server that turned chunking off, or lowered the maximum,
     // removes them when it writes the session cookie.
     let mut chunks = 0;
-    let mut candidates = Vec::new();
+    // One more than the maximum is enough to know there are too many; on
+    // the stack, not allocated.
+    let mut candidates: [&[u8]; MAX_SAME_NAME_COOKIES + 1] = [&[]; MAX_SAME_NAME_COOKIES + 1];
+    let mut count = 0;
     for header in cookie_headers {
-        chunks |= chunk_names(header, name);
-        // One more than the maximum is enough to know there are too many.
-        let room = (MAX_SAME_NAME_COOKIES + 1).saturating_sub(candidates.len());
-        candidates.extend(named_values(header, name).take(room));
+        for (pair_name, value) in pairs(header) {
+            if pair_name == name.as_bytes() {
+                if let Some(slot) = candidates.get_mut(count) {
+                    *slot = value;
+                    count += 1;
+                }
+            } else if let Some(bit) = chunk_bit(pair_name, name) {
+                chunks |= bit;
+            } else {
+                others(pair_name, value);
+            }
+        }
     }
-    if candidates.is_empty() {
+    if count == 0 {
         return (None, Status::Unchanged, chunks);
     }
-    if candidates.len() > MAX_SAME_NAME_COOKIES {
+    if count > MAX_SAME_NAME_COOKIES {
         too_many(name);
         return (None, Status::Unchanged, chunks);
     }
     // A value of ours that is not UTF-8 is not a sealed value.
-    let candidates = candidates
-        .into_iter()
-        .map(|value| value.map_err(|_| Refusal::Malformed));
+    let candidates = candidates[..count]
+        .iter()
+        .map(|value| core::str::from_utf8(value).map_err(|_| Refusal::Malformed));
     let (opened, status) = open_candidates(config, candidates);
     (opened, status, chunks)
 }
@@ -222,41 +236,43 @@ impl<'c> OneCookieReader<'c> {
         }
     }
 
-    /// Reads one `Cookie` header value.
-    pub(super) fn read(&mut self, header: &[u8]) {
+    /// Offers one cookie of the request; true if it is this reader's.
+    pub(super) fn offer(&mut self, pair_name: &[u8], value: &[u8]) -> bool {
+        if pair_name != self.name.as_bytes() {
+            return false;
+        }
         if self.seen > 1 {
-            return;
+            return true;
         }
-        for value in named_values(header, self.name) {
-            self.seen += 1;
-            if self.seen > 1 {
-                tracing::warn!(
-                    cookie = self.name,
-                    "several {} cookies (cookie tossing?); none used, removed",
-                    self.what
+        self.seen += 1;
+        if self.seen > 1 {
+            tracing::warn!(
+                cookie = self.name,
+                "several {} cookies (cookie tossing?); none used, removed",
+                self.what
+            );
+            self.incoming = Incoming::Spent;
+            return true;
+        }
+        self.incoming = match core::str::from_utf8(value) {
+            Ok(value) if value.len() <= self.max_len => Incoming::Sealed(value.to_owned()),
+            Ok(value) => {
+                log_refused_named(
+                    self.name,
+                    self.what,
+                    &Error::from(Refusal::TooLong {
+                        len: value.len(),
+                        max: self.max_len,
+                    }),
                 );
-                self.incoming = Incoming::Spent;
-                return;
+                Incoming::Spent
             }
-            self.incoming = match value {
-                Ok(value) if value.len() <= self.max_len => Incoming::Sealed(value.to_owned()),
-                Ok(value) => {
-                    log_refused_named(
-                        self.name,
-                        self.what,
-                        &Error::from(Refusal::TooLong {
-                            len: value.len(),
-                            max: self.max_len,
-                        }),
-                    );
-                    Incoming::Spent
-                }
-                Err(_) => {
-                    log_refused_named(self.name, self.what, &Error::from(Refusal::Malformed));
-                    Incoming::Spent
-                }
-            };
-        }
+            Err(_) => {
+                log_refused_named(self.name, self.what, &Error::from(Refusal::Malformed));
+                Incoming::Spent
+            }
+        };
+        true
     }
 
     pub(super) fn finish(self) -> Incoming {

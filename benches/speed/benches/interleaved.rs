@@ -6,6 +6,10 @@
 //! taken within the round. The table gives the median ratio over the
 //! rounds (and the middle half of them), and the median time per row.
 //!
+//! The last cell is the tower session layer in process (see `--count`
+//! below): one request with a cookie, `get`, `set`, the `Set-Cookie`
+//! appended, against the same request and response without the layer.
+//!
 //! ```text
 //! cargo bench --bench interleaved                      # the table
 //! cargo bench --bench interleaved -- --rounds 400      # longer
@@ -281,5 +285,58 @@ fn main() {
     );
     for rows in cells {
         cell(rows, rounds);
+    }
+    layers.insert(0, bare_row());
+    overhead_cell(layers, rounds);
+}
+
+/// The same request and response without the layer: a handler that only
+/// answers, the floor of the layer rows.
+fn bare_row() -> Row<'static> {
+    Row {
+        name: "layer/small/none".to_owned(),
+        run: Box::new(|| {
+            let req = http::Request::builder()
+                .header(http::header::COOKIE, "session=x")
+                .body(())
+                .expect("valid");
+            black_box(req);
+            black_box(http::Response::new(()));
+        }),
+    }
+}
+
+/// Times the layer rows as [`cell`] does, and prints each row's time over
+/// the first row's (the request without the layer), taken within rounds.
+fn overhead_cell(mut rows: Vec<Row<'_>>, rounds: usize) {
+    let burst = Duration::from_millis(2);
+    let iters: Vec<u32> = rows.iter_mut().map(|r| calibrate(r, burst)).collect();
+    let mut times = vec![Vec::with_capacity(rounds); rows.len()];
+    for round in 0..rounds {
+        for k in 0..rows.len() {
+            let i = (round + k) % rows.len();
+            let start = Instant::now();
+            for _ in 0..iters[i] {
+                (rows[i].run)();
+            }
+            times[i].push(start.elapsed().as_nanos() as f64 / f64::from(iters[i]));
+        }
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let (_, median, _) = quartiles(&mut times[i].clone());
+        if i == 0 {
+            println!("{:<24} {median:>10.0} ns", row.name);
+            continue;
+        }
+        let mut extra: Vec<f64> = times[i]
+            .iter()
+            .zip(&times[0])
+            .map(|(t, bare)| t - bare)
+            .collect();
+        let (q1, extra, q3) = quartiles(&mut extra);
+        println!(
+            "{:<24} {median:>10.0} ns   over none: {extra:.0} ns (middle half {q1:.0}-{q3:.0})",
+            row.name
+        );
     }
 }

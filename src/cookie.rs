@@ -419,8 +419,11 @@ pub(crate) fn check(name: &str, o: &CookieOptions) -> Result<(), CookieProblem> 
         return Err(CookieProblem::Path);
     }
     if let Some(domain) = &o.domain {
-        let domain = domain.trim_start_matches('.');
+        // One leading dot is allowed (and dropped when written), as
+        // browsers ignore it; more is no domain.
+        let domain = domain.strip_prefix('.').unwrap_or(domain);
         if domain.is_empty()
+            || domain.starts_with('.')
             || !is_attribute_safe(domain)
             || domain.chars().any(char::is_whitespace)
         {
@@ -578,13 +581,14 @@ mod tests {
                 "{path:?}"
             );
         }
-        for domain in ["a.com; Secure", "", "a .com"] {
+        for domain in ["a.com; Secure", "", "a .com", ".", "..a.com"] {
             assert_eq!(
                 check("s", &d().with_domain(domain)),
                 Err(CookieProblem::Domain),
                 "{domain:?}"
             );
         }
+        assert_eq!(check("s", &d().with_domain(".a.com")), Ok(()));
     }
 
     /// Our values in one header, `Err` shown as `None`.

@@ -20,7 +20,10 @@ use base64::Engine as _;
 /// (AVX2, NEON; detected once), its scalar one otherwise. Both accept and
 /// produce exactly the same texts (`base64_engines_agree` below compares
 /// them), so nothing on the wire depends on the machine.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_feature = "neon")
+))]
 fn b64() -> &'static impl base64::Engine {
     static ENGINE: std::sync::LazyLock<base64::engine::simd::Simd> =
         std::sync::LazyLock::new(|| {
@@ -29,7 +32,10 @@ fn b64() -> &'static impl base64::Engine {
     &*ENGINE
 }
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_feature = "neon")
+)))]
 fn b64() -> &'static impl base64::Engine {
     &URL_SAFE_NO_PAD
 }
@@ -832,6 +838,50 @@ mod tests {
             assert_eq!(encoded_len(n), encoded.len());
             assert!(max_binary_len(encoded.len()) >= n);
             assert!(encoded_len(max_binary_len(encoded.len())) <= encoded.len());
+        }
+    }
+
+    /// The vectorized engine this CPU runs, if it has one (the scalar
+    /// engine otherwise, which would compare with itself).
+    #[cfg(target_arch = "x86_64")]
+    fn vectorized() -> Option<base64::engine::simd::Avx2> {
+        base64::engine::simd::Avx2::url_safe(base64::engine::general_purpose::NO_PAD)
+    }
+
+    /// Every byte value at every position of a valid text long enough for
+    /// several vector blocks (and every cut of its end): the vectorized
+    /// engine gives the same bytes or the same error as the scalar one.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vectorized_decoding_refuses_exactly_what_the_scalar_one_does() {
+        let Some(simd) = vectorized() else {
+            eprintln!("no AVX2 on this CPU: nothing to compare");
+            return;
+        };
+        let bytes: Vec<u8> = (0..150u32).map(|i| (i * 37 + 11) as u8).collect();
+        let text = URL_SAFE_NO_PAD.encode(&bytes);
+        assert_eq!(simd.encode(&bytes), text);
+        type Decoded = Result<Vec<u8>, base64::DecodeSliceError>;
+        fn decode(engine: &impl base64::Engine, input: &[u8]) -> Decoded {
+            let mut out = vec![0u8; input.len().div_ceil(4) * 3];
+            engine
+                .decode_slice(input, &mut out)
+                .map(|n| out[..n].to_vec())
+        }
+        let ours = |input: &[u8]| decode(&simd, input);
+        let scalar = |input: &[u8]| decode(&URL_SAFE_NO_PAD, input);
+        let mut input = text.clone().into_bytes();
+        for at in 0..input.len() {
+            let original = input[at];
+            for byte in 0..=255u8 {
+                input[at] = byte;
+                assert_eq!(ours(&input), scalar(&input), "{at} {byte}");
+            }
+            input[at] = original;
+        }
+        for cut in 0..8 {
+            let short = &input[..input.len() - cut];
+            assert_eq!(ours(short), scalar(short), "cut {cut}");
         }
     }
 

@@ -685,6 +685,7 @@ pub(crate) fn cookie_header(data: &[u8]) {
 
 /// The reference reading of one header's pieces: name and value, each
 /// trimmed of SP and HTAB only; pieces without `=` skipped.
+#[cfg(feature = "tower")]
 fn pairs<'h>(headers: &[&'h [u8]]) -> Vec<(&'h [u8], &'h [u8])> {
     fn trim(mut s: &[u8]) -> &[u8] {
         while let [b' ' | b'\t', rest @ ..] = s {
@@ -707,6 +708,7 @@ fn pairs<'h>(headers: &[&'h [u8]]) -> Vec<(&'h [u8], &'h [u8])> {
 
 /// The chunk index of a pair name, by SECURITY.md's rule: `NAME` is 0,
 /// `NAME.i` is `i` for a decimal without sign or leading zero, 1 to 15.
+#[cfg(feature = "tower")]
 fn chunk_of(name: &[u8]) -> Option<usize> {
     let rest = name.strip_prefix(NAME.as_bytes())?;
     if rest.is_empty() {
@@ -724,6 +726,7 @@ fn chunk_of(name: &[u8]) -> Option<usize> {
 /// not UTF-8, a bad count, a missing chunk), or `None` when there are too
 /// many and none is used, by the reference reading: `max` 1 is one cookie
 /// per value; more puts chunks together.
+#[cfg(feature = "tower")]
 fn candidates(pairs: &[(&[u8], &[u8])], max: usize) -> Option<Vec<Result<String, ()>>> {
     use sealed_session::MAX_SAME_NAME_COOKIES as CAP;
     let of = |i: usize| -> Vec<&[u8]> {

@@ -10,7 +10,6 @@
 //! there prints the table of medians and ratios.
 
 use std::hint::black_box;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

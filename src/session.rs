@@ -609,6 +609,28 @@ fn seal_header<V: Serialize + ?Sized>(
     issued_at: Option<UnixTime>,
     deterministic: bool,
 ) -> Result<(String, Times)> {
+    let (sealed, left) = seal_within_max(sealer, value, issued_at, deterministic)?;
+    let header = config.set_cookie_named(name, &sealed.value, left)?;
+    let worst_header = header.len() - sealed.value.len() + sealed.worst_len;
+    if worst_header > MAX_COOKIE_BYTES {
+        return Err(SealError::TooLarge {
+            len: worst_header,
+            max: MAX_COOKIE_BYTES,
+        }
+        .into());
+    }
+    Ok((header, sealed.times))
+}
+
+/// Seals `value` with `sealer` (keeping `issued_at`, or fresh for `None`),
+/// checked against the sealer's maximum under the largest envelope of the
+/// keyring; with the time the value has left (its cookie's `Max-Age`).
+fn seal_within_max<V: Serialize + ?Sized>(
+    sealer: &crate::sealer::Sealer,
+    value: &V,
+    issued_at: Option<UnixTime>,
+    deterministic: bool,
+) -> Result<(crate::sealer::Sealed, Duration)> {
     let sealed = sealer.seal_value_with(value, issued_at, deterministic)?;
     if sealed.worst_len > sealer.max_len() {
         return Err(SealError::TooLarge {
@@ -623,16 +645,7 @@ fn seal_header<V: Serialize + ?Sized>(
         .to_system()
         .duration_since(sealer.now())
         .unwrap_or(Duration::ZERO);
-    let header = config.set_cookie_named(name, &sealed.value, left)?;
-    let worst_header = header.len() - sealed.value.len() + sealed.worst_len;
-    if worst_header > MAX_COOKIE_BYTES {
-        return Err(SealError::TooLarge {
-            len: worst_header,
-            max: MAX_COOKIE_BYTES,
-        }
-        .into());
-    }
-    Ok((header, sealed.times))
+    Ok((sealed, left))
 }
 
 fn warn_if_finished<T>(state: &State<T>) {

@@ -8,7 +8,7 @@ use core::time::Duration;
 
 use serde::Serialize;
 
-use super::{seal_header, SessionConfig};
+use super::{seal_header, seal_within_max, SessionConfig};
 use crate::cookie::{self, chunk_name, Chunking, MAX_CHUNKS};
 use crate::envelope::Times;
 use crate::error::{Result, SealError};
@@ -36,20 +36,7 @@ pub(super) fn seal_cookies<V: Serialize + ?Sized>(
         )?;
         return Ok((vec![header], times));
     };
-    let sealed = sealer.seal_value_with(value, issued_at, deterministic)?;
-    if sealed.worst_len > sealer.max_len() {
-        return Err(SealError::TooLarge {
-            len: sealed.worst_len,
-            max: sealer.max_len(),
-        }
-        .into());
-    }
-    let left = sealed
-        .times
-        .expires_at
-        .to_system()
-        .duration_since(sealer.now())
-        .unwrap_or(Duration::ZERO);
+    let (sealed, left) = seal_within_max(sealer, value, issued_at, deterministic)?;
     // The worst case must fit the cookies and the budget, so a rotation to
     // a key with a longer envelope never makes a stored session too large.
     config.plan(sealed.worst_len, &chunking, left)?;

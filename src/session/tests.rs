@@ -23,6 +23,22 @@ fn config() -> SessionConfig {
     SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("rng"))).expect("valid")
 }
 
+/// A clock the test sets by hand (seconds since 1970 in `now`), starting
+/// at `start`.
+fn manual_clock(
+    start: u64,
+) -> (
+    Arc<AtomicU64>,
+    impl Fn() -> SystemTime + Clone + Send + Sync,
+) {
+    let now = Arc::new(AtomicU64::new(start));
+    let clock = {
+        let now = Arc::clone(&now);
+        move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))
+    };
+    (now, clock)
+}
+
 fn cookie_of(header: &str) -> String {
     header.split(';').next().expect("name=value").to_owned()
 }
@@ -244,11 +260,7 @@ fn begin_reuses_an_outer_session_for_the_same_cookie_only() {
 
 #[test]
 fn stale_key_is_resealed_keeping_expiry() {
-    let now = Arc::new(AtomicU64::new(1_800_000_000));
-    let clock = {
-        let now = Arc::clone(&now);
-        move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))
-    };
+    let (now, clock) = manual_clock(1_800_000_000);
     let k1 = Key::try_generate().expect("rng");
     let k2 = Key::try_generate().expect("rng");
     let switch = UNIX_EPOCH + Duration::from_secs(1_800_000_100);
@@ -729,11 +741,7 @@ mod csrf {
     /// so removing the old key later breaks no rendered form.
     #[test]
     fn retired_key_cookie_is_resealed_keeping_its_secret() {
-        let now = Arc::new(AtomicU64::new(1_800_000_000));
-        let clock = {
-            let now = Arc::clone(&now);
-            move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))
-        };
+        let (now, clock) = manual_clock(1_800_000_000);
         let k1 = Key::try_generate().expect("rng");
         let k2 = Key::try_generate().expect("rng");
         let ring = |entries: Vec<KeyEntry>| {
@@ -779,11 +787,7 @@ mod csrf {
     /// does not.
     #[test]
     fn binding_is_the_issued_at_second_or_no_session() {
-        let now = Arc::new(AtomicU64::new(1_800_000_000));
-        let clock = {
-            let now = Arc::clone(&now);
-            move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))
-        };
+        let (now, clock) = manual_clock(1_800_000_000);
         let c =
             SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("rng")).with_clock(clock))
                 .expect("valid");

@@ -140,10 +140,10 @@ fn quartiles(values: &mut [f64]) -> (f64, f64, f64) {
     (at(0.25), at(0.5), at(0.75))
 }
 
-/// Times one cell: `rounds` rounds of one burst per row in rotated order;
-/// prints each row's median time and each of our rows' ratio to the last
-/// row (`cookie`), taken within every round.
-fn cell(mut rows: Vec<Row<'_>>, rounds: usize) {
+/// Nanoseconds per iteration of every row in every round: each round runs
+/// a 2 ms burst of each row, starting from a row that rotates by one each
+/// round.
+fn time_rounds(rows: &mut [Row<'_>], rounds: usize) -> Vec<Vec<f64>> {
     let burst = Duration::from_millis(2);
     let iters: Vec<u32> = rows.iter_mut().map(|r| calibrate(r, burst)).collect();
     let mut times = vec![Vec::with_capacity(rounds); rows.len()];
@@ -157,6 +157,14 @@ fn cell(mut rows: Vec<Row<'_>>, rounds: usize) {
             times[i].push(start.elapsed().as_nanos() as f64 / f64::from(iters[i]));
         }
     }
+    times
+}
+
+/// Times one cell: `rounds` rounds of one burst per row in rotated order;
+/// prints each row's median time and each of our rows' ratio to the last
+/// row (`cookie`), taken within every round.
+fn cell(mut rows: Vec<Row<'_>>, rounds: usize) {
+    let times = time_rounds(&mut rows, rounds);
     let peer = rows.len() - 1;
     for (i, row) in rows.iter().enumerate() {
         let (_, median, _) = quartiles(&mut times[i].clone());
@@ -309,19 +317,7 @@ fn bare_row() -> Row<'static> {
 /// Times the layer rows as [`cell`] does, and prints each row's time over
 /// the first row's (the request without the layer), taken within rounds.
 fn overhead_cell(mut rows: Vec<Row<'_>>, rounds: usize) {
-    let burst = Duration::from_millis(2);
-    let iters: Vec<u32> = rows.iter_mut().map(|r| calibrate(r, burst)).collect();
-    let mut times = vec![Vec::with_capacity(rounds); rows.len()];
-    for round in 0..rounds {
-        for k in 0..rows.len() {
-            let i = (round + k) % rows.len();
-            let start = Instant::now();
-            for _ in 0..iters[i] {
-                (rows[i].run)();
-            }
-            times[i].push(start.elapsed().as_nanos() as f64 / f64::from(iters[i]));
-        }
-    }
+    let times = time_rounds(&mut rows, rounds);
     for (i, row) in rows.iter().enumerate() {
         let (_, median, _) = quartiles(&mut times[i].clone());
         if i == 0 {

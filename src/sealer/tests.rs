@@ -41,40 +41,48 @@ fn vectors(text: &str) -> Vec<Vector<'_>> {
         .collect()
 }
 
+/// A vector's sealer (its key under its id and algorithm, its name and
+/// purpose, a clock at its `issued_at`), and its times.
+fn vector_sealer(v: &Vector<'_>) -> (Sealer, Times) {
+    let algorithm: Algorithm = v.get("algorithm").parse().expect("algorithm");
+    let id: u32 = v.get("key_id").parse().expect("id");
+    // Vector keys are patterned on purpose: only the unchecked
+    // constructor takes them.
+    let key_bytes: [u8; 32] = base64::Engine::decode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        v.get("key"),
+    )
+    .expect("base64url")
+    .try_into()
+    .expect("32 bytes");
+    let key = Key::insecure_from_bytes(&key_bytes);
+    let issued_at: u64 = v.get("issued_at").parse().expect("issued_at");
+    let expires_at: u64 = v.get("expires_at").parse().expect("expires_at");
+    let keyring = Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring");
+    let sealer = Sealer::new(keyring)
+        .with_name(v.get("name"))
+        .with_purpose(v.get("purpose"))
+        .with_clock(move || UnixTime::from_secs(issued_at).to_system());
+    let times = Times {
+        issued_at: UnixTime::from_secs(issued_at),
+        expires_at: UnixTime::from_secs(expires_at),
+    };
+    (sealer, times)
+}
+
 #[test]
 fn sealing_with_a_fixed_nonce_gives_the_known_answers() {
     let text = include_str!("../../tests/vectors/v1.txt");
     let all = vectors(text);
     assert!(all.len() >= 4, "vectors file is incomplete");
     for v in all {
-        let algorithm: Algorithm = v.get("algorithm").parse().expect("algorithm");
+        let (sealer, times) = vector_sealer(&v);
         let id: u32 = v.get("key_id").parse().expect("id");
-        // Vector keys are patterned on purpose: only the unchecked
-        // constructor takes them.
-        let key_bytes: [u8; 32] = base64::Engine::decode(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            v.get("key"),
-        )
-        .expect("base64url")
-        .try_into()
-        .expect("32 bytes");
-        let key = Key::insecure_from_bytes(&key_bytes);
-        let issued_at: u64 = v.get("issued_at").parse().expect("issued_at");
-        let expires_at: u64 = v.get("expires_at").parse().expect("expires_at");
-        let keyring = Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring");
-        let sealer = Sealer::new(keyring)
-            .with_name(v.get("name"))
-            .with_purpose(v.get("purpose"))
-            .with_clock(move || UnixTime::from_secs(issued_at).to_system());
         let payload = hex(v.get("payload"));
         let nonce = hex(v.get("nonce"));
-        let times = Times {
-            issued_at: UnixTime::from_secs(issued_at),
-            expires_at: UnixTime::from_secs(expires_at),
-        };
         let value = sealer
             .seal_at(
-                UnixTime::from_secs(issued_at),
+                times.issued_at,
                 times,
                 NonceSource::Fixed(&nonce),
                 |buf, room| bytes_into(&payload, buf, room),
@@ -114,25 +122,9 @@ fn sealing_padded_with_a_fixed_nonce_gives_the_v2_known_answers() {
             // Authentic but malformed: made by hand, never by a sealer.
             continue;
         }
-        let algorithm: Algorithm = v.get("algorithm").parse().expect("algorithm");
-        let id: u32 = v.get("key_id").parse().expect("id");
-        let key_bytes: [u8; 32] = base64::Engine::decode(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            v.get("key"),
-        )
-        .expect("base64url")
-        .try_into()
-        .expect("32 bytes");
-        let key = Key::insecure_from_bytes(&key_bytes);
-        let issued_at: u64 = v.get("issued_at").parse().expect("issued_at");
-        let expires_at: u64 = v.get("expires_at").parse().expect("expires_at");
         let plaintext = hex(v.get("plaintext"));
-        let keyring = Keyring::new([KeyEntry::new(id, key).algorithm(algorithm)]).expect("ring");
-        let sealer = Sealer::new(keyring)
-            .with_name(v.get("name"))
-            .with_purpose(v.get("purpose"))
-            .with_padding(crate::Padding::multiple_of(plaintext.len()))
-            .with_clock(move || UnixTime::from_secs(issued_at).to_system());
+        let (sealer, times) = vector_sealer(&v);
+        let sealer = sealer.with_padding(crate::Padding::multiple_of(plaintext.len()));
         let payload = hex(v.get("payload"));
         let padding: usize = v.get("padding").parse().expect("padding");
         assert!(
@@ -140,13 +132,9 @@ fn sealing_padded_with_a_fixed_nonce_gives_the_v2_known_answers() {
             "{}",
             v.get("comment")
         );
-        let times = Times {
-            issued_at: UnixTime::from_secs(issued_at),
-            expires_at: UnixTime::from_secs(expires_at),
-        };
         let value = sealer
             .seal_at(
-                UnixTime::from_secs(issued_at),
+                times.issued_at,
                 times,
                 NonceSource::Fixed(&hex(v.get("nonce"))),
                 |buf, room| bytes_into(&payload, buf, room),

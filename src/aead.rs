@@ -2,7 +2,10 @@
 //! is used with, its backend (ring or RustCrypto), and the synthetic nonce
 //! a seal picks. Nothing here knows the envelope's byte layout.
 
-use rand::RngCore as _;
+use core::cell::RefCell;
+
+use rand::{RngCore as _, SeedableRng as _, TryRngCore as _};
+use thread_local::ThreadLocal;
 use zeroize::Zeroize;
 
 use crate::key::{Algorithm, Key};
@@ -20,10 +23,42 @@ pub(crate) use backend::TAG_LEN;
 pub(crate) use backend::Failed;
 
 /// A key made ready for one algorithm (key schedule computed once), with
-/// the key that derives its synthetic nonces.
+/// the key that derives its synthetic nonces and the nonce streams of the
+/// threads that sealed under it.
 pub(crate) struct Cipher {
     aead: Aead,
     nonce_key: NonceKey,
+    streams: ThreadLocal<RefCell<Stream>>,
+}
+
+/// One thread's nonces under one key (see [`NonceSource::PerThread`]).
+///
+/// * XChaCha20-Poly1305: a random 16-byte prefix drawn from the operating
+///   system, then a 64-bit counter: `prefix || u64le(n)`. The subkey
+///   HChaCha20 makes of the prefix is computed once, not per seal.
+/// * AES-256-GCM: 12 random bytes per seal from a ChaCha12 generator
+///   seeded from the operating system (a counter under a short random
+///   prefix would collide between threads far sooner than random nonces).
+///
+/// A stream is drawn again whenever the process has forked since it was
+/// drawn, before its next nonce: the child of a `fork` holds a copy of
+/// its parent's stream, and must not continue it.
+struct Stream {
+    /// Tells a forked child from the process that drew the stream.
+    fork: forkguard::Guard,
+    nonces: StreamNonces,
+}
+
+// One per thread and key, never moved once made: the sizes of the variants
+// do not matter, and a box would add a load per seal.
+#[allow(clippy::large_enum_variant)]
+enum StreamNonces {
+    XChaCha {
+        prefix: [u8; backend::PREFIX_LEN],
+        next: u64,
+        aead: imp::Subkeyed,
+    },
+    Aes(rand::rngs::StdRng),
 }
 
 enum Aead {
@@ -50,6 +85,9 @@ const NONCE_KEY_CONTEXT: &str = "sealed-session 2026-11-27 synthetic nonce key v
 /// How a seal picks its nonce.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum NonceSource<'a> {
+    /// A fresh seal from the calling thread's nonce stream (the default):
+    /// no hash of the message, no per-message subkey.
+    PerThread,
     /// A fresh seal: fresh random bytes enter the nonce's hash with the
     /// whole message.
     Fresh,
@@ -68,15 +106,14 @@ impl NonceSource<'_> {
     pub(crate) fn seed(self, seed: &mut [u8]) {
         match self {
             NonceSource::Fresh => rand::rng().fill_bytes(seed),
-            NonceSource::Deterministic => seed.fill(0),
+            NonceSource::Deterministic | NonceSource::PerThread => seed.fill(0),
             NonceSource::Fixed(fixed) => seed.copy_from_slice(fixed),
         }
     }
 
-    /// Whether the nonce is derived from the message (every source but a
-    /// fixed one).
+    /// Whether the nonce is derived from the message.
     pub(crate) fn is_synthetic(self) -> bool {
-        !matches!(self, NonceSource::Fixed(_))
+        matches!(self, NonceSource::Fresh | NonceSource::Deterministic)
     }
 }
 
@@ -90,6 +127,7 @@ impl Cipher {
         Cipher {
             aead,
             nonce_key: NonceKey(blake3::derive_key(NONCE_KEY_CONTEXT, bytes)),
+            streams: ThreadLocal::new(),
         }
     }
 
@@ -136,6 +174,66 @@ impl Cipher {
         }
     }
 
+    /// Encrypts `buf` in place under `aad` and the next nonce of this
+    /// thread's stream, which it writes to `nonce`; returns the tag. Fails
+    /// if the operating system gives no randomness for a new stream, or
+    /// for a nonce of the wrong length.
+    pub(crate) fn encrypt_per_thread(
+        &self,
+        nonce: &mut [u8],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Failed> {
+        let cell = self.streams.get_or_try(|| self.draw().map(RefCell::new))?;
+        // Only this thread borrows its stream, and nothing it calls seals.
+        let mut stream = cell.try_borrow_mut().map_err(|_| Failed)?;
+        let exhausted = matches!(stream.nonces, StreamNonces::XChaCha { next: u64::MAX, .. });
+        if stream.fork.detected_fork() || exhausted {
+            *stream = self.draw()?;
+        }
+        match &mut stream.nonces {
+            StreamNonces::XChaCha { prefix, next, aead } => {
+                let tail = next.to_le_bytes();
+                *next += 1;
+                let (head, rest) = nonce.split_at_mut_checked(prefix.len()).ok_or(Failed)?;
+                head.copy_from_slice(prefix);
+                rest.copy_from_slice(&tail);
+                aead.seal(&tail, aad, buf)
+            }
+            StreamNonces::Aes(rng) => {
+                rng.fill_bytes(nonce);
+                let Aead::Aes(c) = &self.aead else {
+                    return Err(Failed);
+                };
+                c.seal((&*nonce).try_into().map_err(|_| Failed)?, aad, buf)
+            }
+        }
+    }
+
+    /// A new nonce stream for the calling thread, from the operating
+    /// system's generator (never from a generator a `fork` may have
+    /// duplicated).
+    fn draw(&self) -> Result<Stream, Failed> {
+        let fork = forkguard::Guard::try_new().map_err(|_| Failed)?;
+        let nonces = match &self.aead {
+            Aead::XChaCha(c) => {
+                let mut prefix = [0u8; backend::PREFIX_LEN];
+                rand::rngs::OsRng
+                    .try_fill_bytes(&mut prefix)
+                    .map_err(|_| Failed)?;
+                StreamNonces::XChaCha {
+                    aead: c.subkeyed(&prefix),
+                    prefix,
+                    next: 0,
+                }
+            }
+            Aead::Aes(_) => {
+                StreamNonces::Aes(rand::rngs::StdRng::try_from_os_rng().map_err(|_| Failed)?)
+            }
+        };
+        Ok(Stream { fork, nonces })
+    }
+
     /// Checks `tag` and decrypts `buf` in place; fails for anything
     /// inauthentic.
     pub(crate) fn decrypt(
@@ -152,3 +250,6 @@ impl Cipher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -41,7 +41,7 @@ fn b64() -> &'static impl base64::Engine {
 }
 
 use crate::aead::{Cipher, NonceSource, TAG_LEN};
-use crate::error::{Refusal, Result, SealError};
+use crate::error::{Error, Refusal, Result, SealError};
 use crate::key::{Algorithm, KeyId};
 use crate::time::UnixTime;
 
@@ -318,10 +318,16 @@ pub(crate) fn seal(
     }
     let (envelope, aad) = buf.split_at_mut(body_end);
     let (head, body) = envelope.split_at_mut(body_at);
-    let tag = key
-        .cipher
-        .encrypt(&head[nonce_at..], aad, body)
-        .map_err(|_| SealError::Encode)?;
+    let tag = match nonce {
+        NonceSource::PerThread => key
+            .cipher
+            .encrypt_per_thread(&mut head[nonce_at..], aad, body)
+            .map_err(|_| Error::Rng)?,
+        _ => key
+            .cipher
+            .encrypt(&head[nonce_at..], aad, body)
+            .map_err(|_| SealError::Encode)?,
+    };
     buf.truncate(body_end);
     buf.extend_from_slice(&tag);
     Ok(b64().encode(&buf[..]))

@@ -42,7 +42,9 @@ pub use envelope::{EnvelopeInfo, Padding};
 pub use error::{ConfigError, CookieProblem, Error, KeyProblem, Refusal, Result, SealError};
 pub use key::{Algorithm, Key, KeyId, KEY_LEN};
 pub use keyring::{Fingerprint, KeyCheck, KeyEntry, KeyInfo, KeyStats, Keyring, Refusals};
-pub use sealer::{Opened, Sealer, DEFAULT_LEEWAY, DEFAULT_MAX_LEN, DEFAULT_TTL, MAX_TTL};
+pub use sealer::{
+    NonceScheme, Opened, Sealer, DEFAULT_LEEWAY, DEFAULT_MAX_LEN, DEFAULT_TTL, MAX_TTL,
+};
 pub use source::LiveKeyring;
 pub use time::{Clock, SystemClock};
 

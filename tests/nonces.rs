@@ -1,16 +1,18 @@
-//! Nonces: every byte of every nonce is unpredictable, no two seals of
-//! different messages share one, and a re-seal spends no new nonce.
+//! Nonces: the random parts of every nonce are unpredictable in every byte,
+//! no two seals share one, and a re-seal spends no new nonce.
 //!
-//! These attack the claims "192-bit (XChaCha20-Poly1305) / 96-bit
-//! (AES-256-GCM) random nonces" and "a replayed old-key value does not make
-//! a key spend nonces" (SECURITY.md, threat model: nonce reuse).
+//! These attack the claims of SECURITY.md ("Nonces", and the threat model's
+//! nonce reuse): per-thread streams with a random 128-bit prefix then a
+//! counter (XChaCha20-Poly1305) or random 96-bit nonces (AES-256-GCM);
+//! synthetic nonces random in every byte; and "a replayed old-key value does
+//! not make a key spend nonces".
 
 use std::collections::HashSet;
 use std::time::{Duration, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sealed_session::{Algorithm, Key, KeyEntry, KeyId, Keyring, Sealer};
+use sealed_session::{Algorithm, Key, KeyEntry, KeyId, Keyring, NonceScheme, Sealer};
 
 const SAMPLES: usize = 4096;
 
@@ -29,41 +31,73 @@ fn nonce(value: &str, algorithm: Algorithm) -> Vec<u8> {
     bin[2..2 + algorithm.nonce_len()].to_vec()
 }
 
-/// Every byte position of the nonce takes (almost) every value and every
-/// bit is set about half the time over 4096 seals of one message in one
-/// second. A nonce with only some bytes random, or one derived from the
+/// Every byte position in `positions` takes (almost) every value, and every
+/// bit is set about half the time, over [`SAMPLES`] nonces.
+fn assert_random(nonces: &[Vec<u8>], positions: std::ops::Range<usize>, label: &str) {
+    assert_eq!(nonces.len(), SAMPLES);
+    for position in positions {
+        let values: HashSet<u8> = nonces.iter().map(|n| n[position]).collect();
+        // Expected about 255.9 distinct values; missing more than 16 has
+        // a probability far below 2^-100 for uniform bytes.
+        assert!(
+            values.len() >= 240,
+            "{label}: nonce byte {position} took only {} values",
+            values.len()
+        );
+        for bit in 0..8 {
+            let set = nonces
+                .iter()
+                .filter(|n| n[position] >> bit & 1 == 1)
+                .count();
+            // Mean 2048, standard deviation 32: a margin of 12 sigma.
+            assert!(
+                (1664..=2432).contains(&set),
+                "{label}: nonce byte {position} bit {bit} set {set} times of {SAMPLES}"
+            );
+        }
+    }
+}
+
+/// Random in every byte over 4096 seals of one message in one second:
+/// synthetic nonces of both algorithms, and AES-256-GCM's per-thread
+/// stream. A nonce with only some bytes random, or one derived from the
 /// message alone, fails this.
 #[test]
 fn nonces_are_random_in_every_byte() {
-    for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
-        let sealer = sealer(algorithm);
+    for (algorithm, scheme) in [
+        (Algorithm::XChaCha20Poly1305, NonceScheme::Synthetic),
+        (Algorithm::Aes256Gcm, NonceScheme::Synthetic),
+        (Algorithm::Aes256Gcm, NonceScheme::PerThread),
+    ] {
+        let sealer = sealer(algorithm).with_nonces(scheme);
         let nonces: Vec<Vec<u8>> = (0..SAMPLES)
             .map(|_| nonce(&sealer.seal(&"one message").expect("seals"), algorithm))
             .collect();
         let distinct: HashSet<&Vec<u8>> = nonces.iter().collect();
-        assert_eq!(distinct.len(), SAMPLES, "{algorithm}: a nonce repeated");
-        for position in 0..algorithm.nonce_len() {
-            let values: HashSet<u8> = nonces.iter().map(|n| n[position]).collect();
-            // Expected about 255.9 distinct values; missing more than 16 has
-            // a probability far below 2^-100 for uniform bytes.
-            assert!(
-                values.len() >= 240,
-                "{algorithm}: nonce byte {position} took only {} values",
-                values.len()
-            );
-            for bit in 0..8 {
-                let set = nonces
-                    .iter()
-                    .filter(|n| n[position] >> bit & 1 == 1)
-                    .count();
-                // Mean 2048, standard deviation 32: a margin of 12 sigma.
-                assert!(
-                    (1664..=2432).contains(&set),
-                    "{algorithm}: nonce byte {position} bit {bit} set {set} times of {SAMPLES}"
-                );
-            }
-        }
+        let label = format!("{algorithm}, {scheme:?}");
+        assert_eq!(distinct.len(), SAMPLES, "{label}: a nonce repeated");
+        assert_random(&nonces, 0..algorithm.nonce_len(), &label);
     }
+}
+
+/// XChaCha20-Poly1305's per-thread stream: a prefix random in every byte
+/// across 4096 streams (4096 keys), then a counter from zero under it.
+#[test]
+fn xchacha_streams_are_a_random_prefix_then_a_counter() {
+    let algorithm = Algorithm::XChaCha20Poly1305;
+    let mut firsts = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let sealer = sealer(algorithm);
+        let first = nonce(&sealer.seal(&"one message").expect("seals"), algorithm);
+        let second = nonce(&sealer.seal(&"one message").expect("seals"), algorithm);
+        assert_eq!(first[16..], 0u64.to_le_bytes(), "counter from zero");
+        assert_eq!(second[..16], first[..16], "one prefix per stream");
+        assert_eq!(second[16..], 1u64.to_le_bytes(), "then one");
+        firsts.push(first);
+    }
+    let prefixes: HashSet<&[u8]> = firsts.iter().map(|n| &n[..16]).collect();
+    assert_eq!(prefixes.len(), SAMPLES, "a prefix repeated");
+    assert_random(&firsts, 0..16, "xchacha20poly1305 prefixes");
 }
 
 /// A client that replays one old-key value on every request (the adapters

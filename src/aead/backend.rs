@@ -17,6 +17,17 @@ pub(crate) const TAG_LEN: usize = 16;
 pub(crate) const XCHACHA_NONCE_LEN: usize = 24;
 pub(crate) const AES_NONCE_LEN: usize = 12;
 
+/// The parts of an XChaCha20 nonce: the prefix HChaCha20 turns into a
+/// subkey, and the tail ChaCha20 takes as its nonce.
+pub(crate) const PREFIX_LEN: usize = 16;
+pub(crate) const TAIL_LEN: usize = XCHACHA_NONCE_LEN - PREFIX_LEN;
+
+/// HChaCha20 (draft-irtf-cfrg-xchacha §2.2): the subkey of `key` for a
+/// nonce prefix. The caller zeroizes it.
+pub(crate) fn hchacha20(key: &[u8; KEY_LEN], prefix: &[u8; PREFIX_LEN]) -> [u8; KEY_LEN] {
+    chacha20::hchacha::<chacha20::cipher::consts::U10>(key.into(), prefix.into()).into()
+}
+
 /// An AEAD failure: a message beyond the algorithm's length limit when
 /// sealing, a forgery when opening. Carries nothing, on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,16 +38,34 @@ pub(crate) struct Failed;
 pub(crate) mod rust_crypto {
     use aes_gcm::aead::AeadInPlace;
     use aes_gcm::{Aes256Gcm, KeyInit as _};
-    use chacha20poly1305::XChaCha20Poly1305;
+    use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
+    use zeroize::Zeroize as _;
 
-    use super::{Failed, AES_NONCE_LEN, KEY_LEN, TAG_LEN, XCHACHA_NONCE_LEN};
+    use super::{
+        hchacha20, Failed, AES_NONCE_LEN, KEY_LEN, PREFIX_LEN, TAG_LEN, TAIL_LEN, XCHACHA_NONCE_LEN,
+    };
 
-    /// XChaCha20-Poly1305 under one key.
-    pub(crate) struct XChaCha(XChaCha20Poly1305);
+    /// XChaCha20-Poly1305 under one key (and the key itself, zeroized on
+    /// drop, for [`XChaCha::subkeyed`]).
+    pub(crate) struct XChaCha(XChaCha20Poly1305, [u8; KEY_LEN]);
+
+    impl Drop for XChaCha {
+        fn drop(&mut self) {
+            self.1.zeroize();
+        }
+    }
 
     impl XChaCha {
         pub(crate) fn new(key: &[u8; KEY_LEN]) -> Self {
-            XChaCha(XChaCha20Poly1305::new(key.into()))
+            XChaCha(XChaCha20Poly1305::new(key.into()), *key)
+        }
+
+        /// The ChaCha20-Poly1305 that seals every nonce starting with `prefix`.
+        pub(crate) fn subkeyed(&self, prefix: &[u8; PREFIX_LEN]) -> Subkeyed {
+            let mut subkey = hchacha20(&self.1, prefix);
+            let aead = ChaCha20Poly1305::new((&subkey).into());
+            subkey.zeroize();
+            Subkeyed(aead)
         }
 
         pub(crate) fn seal(
@@ -60,6 +89,27 @@ pub(crate) mod rust_crypto {
         ) -> Result<(), Failed> {
             self.0
                 .decrypt_in_place_detached(nonce.into(), aad, buf, tag.into())
+                .map_err(|_| Failed)
+        }
+    }
+
+    /// The second half of XChaCha20-Poly1305 for one nonce prefix:
+    /// ChaCha20-Poly1305 under `HChaCha20(key, prefix)`.
+    pub(crate) struct Subkeyed(ChaCha20Poly1305);
+
+    impl Subkeyed {
+        /// Seals under the XChaCha nonce `prefix || tail`.
+        pub(crate) fn seal(
+            &self,
+            tail: &[u8; TAIL_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+        ) -> Result<[u8; TAG_LEN], Failed> {
+            let mut inner = [0u8; AES_NONCE_LEN];
+            inner[4..].copy_from_slice(tail);
+            self.0
+                .encrypt_in_place_detached(&inner.into(), aad, buf)
+                .map(Into::into)
                 .map_err(|_| Failed)
         }
     }
@@ -107,11 +157,12 @@ pub(crate) mod rust_crypto {
 /// in freed memory. The 32-byte XChaCha key itself is ours and is zeroized.
 #[cfg(feature = "ring")]
 pub(crate) mod ring {
-    use chacha20::cipher::consts::U10;
     use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_256_GCM, CHACHA20_POLY1305};
     use zeroize::Zeroize;
 
-    use super::{Failed, AES_NONCE_LEN, KEY_LEN, TAG_LEN, XCHACHA_NONCE_LEN};
+    use super::{
+        hchacha20, Failed, AES_NONCE_LEN, KEY_LEN, PREFIX_LEN, TAG_LEN, TAIL_LEN, XCHACHA_NONCE_LEN,
+    };
 
     /// XChaCha20-Poly1305 under one key.
     pub(crate) struct XChaCha([u8; KEY_LEN]);
@@ -127,19 +178,23 @@ pub(crate) mod ring {
             XChaCha(*key)
         }
 
+        /// The ChaCha20-Poly1305 that seals every nonce starting with `prefix`.
+        pub(crate) fn subkeyed(&self, prefix: &[u8; PREFIX_LEN]) -> Subkeyed {
+            let mut subkey = hchacha20(&self.0, prefix);
+            let key = UnboundKey::new(&CHACHA20_POLY1305, &subkey);
+            subkey.zeroize();
+            // ring refuses only keys of the wrong length; subkeys are 32 bytes.
+            #[allow(clippy::expect_used)]
+            Subkeyed(LessSafeKey::new(
+                key.expect("ChaCha20-Poly1305 takes 32-byte keys"),
+            ))
+        }
+
         /// The per-message ChaCha20-Poly1305 key and nonce:
         /// `HChaCha20(key, nonce[..16])` and `0^4 || nonce[16..]`.
-        fn derive(&self, nonce: &[u8; XCHACHA_NONCE_LEN]) -> Result<(LessSafeKey, Nonce), Failed> {
-            let (head, tail) = nonce.split_at(16);
-            let mut subkey = chacha20::hchacha::<U10>((&self.0).into(), head.into());
-            let key = UnboundKey::new(&CHACHA20_POLY1305, &subkey);
-            subkey.as_mut_slice().zeroize();
-            let mut inner = [0u8; AES_NONCE_LEN];
-            inner[4..].copy_from_slice(tail);
-            Ok((
-                LessSafeKey::new(key.map_err(|_| Failed)?),
-                Nonce::assume_unique_for_key(inner),
-            ))
+        fn derive(&self, nonce: &[u8; XCHACHA_NONCE_LEN]) -> (Subkeyed, Nonce) {
+            let (prefix, tail) = split_nonce(nonce);
+            (self.subkeyed(prefix), inner_nonce(tail))
         }
 
         pub(crate) fn seal(
@@ -148,8 +203,8 @@ pub(crate) mod ring {
             aad: &[u8],
             buf: &mut [u8],
         ) -> Result<[u8; TAG_LEN], Failed> {
-            let (key, nonce) = self.derive(nonce)?;
-            seal(&key, nonce, aad, buf)
+            let (key, nonce) = self.derive(nonce);
+            seal(&key.0, nonce, aad, buf)
         }
 
         pub(crate) fn open(
@@ -159,9 +214,44 @@ pub(crate) mod ring {
             buf: &mut [u8],
             tag: &[u8; TAG_LEN],
         ) -> Result<(), Failed> {
-            let (key, nonce) = self.derive(nonce)?;
-            open(&key, nonce, aad, buf, tag)
+            let (key, nonce) = self.derive(nonce);
+            open(&key.0, nonce, aad, buf, tag)
         }
+    }
+
+    /// The second half of XChaCha20-Poly1305 for one nonce prefix:
+    /// ChaCha20-Poly1305 under `HChaCha20(key, prefix)`.
+    pub(crate) struct Subkeyed(LessSafeKey);
+
+    impl Subkeyed {
+        /// Seals under the XChaCha nonce `prefix || tail`.
+        pub(crate) fn seal(
+            &self,
+            tail: &[u8; TAIL_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+        ) -> Result<[u8; TAG_LEN], Failed> {
+            seal(&self.0, inner_nonce(tail), aad, buf)
+        }
+    }
+
+    /// ChaCha20-Poly1305's nonce for an XChaCha nonce's tail: `0^4 || tail`.
+    fn inner_nonce(tail: &[u8; TAIL_LEN]) -> Nonce {
+        let mut inner = [0u8; AES_NONCE_LEN];
+        inner[4..].copy_from_slice(tail);
+        Nonce::assume_unique_for_key(inner)
+    }
+
+    /// An XChaCha nonce's two parts: the prefix HChaCha20 takes, the tail
+    /// ChaCha20 takes.
+    fn split_nonce(nonce: &[u8; XCHACHA_NONCE_LEN]) -> (&[u8; PREFIX_LEN], &[u8; TAIL_LEN]) {
+        let (prefix, tail) = nonce.split_at(PREFIX_LEN);
+        // Both lengths come from the constants that make up XCHACHA_NONCE_LEN.
+        #[allow(clippy::expect_used)]
+        (
+            prefix.try_into().expect("16 bytes"),
+            tail.try_into().expect("8 bytes"),
+        )
     }
 
     /// AES-256-GCM under one key.
@@ -319,6 +409,41 @@ mod tests {
     #[test]
     fn xchacha_backends_agree_both_ways() {
         cross_check!(rust_crypto::XChaCha, ring::XChaCha, XCHACHA_NONCE_LEN);
+    }
+
+    /// A subkeyed seal (what the per-thread nonce streams use) is exactly
+    /// XChaCha20-Poly1305 under the whole nonce `prefix || tail`, on both
+    /// backends.
+    #[test]
+    fn subkeyed_seals_are_xchacha_seals() {
+        for len in (0..300).step_by(13).chain([4096]) {
+            let key = random::<KEY_LEN>();
+            let nonce = random::<XCHACHA_NONCE_LEN>();
+            let (prefix, tail) = nonce.split_at(PREFIX_LEN);
+            let prefix: &[u8; PREFIX_LEN] = prefix.try_into().expect("16 bytes");
+            let tail: &[u8; TAIL_LEN] = tail.try_into().expect("8 bytes");
+            let aad = random::<29>();
+            let mut plaintext = vec![0u8; len];
+            rand::rng().fill_bytes(&mut plaintext);
+            let whole = rust_crypto::XChaCha::new(&key);
+            let mut expected = plaintext.clone();
+            let tag = whole.seal(&nonce, &aad, &mut expected).expect("seals");
+            let ring_key = ring::XChaCha::new(&key);
+            type Seal<'a> = &'a dyn Fn(&mut [u8]) -> Result<[u8; TAG_LEN], Failed>;
+            let subkeyed: [(&str, Seal<'_>); 2] = [
+                ("ring", &|b| ring_key.subkeyed(prefix).seal(tail, &aad, b)),
+                ("rust_crypto", &|b| {
+                    whole.subkeyed(prefix).seal(tail, &aad, b)
+                }),
+            ];
+            for (which, seal) in subkeyed {
+                let mut body = plaintext.clone();
+                assert_eq!(seal(&mut body), Ok(tag), "{which}: tag, {len} bytes");
+                assert_eq!(body, expected, "{which}: ciphertext, {len} bytes");
+                whole.open(&nonce, &aad, &mut body, &tag).expect("opens");
+                assert_eq!(body, plaintext);
+            }
+        }
     }
 
     #[test]

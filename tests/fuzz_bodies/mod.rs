@@ -440,12 +440,20 @@ pub(crate) fn roundtrip(input: &RoundtripInput) {
     let ttl = input.ttl.min(MAX_TTL.as_secs());
     let expected_len = sealed_len(id, algorithm, issued_at, ttl, input.payload.len());
     let max_len = expected_len.saturating_add_signed(isize::from(input.slack));
+    // Both nonce schemes, picked by a field that is there anyway (so the
+    // corpus keeps decoding as before).
+    let nonces = if input.purpose.len() % 2 == 1 {
+        sealed_session::NonceScheme::Synthetic
+    } else {
+        sealed_session::NonceScheme::PerThread
+    };
     let sealer = Sealer::from_shared(Arc::clone(ring))
         .with_name(&input.name)
         .with_purpose(&input.purpose)
         .with_clock(move || issued)
         .with_ttl(Duration::from_secs(ttl))
-        .with_max_len(max_len);
+        .with_max_len(max_len)
+        .with_nonces(nonces);
     let Some(expires_at) = issued_at.checked_add(ttl) else {
         assert_eq!(
             sealer.seal_bytes(&input.payload),

@@ -1,0 +1,146 @@
+//! The per-thread nonce streams: what each thread's nonces look like, that
+//! threads never share a stream, that a stream is drawn again at the end
+//! of its counter, and that every value they seal opens.
+
+use std::collections::HashSet;
+use std::sync::Barrier;
+
+use super::*;
+use crate::key::Key;
+
+const AAD: &[u8] = b"header and context";
+
+/// Seals `plaintext` from the calling thread's stream, checks it opens
+/// through the ordinary (per-message) path, and returns its nonce.
+fn seal_and_open(cipher: &Cipher, plaintext: &[u8]) -> Vec<u8> {
+    let mut nonce = vec![0u8; cipher.algorithm().nonce_len()];
+    let mut body = plaintext.to_vec();
+    let tag = cipher
+        .encrypt_per_thread(&mut nonce, AAD, &mut body)
+        .expect("seals");
+    assert_ne!(body, plaintext, "encrypted in place");
+    cipher
+        .decrypt(&nonce, AAD, &mut body, &tag)
+        .expect("opens through the per-message path");
+    assert_eq!(body, plaintext);
+    nonce
+}
+
+fn cipher(algorithm: Algorithm) -> Cipher {
+    Cipher::new(algorithm, &Key::try_generate().expect("os rng"))
+}
+
+#[test]
+fn an_xchacha_stream_is_a_prefix_then_a_counter() {
+    let cipher = cipher(Algorithm::XChaCha20Poly1305);
+    let nonces: Vec<Vec<u8>> = (0..5).map(|i| seal_and_open(&cipher, &[i; 40])).collect();
+    for (n, nonce) in nonces.iter().enumerate() {
+        assert_eq!(
+            nonce[..16],
+            nonces[0][..16],
+            "one prefix per thread and key"
+        );
+        assert_eq!(nonce[16..], (n as u64).to_le_bytes(), "then a counter");
+    }
+    assert_ne!(nonces[0][..16], [0u8; 16]);
+    // Another key, another stream.
+    let other = seal_and_open(&self::cipher(Algorithm::XChaCha20Poly1305), b"x");
+    assert_ne!(other[..16], nonces[0][..16]);
+}
+
+#[test]
+fn threads_never_share_a_stream() {
+    for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
+        let cipher = cipher(algorithm);
+        let threads = 8;
+        let each = 200;
+        // Every thread has sealed once before any goes on, so all hold a
+        // stream at once. (A thread that has exited hands its stream to
+        // the next new thread, which goes on counting: never two at once.)
+        let barrier = Barrier::new(threads);
+        let nonces: Vec<Vec<Vec<u8>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let first = seal_and_open(&cipher, b"first");
+                        barrier.wait();
+                        let rest =
+                            (1..each).map(|i| seal_and_open(&cipher, &(i as u32).to_le_bytes()));
+                        std::iter::once(first).chain(rest).collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        let all: HashSet<&Vec<u8>> = nonces.iter().flatten().collect();
+        assert_eq!(all.len(), threads * each, "{algorithm}: a nonce repeated");
+        if algorithm == Algorithm::XChaCha20Poly1305 {
+            let prefixes: HashSet<&[u8]> = nonces.iter().map(|n| &n[0][..16]).collect();
+            assert_eq!(prefixes.len(), threads, "one prefix per thread");
+        }
+    }
+}
+
+#[test]
+fn a_stream_is_drawn_again_before_its_counter_ends() {
+    let cipher = cipher(Algorithm::XChaCha20Poly1305);
+    let first = seal_and_open(&cipher, b"first");
+    {
+        let cell = cipher.streams.get().expect("this thread's stream");
+        let mut stream = cell.borrow_mut();
+        let StreamNonces::XChaCha { next, .. } = &mut stream.nonces else {
+            panic!("an XChaCha stream");
+        };
+        *next = u64::MAX - 1;
+    }
+    let last = seal_and_open(&cipher, b"last");
+    assert_eq!(last[..16], first[..16]);
+    assert_eq!(last[16..], (u64::MAX - 1).to_le_bytes());
+    // The counter's last value is never used: a new prefix instead.
+    let next = seal_and_open(&cipher, b"next");
+    assert_ne!(next[..16], first[..16], "a new stream");
+    assert_eq!(next[16..], 0u64.to_le_bytes());
+}
+
+#[test]
+fn aes_stream_nonces_are_random() {
+    let cipher = cipher(Algorithm::Aes256Gcm);
+    let nonces: Vec<Vec<u8>> = (0..64).map(|i| seal_and_open(&cipher, &[i; 3])).collect();
+    let distinct: HashSet<&Vec<u8>> = nonces.iter().collect();
+    assert_eq!(distinct.len(), nonces.len());
+    // No byte position is constant across 64 random nonces (a fixed
+    // prefix or a counter's high bytes would be): each position stays
+    // the same 63 times running with probability 2^-504.
+    for i in 0..12 {
+        assert!(
+            nonces.iter().any(|n| n[i] != nonces[0][i]),
+            "byte {i} never changes"
+        );
+    }
+}
+
+#[test]
+fn a_stream_left_by_an_exited_thread_goes_on_counting() {
+    let cipher = cipher(Algorithm::XChaCha20Poly1305);
+    let seal_in_a_thread = || {
+        std::thread::scope(|s| {
+            s.spawn(|| seal_and_open(&cipher, b"x"))
+                .join()
+                .expect("thread")
+        })
+    };
+    let first = seal_in_a_thread();
+    let second = seal_in_a_thread();
+    // The second thread starts after the first has exited. It takes over
+    // the first one's stream and goes on counting, or (when another
+    // thread of the test run took that slot meanwhile) draws its own.
+    assert_eq!(first[16..], 0u64.to_le_bytes());
+    if second[..16] == first[..16] {
+        assert_eq!(second[16..], 1u64.to_le_bytes(), "went on counting");
+    } else {
+        assert_eq!(second[16..], 0u64.to_le_bytes(), "a stream of its own");
+    }
+}

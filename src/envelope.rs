@@ -330,7 +330,90 @@ pub(crate) fn seal(
     };
     buf.truncate(body_end);
     buf.extend_from_slice(&tag);
-    Ok(b64().encode(&buf[..]))
+    Ok(encode(buf))
+}
+
+/// Inputs shorter than this are encoded by [`encode_short`]: base64's
+/// vectorized engine starts at 128 bytes, and below that its scalar path
+/// took 970 instructions for a 128-byte envelope, ours about 600. From
+/// 128 bytes on the vectorized engine is the faster one.
+const SHORT: usize = 128;
+
+/// The value's text: unpadded base64url of `bin`, written into an
+/// allocation of exactly its length (not a zeroed one).
+fn encode(bin: &[u8]) -> String {
+    let len = encoded_len(bin.len());
+    // `vec![0; len]` is a calloc, about 120 instructions more here than a
+    // malloc and an inline fill of 150 bytes.
+    #[allow(clippy::slow_vector_initialization)]
+    let mut out = {
+        let mut out = Vec::with_capacity(len);
+        out.resize(len, 0);
+        out
+    };
+    if bin.len() < SHORT {
+        encode_short(bin, &mut out);
+    } else {
+        // The slice is exactly the encoded length: this cannot fail.
+        let _ = b64().encode_slice(bin, &mut out);
+    }
+    // Only alphabet bytes were written: the check is all `from_utf8` does.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The base64url alphabet.
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The two characters of every 12-bit value (8 KiB): one lookup per two
+/// characters.
+static PAIRS: [[u8; 2]; 4096] = {
+    let mut pairs = [[0u8; 2]; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        pairs[i] = [ALPHABET[i >> 6], ALPHABET[i & 63]];
+        i += 1;
+    }
+    pairs
+};
+
+/// Unpadded base64url of `bin` into `out`, which is exactly
+/// [`encoded_len`]`(bin.len())` bytes long: six bytes to eight characters
+/// (read as one big-endian word), then three bytes to four, then the last
+/// one or two bytes to two or three characters.
+fn encode_short(bin: &[u8], out: &mut [u8]) {
+    let pair = |n: u64| PAIRS[(n & 0xfff) as usize];
+    let (mut i, mut o) = (0, 0);
+    // Eight bytes are read for six: the loop stops two bytes early.
+    while let (Some(src), Some(dst)) = (bin.get(i..i + 8), out.get_mut(o..o + 8)) {
+        let Ok(word) = <[u8; 8]>::try_from(src) else {
+            break;
+        };
+        let n = u64::from_be_bytes(word) >> 16;
+        let [a, b, c, d] = [pair(n >> 36), pair(n >> 24), pair(n >> 12), pair(n)];
+        dst.copy_from_slice(&[a[0], a[1], b[0], b[1], c[0], c[1], d[0], d[1]]);
+        i += 6;
+        o += 8;
+    }
+    let mut groups = bin[i..].chunks_exact(3);
+    let mut quads = out[o..].chunks_exact_mut(4);
+    for (group, quad) in (&mut groups).zip(&mut quads) {
+        let n = u64::from(group[0]) << 16 | u64::from(group[1]) << 8 | u64::from(group[2]);
+        let [a, b] = [pair(n >> 12), pair(n)];
+        quad.copy_from_slice(&[a[0], a[1], b[0], b[1]]);
+    }
+    let tail = quads.into_remainder();
+    match *groups.remainder() {
+        [x] => {
+            let a = pair(u64::from(x) << 4);
+            tail.copy_from_slice(&a);
+        }
+        [x, y] => {
+            let n = u64::from(x) << 10 | u64::from(y) << 2;
+            let a = pair(n >> 6);
+            tail.copy_from_slice(&[a[0], a[1], ALPHABET[(n & 63) as usize]]);
+        }
+        _ => {}
+    }
 }
 
 /// Makes the payload at `payload_at..` of the plaintext at `body_at..`
@@ -844,6 +927,28 @@ mod tests {
             assert_eq!(encoded_len(n), encoded.len());
             assert!(max_binary_len(encoded.len()) >= n);
             assert!(encoded_len(max_binary_len(encoded.len())) <= encoded.len());
+        }
+    }
+
+    /// The value's text is base64's URL_SAFE_NO_PAD, on both sides of the
+    /// short encoder's threshold: every length to 400 bytes, with random
+    /// bytes and with every byte value in every position of a group.
+    #[test]
+    fn value_text_is_unpadded_base64url() {
+        use rand::RngCore as _;
+        for n in 0..400 {
+            let mut bytes = vec![0u8; n];
+            rand::rng().fill_bytes(&mut bytes);
+            assert_eq!(encode(&bytes), URL_SAFE_NO_PAD.encode(&bytes), "{n} bytes");
+        }
+        for n in [1, 2, 3, 4, 5, 6] {
+            for at in 0..n {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![0x5a; n];
+                    bytes[at] = byte;
+                    assert_eq!(encode(&bytes), URL_SAFE_NO_PAD.encode(&bytes));
+                }
+            }
         }
     }
 

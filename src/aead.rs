@@ -29,6 +29,39 @@ pub(crate) struct Cipher {
     aead: Aead,
     nonce_key: NonceKey,
     streams: ThreadLocal<RefCell<Stream>>,
+    subkeys: ThreadLocal<RefCell<Subkeys>>,
+}
+
+/// How many XChaCha20 subkeys each thread keeps for opening, per key.
+const SUBKEYS: usize = 8;
+
+/// The XChaCha20 subkeys of the nonce prefixes this thread last opened
+/// authentic values under (see [`Cipher::decrypt`]). Values sealed by one
+/// stream share its prefix, so a server whose cookies come from a few
+/// dozen streams (its own threads, its fleet's) rarely derives a subkey.
+#[derive(Default)]
+struct Subkeys {
+    entries: Vec<([u8; backend::PREFIX_LEN], imp::Subkeyed)>,
+    /// The entry the next new prefix replaces, once all are taken.
+    next: usize,
+}
+
+impl Subkeys {
+    fn find(&self, prefix: &[u8; backend::PREFIX_LEN]) -> Option<&imp::Subkeyed> {
+        self.entries
+            .iter()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, aead)| aead)
+    }
+
+    fn insert(&mut self, prefix: [u8; backend::PREFIX_LEN], aead: imp::Subkeyed) {
+        if self.entries.len() < SUBKEYS {
+            self.entries.push((prefix, aead));
+        } else if let Some(slot) = self.entries.get_mut(self.next) {
+            *slot = (prefix, aead);
+            self.next = (self.next + 1) % SUBKEYS;
+        }
+    }
 }
 
 /// One thread's nonces under one key (see [`NonceSource::PerThread`]).
@@ -128,6 +161,7 @@ impl Cipher {
             aead,
             nonce_key: NonceKey(blake3::derive_key(NONCE_KEY_CONTEXT, bytes)),
             streams: ThreadLocal::new(),
+            subkeys: ThreadLocal::new(),
         }
     }
 
@@ -235,7 +269,9 @@ impl Cipher {
     }
 
     /// Checks `tag` and decrypts `buf` in place; fails for anything
-    /// inauthentic.
+    /// inauthentic. An XChaCha20 subkey is looked up among the thread's
+    /// last [`SUBKEYS`] prefixes that opened an authentic value, and
+    /// derived (HChaCha20) otherwise.
     pub(crate) fn decrypt(
         &self,
         nonce: &[u8],
@@ -245,7 +281,25 @@ impl Cipher {
     ) -> Result<(), Failed> {
         let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Failed)?;
         match &self.aead {
-            Aead::XChaCha(c) => c.open(nonce.try_into().map_err(|_| Failed)?, aad, buf, tag),
+            Aead::XChaCha(c) => {
+                let nonce = nonce.try_into().map_err(|_| Failed)?;
+                let (prefix, tail) = backend::split_nonce(nonce);
+                let cell = self.subkeys.get_or(RefCell::default);
+                // Only this thread borrows its subkeys, and nothing it calls
+                // opens: the fallback is for form's sake.
+                let Ok(mut subkeys) = cell.try_borrow_mut() else {
+                    return c.open(nonce, aad, buf, tag);
+                };
+                if let Some(aead) = subkeys.find(prefix) {
+                    return aead.open(tail, aad, buf, tag);
+                }
+                let aead = c.subkeyed(prefix);
+                aead.open(tail, aad, buf, tag)?;
+                // Only authentic values enter: forged prefixes cannot push
+                // out the ones in use.
+                subkeys.insert(*prefix, aead);
+                Ok(())
+            }
             Aead::Aes(c) => c.open(nonce.try_into().map_err(|_| Failed)?, aad, buf, tag),
         }
     }

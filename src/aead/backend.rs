@@ -22,6 +22,18 @@ pub(crate) const AES_NONCE_LEN: usize = 12;
 pub(crate) const PREFIX_LEN: usize = 16;
 pub(crate) const TAIL_LEN: usize = XCHACHA_NONCE_LEN - PREFIX_LEN;
 
+/// An XChaCha nonce's two parts: the prefix HChaCha20 takes, the tail
+/// ChaCha20 takes.
+pub(crate) fn split_nonce(nonce: &[u8; XCHACHA_NONCE_LEN]) -> (&[u8; PREFIX_LEN], &[u8; TAIL_LEN]) {
+    let (prefix, tail) = nonce.split_at(PREFIX_LEN);
+    // Both lengths come from the constants that make up XCHACHA_NONCE_LEN.
+    #[allow(clippy::expect_used)]
+    (
+        prefix.try_into().expect("16 bytes"),
+        tail.try_into().expect("8 bytes"),
+    )
+}
+
 /// HChaCha20 (draft-irtf-cfrg-xchacha §2.2): the subkey of `key` for a
 /// nonce prefix. The caller zeroizes it.
 pub(crate) fn hchacha20(key: &[u8; KEY_LEN], prefix: &[u8; PREFIX_LEN]) -> [u8; KEY_LEN] {
@@ -112,6 +124,21 @@ pub(crate) mod rust_crypto {
                 .map(Into::into)
                 .map_err(|_| Failed)
         }
+
+        /// Opens under the XChaCha nonce `prefix || tail`.
+        pub(crate) fn open(
+            &self,
+            tail: &[u8; TAIL_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+            tag: &[u8; TAG_LEN],
+        ) -> Result<(), Failed> {
+            let mut inner = [0u8; AES_NONCE_LEN];
+            inner[4..].copy_from_slice(tail);
+            self.0
+                .decrypt_in_place_detached(&inner.into(), aad, buf, tag.into())
+                .map_err(|_| Failed)
+        }
     }
 
     /// AES-256-GCM under one key.
@@ -161,7 +188,8 @@ pub(crate) mod ring {
     use zeroize::Zeroize;
 
     use super::{
-        hchacha20, Failed, AES_NONCE_LEN, KEY_LEN, PREFIX_LEN, TAG_LEN, TAIL_LEN, XCHACHA_NONCE_LEN,
+        hchacha20, split_nonce, Failed, AES_NONCE_LEN, KEY_LEN, PREFIX_LEN, TAG_LEN, TAIL_LEN,
+        XCHACHA_NONCE_LEN,
     };
 
     /// XChaCha20-Poly1305 under one key.
@@ -233,6 +261,17 @@ pub(crate) mod ring {
         ) -> Result<[u8; TAG_LEN], Failed> {
             seal(&self.0, inner_nonce(tail), aad, buf)
         }
+
+        /// Opens under the XChaCha nonce `prefix || tail`.
+        pub(crate) fn open(
+            &self,
+            tail: &[u8; TAIL_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+            tag: &[u8; TAG_LEN],
+        ) -> Result<(), Failed> {
+            open(&self.0, inner_nonce(tail), aad, buf, tag)
+        }
     }
 
     /// ChaCha20-Poly1305's nonce for an XChaCha nonce's tail: `0^4 || tail`.
@@ -240,18 +279,6 @@ pub(crate) mod ring {
         let mut inner = [0u8; AES_NONCE_LEN];
         inner[4..].copy_from_slice(tail);
         Nonce::assume_unique_for_key(inner)
-    }
-
-    /// An XChaCha nonce's two parts: the prefix HChaCha20 takes, the tail
-    /// ChaCha20 takes.
-    fn split_nonce(nonce: &[u8; XCHACHA_NONCE_LEN]) -> (&[u8; PREFIX_LEN], &[u8; TAIL_LEN]) {
-        let (prefix, tail) = nonce.split_at(PREFIX_LEN);
-        // Both lengths come from the constants that make up XCHACHA_NONCE_LEN.
-        #[allow(clippy::expect_used)]
-        (
-            prefix.try_into().expect("16 bytes"),
-            tail.try_into().expect("8 bytes"),
-        )
     }
 
     /// AES-256-GCM under one key.
@@ -443,6 +470,33 @@ mod tests {
                 whole.open(&nonce, &aad, &mut body, &tag).expect("opens");
                 assert_eq!(body, plaintext);
             }
+            // And a subkeyed open (what a kept subkey does) on each backend.
+            let mut body = expected.clone();
+            ring_key
+                .subkeyed(prefix)
+                .open(tail, &aad, &mut body, &tag)
+                .expect("ring opens");
+            assert_eq!(body, plaintext);
+            let mut body = expected.clone();
+            whole
+                .subkeyed(prefix)
+                .open(tail, &aad, &mut body, &tag)
+                .expect("rust_crypto opens");
+            assert_eq!(body, plaintext);
+            let mut bad_tag = tag;
+            bad_tag[0] ^= 1;
+            let mut body = expected.clone();
+            assert_eq!(
+                ring_key
+                    .subkeyed(prefix)
+                    .open(tail, &aad, &mut body, &bad_tag),
+                Err(Failed)
+            );
+            let mut body = expected.clone();
+            assert_eq!(
+                whole.subkeyed(prefix).open(tail, &aad, &mut body, &bad_tag),
+                Err(Failed)
+            );
         }
     }
 

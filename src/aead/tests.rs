@@ -5,6 +5,8 @@
 use std::collections::HashSet;
 use std::sync::Barrier;
 
+use rand::RngCore as _;
+
 use super::*;
 use crate::key::Key;
 
@@ -143,4 +145,89 @@ fn a_stream_left_by_an_exited_thread_goes_on_counting() {
     } else {
         assert_eq!(second[16..], 0u64.to_le_bytes(), "a stream of its own");
     }
+}
+
+/// Seals `plaintext` under a random 24-byte nonce (as a synthetic or a
+/// foreign stream's nonce would be); returns nonce, ciphertext and tag.
+fn seal_random(cipher: &Cipher, plaintext: &[u8]) -> (Vec<u8>, Vec<u8>, [u8; TAG_LEN]) {
+    let mut nonce = vec![0u8; 24];
+    rand::rng().fill_bytes(&mut nonce);
+    let mut body = plaintext.to_vec();
+    let tag = cipher.encrypt(&nonce, AAD, &mut body).expect("seals");
+    (nonce, body, tag)
+}
+
+fn cached_prefixes(cipher: &Cipher) -> Vec<[u8; 16]> {
+    cipher.subkeys.get().map_or_else(Vec::new, |cell| {
+        cell.borrow().entries.iter().map(|(p, _)| *p).collect()
+    })
+}
+
+#[test]
+fn opening_keeps_the_subkeys_of_authentic_prefixes_only() {
+    let cipher = cipher(Algorithm::XChaCha20Poly1305);
+    let (nonce, body, tag) = seal_random(&cipher, b"a session");
+    // A forgery under a new prefix is refused and leaves nothing behind.
+    let mut forged = body.clone();
+    forged[0] ^= 1;
+    assert_eq!(cipher.decrypt(&nonce, AAD, &mut forged, &tag), Err(Failed));
+    assert!(cached_prefixes(&cipher).is_empty());
+    // The authentic value opens, and its prefix's subkey is kept.
+    let mut opened = body.clone();
+    cipher
+        .decrypt(&nonce, AAD, &mut opened, &tag)
+        .expect("opens");
+    assert_eq!(opened, b"a session");
+    assert_eq!(
+        cached_prefixes(&cipher),
+        [<[u8; 16]>::try_from(&nonce[..16]).expect("16")]
+    );
+    // Through the kept subkey: the same value opens again, and a forgery
+    // under the same prefix (another tail, another body) is refused.
+    let mut again = body.clone();
+    cipher
+        .decrypt(&nonce, AAD, &mut again, &tag)
+        .expect("opens");
+    assert_eq!(again, b"a session");
+    let mut other_tail = nonce.clone();
+    other_tail[23] ^= 1;
+    let mut copy = body.clone();
+    assert_eq!(
+        cipher.decrypt(&other_tail, AAD, &mut copy, &tag),
+        Err(Failed)
+    );
+    let mut copy = body;
+    copy[3] ^= 0x40;
+    assert_eq!(cipher.decrypt(&nonce, AAD, &mut copy, &tag), Err(Failed));
+    assert_eq!(cached_prefixes(&cipher).len(), 1);
+}
+
+#[test]
+fn each_thread_keeps_its_last_eight_prefixes() {
+    let cipher = cipher(Algorithm::XChaCha20Poly1305);
+    let values: Vec<_> = (0..20u8).map(|i| seal_random(&cipher, &[i; 9])).collect();
+    for round in 0..2 {
+        for (i, (nonce, body, tag)) in values.iter().enumerate() {
+            let mut opened = body.clone();
+            cipher.decrypt(nonce, AAD, &mut opened, tag).expect("opens");
+            assert_eq!(opened, [i as u8; 9], "round {round}, value {i}");
+        }
+    }
+    let kept = cached_prefixes(&cipher);
+    assert_eq!(kept.len(), SUBKEYS);
+    let distinct: HashSet<_> = kept.iter().collect();
+    assert_eq!(distinct.len(), SUBKEYS);
+    // Another thread keeps its own: this one's do not change.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let (nonce, body, tag) = &values[0];
+            let mut opened = body.clone();
+            cipher.decrypt(nonce, AAD, &mut opened, tag).expect("opens");
+        });
+    });
+    assert_eq!(
+        cached_prefixes(&cipher),
+        kept,
+        "this thread's are unchanged"
+    );
 }

@@ -19,7 +19,8 @@
 //! `--count ROW N` runs one row N times and nothing else, for instruction
 //! counts: run it under `valgrind --tool=callgrind` with N and with 0, and
 //! divide the difference by N. Rows: `{seal,open}/{small,large}/{xchacha,
-//! aesgcm,cookie}`, and `layer/small/{xchacha,aesgcm}`: one request through
+//! aesgcm,cookie}`, `open/{small,large}/xchacha-cold` (XChaCha20 opens that
+//! derive their subkey every time), and `layer/small/{xchacha,aesgcm}`: one request through
 //! the tower `SessionLayer` (its cookie opened, the session read with `get`
 //! and written with `set`, the `Set-Cookie` appended), in process, as the
 //! load benches' handler does; the same request's open and seal alone are
@@ -112,6 +113,30 @@ where
             }
         })
         .collect()
+}
+
+/// XChaCha20 opens that never find their subkey kept: 64 values, each
+/// sealed with a synthetic nonce (a random prefix of its own), opened in
+/// turn.
+fn cold_open_row<'a, T>(size: &str, value: &'a T) -> Row<'a>
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let sealer = common::sealer(common::ALGORITHMS[0].0)
+        .with_nonces(sealed_session::NonceScheme::Synthetic);
+    let values: Vec<String> = (0..64)
+        .map(|_| sealer.seal(value).expect("seals"))
+        .collect();
+    let ours = Ours(sealer);
+    assert_eq!(ours.open::<T>(&values[0]).as_ref(), Some(value));
+    let mut next = 0;
+    Row {
+        name: format!("open/{size}/xchacha-cold"),
+        run: Box::new(move || {
+            next = (next + 1) % values.len();
+            black_box(ours.open::<T>(black_box(&values[next])).expect("opens"));
+        }),
+    }
 }
 
 /// Iterations that take about `target` for `row`.
@@ -261,6 +286,11 @@ fn main() {
         cells.push(rows(&schemes, op, "small", &small));
         cells.push(rows(&schemes, op, "large", &large));
     }
+    // The XChaCha20 opens above reuse the subkey of their value's nonce
+    // prefix (each thread keeps its last eight): the cold rows open values
+    // of 64 different prefixes in turn, so every open derives its subkey.
+    cells[2].insert(1, cold_open_row("small", &small));
+    cells[3].insert(1, cold_open_row("large", &large));
 
     let mut layers = vec![
         layer_row(common::ALGORITHMS[0].0, "xchacha"),

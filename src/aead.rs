@@ -69,8 +69,8 @@ impl Subkeys {
 /// * XChaCha20-Poly1305: a random 16-byte prefix drawn from the operating
 ///   system, then a 64-bit counter: `prefix || u64le(n)`. The subkey
 ///   HChaCha20 makes of the prefix is computed once, not per seal.
-/// * AES-256-GCM: 12 random bytes per seal from a ChaCha12 generator
-///   seeded from the operating system (a counter under a short random
+/// * AES-256-GCM: 12 random bytes per seal from rand's `StdRng` (ChaCha12
+///   in rand 0.9) seeded from the operating system (a counter under a short random
 ///   prefix would collide between threads far sooner than random nonces).
 ///
 /// A stream is drawn again whenever the process has forked since it was
@@ -114,6 +114,17 @@ impl Drop for NonceKey {
 /// no value on the wire (openers never derive nonces), only which nonces a
 /// sealer picks.
 const NONCE_KEY_CONTEXT: &str = "sealed-session 2026-11-27 synthetic nonce key v1";
+
+/// Why a seal from a thread's nonce stream failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamFailed {
+    /// A new stream was due and the operating system gave no randomness
+    /// (or the fork handler could not be registered).
+    Rng,
+    /// The AEAD refused: a message beyond its length limit, which no
+    /// capped seal reaches.
+    Aead,
+}
 
 /// How a seal picks its nonce.
 #[derive(Clone, Copy, Debug)]
@@ -209,37 +220,46 @@ impl Cipher {
     }
 
     /// Encrypts `buf` in place under `aad` and the next nonce of this
-    /// thread's stream, which it writes to `nonce`; returns the tag. Fails
-    /// if the operating system gives no randomness for a new stream, or
-    /// for a nonce of the wrong length.
+    /// thread's stream, which it writes to `nonce`; returns the tag.
+    /// [`StreamFailed::Rng`] if a new stream is due (the thread's first
+    /// seal under this key, a fork, the counter's end) and the operating
+    /// system gives no randomness: then nothing is sealed, and the next
+    /// seal tries again (a forked child never falls back on its parent's
+    /// stream).
     pub(crate) fn encrypt_per_thread(
         &self,
         nonce: &mut [u8],
         aad: &[u8],
         buf: &mut [u8],
-    ) -> Result<[u8; TAG_LEN], Failed> {
+    ) -> Result<[u8; TAG_LEN], StreamFailed> {
         let cell = self.streams.get_or_try(|| self.draw().map(RefCell::new))?;
         // Only this thread borrows its stream, and nothing it calls seals.
-        let mut stream = cell.try_borrow_mut().map_err(|_| Failed)?;
+        let mut stream = cell.try_borrow_mut().map_err(|_| StreamFailed::Aead)?;
         let exhausted = matches!(stream.nonces, StreamNonces::XChaCha { next: u64::MAX, .. });
-        if stream.fork.detected_fork() || exhausted {
+        // A copy of the guard is asked: the fork it reports is forgotten
+        // only when a new stream replaces the old one, so a draw that fails
+        // in a child fails every seal until one succeeds.
+        if stream.fork.clone().detected_fork() || exhausted {
             *stream = self.draw()?;
         }
         match &mut stream.nonces {
             StreamNonces::XChaCha { prefix, next, aead } => {
+                let nonce: &mut [u8; backend::XCHACHA_NONCE_LEN] =
+                    nonce.try_into().map_err(|_| StreamFailed::Aead)?;
                 let tail = next.to_le_bytes();
                 *next += 1;
-                let (head, rest) = nonce.split_at_mut_checked(prefix.len()).ok_or(Failed)?;
-                head.copy_from_slice(prefix);
-                rest.copy_from_slice(&tail);
-                aead.seal(&tail, aad, buf)
+                nonce[..backend::PREFIX_LEN].copy_from_slice(prefix);
+                nonce[backend::PREFIX_LEN..].copy_from_slice(&tail);
+                aead.seal(&tail, aad, buf).map_err(|_| StreamFailed::Aead)
             }
             StreamNonces::Aes(rng) => {
+                let nonce: &mut [u8; backend::AES_NONCE_LEN] =
+                    nonce.try_into().map_err(|_| StreamFailed::Aead)?;
                 rng.fill_bytes(nonce);
                 let Aead::Aes(c) = &self.aead else {
-                    return Err(Failed);
+                    return Err(StreamFailed::Aead);
                 };
-                c.seal((&*nonce).try_into().map_err(|_| Failed)?, aad, buf)
+                c.seal(nonce, aad, buf).map_err(|_| StreamFailed::Aead)
             }
         }
     }
@@ -247,23 +267,23 @@ impl Cipher {
     /// A new nonce stream for the calling thread, from the operating
     /// system's generator (never from a generator a `fork` may have
     /// duplicated).
-    fn draw(&self) -> Result<Stream, Failed> {
-        let fork = forkguard::Guard::try_new().map_err(|_| Failed)?;
+    fn draw(&self) -> Result<Stream, StreamFailed> {
+        let fork = forkguard::Guard::try_new().map_err(|_| StreamFailed::Rng)?;
         let nonces = match &self.aead {
             Aead::XChaCha(c) => {
                 let mut prefix = [0u8; backend::PREFIX_LEN];
                 rand::rngs::OsRng
                     .try_fill_bytes(&mut prefix)
-                    .map_err(|_| Failed)?;
+                    .map_err(|_| StreamFailed::Rng)?;
                 StreamNonces::XChaCha {
                     aead: c.subkeyed(&prefix),
                     prefix,
                     next: 0,
                 }
             }
-            Aead::Aes(_) => {
-                StreamNonces::Aes(rand::rngs::StdRng::try_from_os_rng().map_err(|_| Failed)?)
-            }
+            Aead::Aes(_) => StreamNonces::Aes(
+                rand::rngs::StdRng::try_from_os_rng().map_err(|_| StreamFailed::Rng)?,
+            ),
         };
         Ok(Stream { fork, nonces })
     }

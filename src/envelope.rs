@@ -40,7 +40,7 @@ fn b64() -> &'static impl base64::Engine {
     &URL_SAFE_NO_PAD
 }
 
-use crate::aead::{Cipher, NonceSource, TAG_LEN};
+use crate::aead::{Cipher, NonceSource, StreamFailed, TAG_LEN};
 use crate::error::{Error, Refusal, Result, SealError};
 use crate::key::{Algorithm, KeyId};
 use crate::time::UnixTime;
@@ -322,7 +322,10 @@ pub(crate) fn seal(
         NonceSource::PerThread => key
             .cipher
             .encrypt_per_thread(&mut head[nonce_at..], aad, body)
-            .map_err(|_| Error::Rng)?,
+            .map_err(|e| match e {
+                StreamFailed::Rng => Error::Rng,
+                StreamFailed::Aead => SealError::Encode.into(),
+            })?,
         _ => key
             .cipher
             .encrypt(&head[nonce_at..], aad, body)

@@ -47,7 +47,9 @@ pub enum Error {
     /// [`ConfigError`]).
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The operating system's random number generator failed.
+    /// The operating system's random number generator failed: when
+    /// generating a key, or when a thread needed a new nonce stream (see
+    /// [`NonceScheme::PerThread`](crate::NonceScheme::PerThread)).
     #[error("the operating system's random number generator failed")]
     Rng,
 }

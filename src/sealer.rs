@@ -96,8 +96,11 @@ pub enum NonceScheme {
     /// XChaCha20-Poly1305, random 12-byte nonces from a generator seeded
     /// by the OS with AES-256-GCM. A process that forks is detected
     /// (`pthread_atfork`) and its child draws new streams before its first
-    /// seal. Not safe across a *restored VM snapshot* that runs more than
-    /// once (every copy continues the same streams): use
+    /// seal; if the operating system gives it no randomness then, its seals
+    /// fail with [`Error::Rng`](crate::Error::Rng) rather than continue the
+    /// parent's stream. Not safe across a *restored VM snapshot* that runs
+    /// more than once (every copy continues the same streams), nor in a
+    /// child made without the C library's `fork` (see SECURITY.md): use
     /// [`NonceScheme::Synthetic`] there.
     #[default]
     PerThread,
@@ -280,7 +283,7 @@ impl Sealer {
     /// ```
     /// use sealed_session::{Keyring, NonceScheme, Sealer};
     /// let sealer = Sealer::new(Keyring::ephemeral()?).with_nonces(NonceScheme::Synthetic);
-    /// assert_eq!(sealer.open::<u32>(&sealer.seal(&7)?)?.value, 7);
+    /// assert_eq!(sealer.open::<u32>(&sealer.seal(&7u32)?)?.value, 7);
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     #[must_use]
@@ -355,7 +358,11 @@ impl Sealer {
     /// # Errors
     /// [`SealError::TooLarge`] if the sealed value would be longer than
     /// [`Sealer::max_len`], [`SealError::Encode`] if `value` does not
-    /// serialize, [`ConfigError::NoSealingKey`](crate::ConfigError::NoSealingKey).
+    /// serialize, [`ConfigError::NoSealingKey`](crate::ConfigError::NoSealingKey),
+    /// [`Error::Rng`](crate::Error::Rng) if the thread needs a new nonce
+    /// stream (its first seal under a key, or its first after a fork) and the
+    /// operating system gives no randomness (nothing is sealed; the next seal
+    /// tries again).
     /// ([`Refusal::Revoked`] only for a kept `issued_at` before the keyring's
     /// cutoff, see [`Sealer::seal_issued_at`].)
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {

@@ -12,7 +12,7 @@ use crate::sealer::scratch_region;
 use crate::{Key, Keyring, Sealer};
 
 /// Reads `len` bytes of this process's memory at `addr`.
-fn read_memory(addr: usize, len: usize) -> Vec<u8> {
+pub(crate) fn read_memory(addr: usize, len: usize) -> Vec<u8> {
     let mut mem = std::fs::File::open("/proc/self/mem").expect("/proc/self/mem");
     mem.seek(SeekFrom::Start(addr as u64)).expect("seek");
     let mut out = vec![0u8; len];
@@ -24,7 +24,7 @@ fn read_memory(addr: usize, len: usize) -> Vec<u8> {
 /// in parallel threads, and memory another test freed (holding its own
 /// secret) may be handed to this thread's buffer, so a fixed pattern could
 /// be found where this test never put it.
-fn pattern(len: usize) -> Vec<u8> {
+pub(crate) fn pattern(len: usize) -> Vec<u8> {
     use rand::RngCore as _;
     let mut out = vec![0u8; len];
     rand::rng().fill_bytes(&mut out);
@@ -33,7 +33,7 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 /// Whether any 8 consecutive bytes of `secret` occur in `memory`.
-fn holds_any_of(memory: &[u8], secret: &[u8]) -> bool {
+pub(crate) fn holds_any_of(memory: &[u8], secret: &[u8]) -> bool {
     secret.windows(8).any(|w| memory.windows(8).any(|m| m == w))
 }
 

@@ -15,8 +15,12 @@
 //!
 //! This test really forks. It first shows that the generator state is
 //! duplicated (so the test has teeth), then that parent and child sealing
-//! in the same second get different nonces. It runs without the test
-//! harness, so the process is single-threaded when it forks.
+//! in the same second get different nonces. Then, per algorithm: a child
+//! whose operating system generator fails after the fork (a seccomp filter
+//! on `getrandom`) fails its seals rather than continue its parent's
+//! stream; and forks from threads, of a process whose stream an exited
+//! thread left, and a grandchild, never repeat a nonce. It runs without the
+//! test harness, so the process is single-threaded when it first forks.
 //!
 //! [`NonceScheme::PerThread`]: sealed_session::NonceScheme::PerThread
 //! [`NonceScheme::Synthetic`]: sealed_session::NonceScheme::Synthetic
@@ -154,7 +158,163 @@ fn main() {
             passed += 1;
         }
     }
+    for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
+        if fails_closed_without_randomness(algorithm) {
+            passed += 1;
+        }
+        threads_and_grandchildren(algorithm);
+        passed += 1;
+    }
     println!("test result: ok. {passed} passed; 0 failed; 0 ignored; 0 measured; 0 filtered out");
+}
+
+/// The nonce of a value sealed under key 1 (a one-byte id).
+#[cfg(target_os = "linux")]
+fn nonce_of(value: &str, algorithm: sealed_session::Algorithm) -> Vec<u8> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let bin = URL_SAFE_NO_PAD.decode(value).expect("base64url");
+    bin[2..2 + algorithm.nonce_len()].to_vec()
+}
+
+#[cfg(target_os = "linux")]
+fn sealer_of(algorithm: sealed_session::Algorithm) -> sealed_session::Sealer {
+    use sealed_session::{Key, KeyEntry, Keyring, Sealer};
+    let keyring =
+        Keyring::new([KeyEntry::new(1, Key::try_generate().expect("os rng")).algorithm(algorithm)])
+            .expect("keyring");
+    Sealer::new(keyring).with_name("session")
+}
+
+/// Forks; runs `child` in the child and sends back what it returns; returns
+/// that.
+#[cfg(target_os = "linux")]
+fn in_child(child: impl FnOnce() -> String) -> String {
+    use std::io::{Read as _, Write as _};
+    let (mut reader, mut writer) = std::io::pipe().expect("pipe");
+    // SAFETY: no other thread of this process holds a lock the child needs
+    // (the callers fork from a thread while the others wait in `join` or do
+    // not exist), and glibc's `fork` resets the allocator's locks.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        drop(reader);
+        let out = child();
+        let code = i32::from(writer.write_all(out.as_bytes()).is_err());
+        drop(writer);
+        // SAFETY: ends the child at once, without running the parent's exit
+        // handlers a second time.
+        unsafe { libc::_exit(code) };
+    }
+    drop(writer);
+    let mut out = String::new();
+    reader.read_to_string(&mut out).expect("child's output");
+    let mut status = 0;
+    // SAFETY: waits for the child this process just forked.
+    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(waited, pid, "waitpid");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child failed"
+    );
+    out
+}
+
+/// Makes every `getrandom` system call of this process fail with EIO (a
+/// seccomp filter); false if the kernel or a sandbox refuses the filter.
+#[cfg(target_os = "linux")]
+fn block_getrandom() -> bool {
+    const RET_ERRNO: u32 = 0x0005_0000;
+    const RET_ALLOW: u32 = 0x7fff_0000;
+    let op = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
+    // Load the system call's number; if it is getrandom, fail it with EIO.
+    let filter = [
+        op(0x20, 0, 0, 0),
+        op(0x15, 0, 1, libc::SYS_getrandom as u32),
+        op(0x06, 0, 0, RET_ERRNO | libc::EIO as u32),
+        op(0x06, 0, 0, RET_ALLOW),
+    ];
+    let program = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: plain prctl calls; the filter outlives the call that copies it.
+    unsafe {
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+            && libc::prctl(
+                libc::PR_SET_SECCOMP,
+                libc::SECCOMP_MODE_FILTER,
+                &program as *const libc::sock_fprog as libc::c_ulong,
+                0,
+                0,
+            ) == 0
+    }
+}
+
+/// A child whose operating system generator fails after the fork (a
+/// sandbox applied after fork, no file descriptors left) must fail its
+/// seals, never go on with its parent's stream: two failing seals in a
+/// row, the second one too. False when the filter cannot be installed.
+#[cfg(target_os = "linux")]
+fn fails_closed_without_randomness(algorithm: sealed_session::Algorithm) -> bool {
+    use sealed_session::Error;
+    let sealer = sealer_of(algorithm);
+    sealer.seal(&"before the fork").expect("seals");
+    let out = in_child(|| {
+        if !block_getrandom() {
+            return "unsupported".to_owned();
+        }
+        let first = sealer.seal(&"the child's session");
+        let second = sealer.seal(&"the child's next session");
+        format!("{:?}\n{:?}", first.map(|_| ()), second.map(|_| ()))
+    });
+    if out == "unsupported" {
+        println!("fork: {algorithm}: seccomp refused here, the failing generator is not tried");
+        return false;
+    }
+    let expected = format!(
+        "{:?}\n{:?}",
+        Err::<(), _>(Error::Rng),
+        Err::<(), _>(Error::Rng)
+    );
+    assert_eq!(
+        out, expected,
+        "{algorithm}: a child without randomness sealed"
+    );
+    // The parent's stream is untouched and goes on.
+    sealer.seal(&"the parent's session").expect("seals");
+    println!("fork: {algorithm}: a child without randomness fails its seals");
+    true
+}
+
+/// Forks from a thread that never sealed, in a process whose stream was
+/// left by an exited thread, and a grandchild from a thread of the child:
+/// every nonce of all three processes differs.
+#[cfg(target_os = "linux")]
+fn threads_and_grandchildren(algorithm: sealed_session::Algorithm) {
+    let sealer = sealer_of(algorithm);
+    let in_thread = |f: &(dyn Fn() -> String + Sync)| {
+        std::thread::scope(|s| s.spawn(f).join().expect("thread"))
+    };
+    let seal = |message: &str| sealer.seal(&message).expect("seals");
+    let before = in_thread(&|| seal("sealed by a thread that exited"));
+    let from_child = in_thread(&|| {
+        in_child(|| {
+            let child = in_thread(&|| seal("the child's thread"));
+            let from_grandchild = in_thread(&|| {
+                let grandchild = in_child(|| seal("the grandchild"));
+                format!("{}\n{grandchild}", seal("the child's other thread"))
+            });
+            format!("{child}\n{from_grandchild}")
+        })
+    });
+    let parent = in_thread(&|| seal("the parent's thread"));
+    let mut all = vec![nonce_of(&before, algorithm), nonce_of(&parent, algorithm)];
+    all.extend(from_child.lines().map(|v| nonce_of(v, algorithm)));
+    assert_eq!(all.len(), 5, "{from_child:?}");
+    let distinct: std::collections::HashSet<&Vec<u8>> = all.iter().collect();
+    assert_eq!(distinct.len(), all.len(), "{algorithm}: a nonce repeated");
+    println!("fork: {algorithm}: threads, children and grandchildren never share a nonce");
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -231,3 +231,44 @@ fn each_thread_keeps_its_last_eight_prefixes() {
         "this thread's are unchanged"
     );
 }
+
+/// The RustCrypto backend (the one without `ring`) wipes a stream's subkey
+/// and its XChaCha key copy when they are dropped, as SECURITY.md says of
+/// our copies (ring's are not wiped, and SECURITY.md says so).
+#[cfg(target_os = "linux")]
+#[test]
+fn zeroization_rust_crypto_subkeys_are_wiped_on_drop() {
+    use crate::zeroize_tests::{holds_any_of, pattern, read_memory};
+    let key: [u8; 32] = pattern(32).try_into().expect("32 bytes");
+    let prefix: [u8; 16] = pattern(16).try_into().expect("16 bytes");
+    let subkey = backend::hchacha20(&key, &prefix);
+    let xchacha = Box::new(backend::rust_crypto::XChaCha::new(&key));
+    let subkeyed = Box::new(xchacha.subkeyed(&prefix));
+    let regions = [
+        (
+            &*xchacha as *const _ as usize,
+            core::mem::size_of_val(&*xchacha),
+            key,
+        ),
+        (
+            &*subkeyed as *const _ as usize,
+            core::mem::size_of_val(&*subkeyed),
+            subkey,
+        ),
+    ];
+    for (addr, len, secret) in regions {
+        assert!(
+            holds_any_of(&read_memory(addr, len), &secret),
+            "reads the live secret"
+        );
+    }
+    drop(subkeyed);
+    drop(xchacha);
+    for (addr, len, secret) in regions {
+        let after = read_memory(addr, len);
+        assert!(
+            !holds_any_of(&after, &secret),
+            "left in freed memory: {after:02x?}"
+        );
+    }
+}

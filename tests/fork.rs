@@ -34,7 +34,6 @@ fn main() {
     use base64::Engine as _;
     use rand::RngCore as _;
     use sealed_session::{Algorithm, Key, KeyEntry, Keyring, NonceScheme, Sealer};
-    use std::io::{Read as _, Write as _};
     use std::time::{Duration, UNIX_EPOCH};
 
     let mut passed = 0;
@@ -62,41 +61,18 @@ fn main() {
             // per-thread scheme never touches it).
             rand::rng().next_u32();
 
-            let (mut reader, mut writer) = std::io::pipe().expect("pipe");
-            // SAFETY: the process is single-threaded here (no test harness), so
-            // the child may allocate and use thread-locals before it exits.
-            let pid = unsafe { libc::fork() };
-            assert!(pid >= 0, "fork failed");
-            if pid == 0 {
-                drop(reader);
+            // The process is single-threaded here (no test harness).
+            let from_child = in_child(|| {
                 let mut drawn = [0u8; 16];
                 rand::rng().fill_bytes(&mut drawn);
                 let own = sealer.seal(&"the child's session").expect("seals");
                 let same = sealer.seal(&"one session").expect("seals");
-                let line = format!("{}\n{own}\n{same}\n", URL_SAFE_NO_PAD.encode(drawn));
-                let code = i32::from(writer.write_all(line.as_bytes()).is_err());
-                drop(writer);
-                // SAFETY: ends the child at once, without running the parent's
-                // exit handlers a second time.
-                unsafe { libc::_exit(code) };
-            }
-            drop(writer);
+                format!("{}\n{own}\n{same}\n", URL_SAFE_NO_PAD.encode(drawn))
+            });
             let mut drawn = [0u8; 16];
             rand::rng().fill_bytes(&mut drawn);
             let own = sealer.seal(&"the parent's session").expect("seals");
             let same = sealer.seal(&"one session").expect("seals");
-            let mut from_child = String::new();
-            reader
-                .read_to_string(&mut from_child)
-                .expect("child's output");
-            let mut status = 0;
-            // SAFETY: waits for the child this process just forked.
-            let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
-            assert_eq!(waited, pid, "waitpid");
-            assert!(
-                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-                "child failed"
-            );
             let lines: Vec<&str> = from_child.lines().collect();
             assert_eq!(lines.len(), 3, "child's output: {from_child:?}");
 

@@ -19,6 +19,7 @@ use crate::time::{Clock, SystemClock, UnixTime};
 
 mod buffer;
 mod times;
+mod wire;
 #[cfg(test)]
 pub(crate) use buffer::scratch_region;
 #[cfg(feature = "cookie")]

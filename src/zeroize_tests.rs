@@ -1,7 +1,7 @@
 //! Zeroization, checked by reading the memory that held a secret through
 //! `/proc/self/mem` (no `unsafe`): after a key is dropped, and after a seal
-//! or open, including one whose `Serialize` or `Deserialize` panicked, the
-//! bytes are gone. Linux only.
+//! or open, including one whose `Serialize` or `Deserialize` panicked and
+//! one whose payload outgrew the buffer, the bytes are gone. Linux only.
 #![cfg(target_os = "linux")]
 
 use std::io::{Read as _, Seek as _, SeekFrom};
@@ -13,11 +13,17 @@ use crate::{Key, Keyring, Sealer};
 
 /// Reads `len` bytes of this process's memory at `addr`.
 pub(crate) fn read_memory(addr: usize, len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    read_memory_into(addr, &mut out);
+    out
+}
+
+/// Fills `out` with this process's memory at `addr` (into memory allocated
+/// beforehand, where reading freed memory must not allocate it first).
+fn read_memory_into(addr: usize, out: &mut [u8]) {
     let mut mem = std::fs::File::open("/proc/self/mem").expect("/proc/self/mem");
     mem.seek(SeekFrom::Start(addr as u64)).expect("seek");
-    let mut out = vec![0u8; len];
-    mem.read_exact(&mut out).expect("read");
-    out
+    mem.read_exact(out).expect("read");
 }
 
 /// A secret of `len` random non-zero bytes, fresh for each call: tests run
@@ -34,7 +40,8 @@ pub(crate) fn pattern(len: usize) -> Vec<u8> {
 
 /// Whether any 8 consecutive bytes of `secret` occur in `memory`.
 pub(crate) fn holds_any_of(memory: &[u8], secret: &[u8]) -> bool {
-    secret.windows(8).any(|w| memory.windows(8).any(|m| m == w))
+    let windows: std::collections::HashSet<&[u8]> = secret.windows(8).collect();
+    memory.windows(8).any(|m| windows.contains(m))
 }
 
 /// The scratch buffer's whole allocation.
@@ -71,6 +78,26 @@ fn zeroization_scratch_buffer_holds_no_plaintext_after_open() {
         !holds_any_of(&scratch_memory(), &secret),
         "plaintext left in the scratch buffer after open"
     );
+}
+
+#[test]
+fn zeroization_a_payload_that_outgrows_the_buffer_leaves_none_behind() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng")).with_max_len(100_000);
+    // Warm the buffer: a seal reserves 16 KiB (and its tail).
+    sealer.seal(&0u8).expect("seals");
+    let (addr, capacity) = scratch_region();
+    let mut old = vec![0u8; capacity];
+    // A sequence of bytes, written a byte at a time, that outgrows the
+    // reservation midway: its first 16 KiB move to a larger allocation.
+    let secret = pattern(24_000);
+    let value = sealer.seal(&secret).expect("seals");
+    assert_ne!(scratch_region().0, addr, "the buffer moved");
+    read_memory_into(addr, &mut old);
+    assert!(
+        !holds_any_of(&old, &secret),
+        "plaintext left in the allocation the payload outgrew"
+    );
+    assert_eq!(sealer.open::<Vec<u8>>(&value).expect("opens").value, secret);
 }
 
 /// Serializes a secret, then panics before the seal can finish.

@@ -1,12 +1,13 @@
 //! The sealer's working memory: a per-thread scratch buffer that is wiped
-//! after every use (unwinding included), and the postcard output that
-//! writes a payload into it without ever reallocating plaintext unwiped.
+//! after every use (unwinding included), and the payload writers that fill
+//! it (`wire`) without ever reallocating plaintext unwiped.
 
 use core::cell::RefCell;
 
 use serde::Serialize;
 use zeroize::Zeroize;
 
+use super::wire::{self, Capped};
 use crate::envelope::{PayloadError, Room};
 
 thread_local! {
@@ -62,23 +63,19 @@ pub(crate) fn scratch_region() -> (usize, usize) {
     })
 }
 
-/// Serializes `value` with postcard into `buf`, within `room`.
+/// Serializes `value` in postcard's wire format into `buf`, within `room`.
 pub(crate) fn postcard_into<T: Serialize + ?Sized>(
     value: &T,
     buf: &mut Vec<u8>,
     room: Room,
 ) -> Result<(), PayloadError> {
-    let mut out = Capped { buf, room };
-    postcard::serialize_with_flavor(value, out.reborrow()).map_err(|e| match e {
-        postcard::Error::SerializeBufferFull => PayloadError::Overflow,
-        _ => PayloadError::Encode,
-    })
+    wire::serialize(value, buf, room)
 }
 
-/// A copy of `value` made through its own serde impls (postcard, through
-/// the wiped scratch buffer), for a type that is not `Clone`; `None` if it
-/// does not serialize within `cap` bytes or does not deserialize from its
-/// own serialization.
+/// A copy of `value` made through its own serde impls (postcard's format,
+/// through the wiped scratch buffer), for a type that is not `Clone`;
+/// `None` if it does not serialize within `cap` bytes or does not
+/// deserialize from its own serialization.
 #[cfg(feature = "cookie")]
 pub(crate) fn serde_copy<T: Serialize + serde::de::DeserializeOwned>(
     value: &T,
@@ -96,86 +93,5 @@ pub(crate) fn bytes_into(
     buf: &mut Vec<u8>,
     room: Room,
 ) -> Result<(), PayloadError> {
-    Capped { buf, room }.write(payload)
-}
-
-/// A postcard output that refuses to grow past a fixed length, so a too
-/// large payload fails fast. It keeps `tail` bytes of spare capacity for
-/// what is appended after the payload, and grows by hand, zeroizing the
-/// old allocation, so plaintext is never left behind by a reallocation.
-struct Capped<'a> {
-    buf: &'a mut Vec<u8>,
-    room: Room,
-}
-
-impl Capped<'_> {
-    /// A shorter-lived handle on the same buffer (postcard takes its output
-    /// by value).
-    fn reborrow(&mut self) -> Capped<'_> {
-        Capped {
-            buf: self.buf,
-            room: self.room,
-        }
-    }
-
-    /// Appends `data`, or fails with [`PayloadError::Overflow`] past the
-    /// room's cap.
-    // Inlined into serde's code for `T`: postcard calls this once per field
-    // and varint, and a call per piece was a quarter of a small seal.
-    #[inline]
-    fn write(&mut self, data: &[u8]) -> Result<(), PayloadError> {
-        let len = self.buf.len().saturating_add(data.len());
-        if len > self.room.cap {
-            return Err(PayloadError::Overflow);
-        }
-        if len.saturating_add(self.room.tail) > self.buf.capacity() {
-            self.grow(len);
-        }
-        self.buf.extend_from_slice(data);
-        Ok(())
-    }
-
-    /// Moves the contents to a larger allocation (at least `len` plus the
-    /// tail, at most the cap plus the tail) and zeroizes the old one.
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self, len: usize) {
-        let target = len
-            .max(self.buf.capacity().saturating_mul(2))
-            .min(self.room.cap)
-            .saturating_add(self.room.tail);
-        let mut bigger = Vec::with_capacity(target);
-        bigger.extend_from_slice(self.buf);
-        self.buf.as_mut_slice().zeroize();
-        core::mem::swap(self.buf, &mut bigger);
-    }
-}
-
-impl postcard::ser_flavors::Flavor for Capped<'_> {
-    type Output = ();
-
-    // One byte at a time is how serde hands postcard every `u8` of an
-    // array (a `[u8; 32]` is 32 calls): a push, not a copy of a slice.
-    #[inline]
-    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        let len = self.buf.len();
-        if len >= self.room.cap {
-            return Err(postcard::Error::SerializeBufferFull);
-        }
-        if len + self.room.tail >= self.buf.capacity() {
-            self.grow(len + 1);
-        }
-        self.buf.push(data);
-        Ok(())
-    }
-
-    #[inline]
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.write(data)
-            .map_err(|_| postcard::Error::SerializeBufferFull)
-    }
-
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
+    Capped::new(buf, room).write(payload)
 }

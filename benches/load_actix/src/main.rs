@@ -12,6 +12,8 @@
 
 #[path = "../../common/mod.rs"]
 mod common;
+#[path = "../../common/load_report.rs"]
+mod load_report;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -241,7 +243,7 @@ fn main() {
     println!(
         "actix-web, 1 worker; loopback load: {connections} keep-alive connections, \
          {warmup} s warm-up and {seconds} s measured per variant and round, {rounds} \
-         rounds (variants interleaved; the median round is shown); every session \
+         rounds (variants interleaved; the median round is shown, and the cost over the baseline also paired within each round); every session \
          request opens the previous cookie and seals a new one (small workload)\n"
     );
     let variants = [
@@ -261,41 +263,14 @@ fn main() {
             ));
         }
     }
-    println!(
-        "| {:<36} | {:>8} | {:>8} | {:>12} | {:>10} | {:>22} |",
-        "variant", "req/s", "µs/req", "vs baseline", "Set-Cookie", "req/s of every round"
-    );
-    println!(
-        "|{:-<38}|{:->10}|{:->10}|{:->14}|{:->12}|{:->24}|",
-        "", "", "", "", "", ""
-    );
-    let mut baseline_us = None;
-    for (variant, mut runs) in variants.into_iter().zip(runs) {
-        let every: Vec<String> = runs.iter().map(|m| format!("{:.0}", m.rps())).collect();
-        runs.sort_by(|a, b| a.rps().total_cmp(&b.rps()));
-        let median = &runs[runs.len() / 2];
-        let rps = median.rps();
-        let us = 1e6 / rps;
-        let overhead = match baseline_us {
-            None => {
-                baseline_us = Some(us);
-                "-".to_owned()
-            }
-            Some(base) => format!("{:+.1} µs", us - base),
-        };
-        let cookie = if median.cookie_len == 0 {
-            "-".to_owned()
-        } else {
-            format!("{} B", median.cookie_len)
-        };
-        println!(
-            "| {:<36} | {:>8.0} | {:>8.1} | {:>12} | {:>10} | {:>22} |",
-            variant.name(),
-            rps,
-            us,
-            overhead,
-            cookie,
-            every.join(" ")
-        );
-    }
+    let rounds: Vec<load_report::Rounds> = variants
+        .into_iter()
+        .zip(runs)
+        .map(|(variant, runs)| load_report::Rounds {
+            name: variant.name(),
+            rps: runs.iter().map(Measured::rps).collect(),
+            cookie_len: runs.iter().map(|m| m.cookie_len).collect(),
+        })
+        .collect();
+    load_report::print(&rounds);
 }

@@ -110,8 +110,9 @@ pub enum NonceScheme {
     /// restored twice, anything) repeats a nonce only together with the
     /// whole message, which repeats the ciphertext and reveals nothing.
     /// Costs a hash of the message per seal and, with XChaCha20-Poly1305,
-    /// an HChaCha20 per seal (about 2,700 more instructions for a small
-    /// session: see the README's performance section).
+    /// an HChaCha20 per seal (about 3,200 more instructions for a small
+    /// session, 9,000 for a large one: see the README's performance
+    /// section).
     Synthetic,
 }
 

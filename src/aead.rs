@@ -35,31 +35,54 @@ pub(crate) struct Cipher {
 /// How many XChaCha20 subkeys each thread keeps for opening, per key.
 const SUBKEYS: usize = 8;
 
-/// The XChaCha20 subkeys of the nonce prefixes this thread last opened
-/// authentic values under (see [`Cipher::decrypt`]). Values sealed by one
-/// stream share its prefix, so a server whose cookies come from a few
-/// dozen streams (its own threads, its fleet's) rarely derives a subkey.
-#[derive(Default)]
+/// The XChaCha20 subkeys of the nonce prefixes under which this thread
+/// most recently opened values that authenticated (see
+/// [`Cipher::decrypt`]). Values sealed by one stream share its prefix, so a
+/// server whose cookies come from a few dozen streams (its own threads, its
+/// fleet's) rarely derives a subkey. The least recently used entry makes
+/// room for a new prefix.
 struct Subkeys {
-    entries: Vec<([u8; backend::PREFIX_LEN], imp::Subkeyed)>,
-    /// The entry the next new prefix replaces, once all are taken.
-    next: usize,
+    /// Allocated once at its full size: a reallocation would leave copies
+    /// of subkeys behind, unwiped.
+    entries: Vec<Kept>,
+    /// Counts lookups, to tell which entry was used least recently.
+    clock: u64,
+}
+
+struct Kept {
+    prefix: [u8; backend::PREFIX_LEN],
+    aead: imp::Subkeyed,
+    used: u64,
+}
+
+impl Default for Subkeys {
+    fn default() -> Self {
+        Subkeys {
+            entries: Vec::with_capacity(SUBKEYS),
+            clock: 0,
+        }
+    }
 }
 
 impl Subkeys {
-    fn find(&self, prefix: &[u8; backend::PREFIX_LEN]) -> Option<&imp::Subkeyed> {
-        self.entries
-            .iter()
-            .find(|(p, _)| p == prefix)
-            .map(|(_, aead)| aead)
+    fn find(&mut self, prefix: &[u8; backend::PREFIX_LEN]) -> Option<&imp::Subkeyed> {
+        self.clock += 1;
+        let clock = self.clock;
+        let kept = self.entries.iter_mut().find(|k| k.prefix == *prefix)?;
+        kept.used = clock;
+        Some(&kept.aead)
     }
 
     fn insert(&mut self, prefix: [u8; backend::PREFIX_LEN], aead: imp::Subkeyed) {
+        let kept = Kept {
+            prefix,
+            aead,
+            used: self.clock,
+        };
         if self.entries.len() < SUBKEYS {
-            self.entries.push((prefix, aead));
-        } else if let Some(slot) = self.entries.get_mut(self.next) {
-            *slot = (prefix, aead);
-            self.next = (self.next + 1) % SUBKEYS;
+            self.entries.push(kept);
+        } else if let Some(oldest) = self.entries.iter_mut().min_by_key(|k| k.used) {
+            *oldest = kept;
         }
     }
 }
@@ -289,9 +312,9 @@ impl Cipher {
     }
 
     /// Checks `tag` and decrypts `buf` in place; fails for anything
-    /// inauthentic. An XChaCha20 subkey is looked up among the thread's
-    /// last [`SUBKEYS`] prefixes that opened an authentic value, and
-    /// derived (HChaCha20) otherwise.
+    /// inauthentic. An XChaCha20 subkey is looked up among the
+    /// [`SUBKEYS`] prefixes the thread most recently opened authentic
+    /// values under, and derived (HChaCha20) otherwise.
     pub(crate) fn decrypt(
         &self,
         nonce: &[u8],
@@ -315,8 +338,8 @@ impl Cipher {
                 }
                 let aead = c.subkeyed(prefix);
                 aead.open(tail, aad, buf, tag)?;
-                // Only authentic values enter: forged prefixes cannot push
-                // out the ones in use.
+                // Only values that authenticate enter: forged prefixes cannot
+                // push out the ones in use.
                 subkeys.insert(*prefix, aead);
                 Ok(())
             }

@@ -300,7 +300,7 @@ pub(crate) fn seal(
     let body_at = buf.len();
     // The nonce's seed, replaced by the nonce once the message is known
     // (a stream's nonce is written by the encryption, over the zeros).
-    if nonce.is_synthetic() || matches!(nonce, NonceSource::Fixed(_)) {
+    if !matches!(nonce, NonceSource::PerThread) {
         nonce.seed(&mut buf[nonce_at..body_at]);
     }
     put_varint(buf, times.issued_at.secs());
@@ -351,7 +351,7 @@ pub(crate) fn seal(
     };
     buf.truncate(body_end);
     buf.extend_from_slice(&tag);
-    Ok(encode(buf))
+    encode(buf)
 }
 
 /// Inputs shorter than this are encoded by [`encode_short`]: base64's
@@ -361,8 +361,10 @@ pub(crate) fn seal(
 const SHORT: usize = 128;
 
 /// The value's text: unpadded base64url of `bin`, written into an
-/// allocation of exactly its length (not a zeroed one).
-fn encode(bin: &[u8]) -> String {
+/// allocation of exactly its length (filled in place, not allocated
+/// zeroed). [`SealError::Encode`] if the encoder did not fill it (it
+/// always does), rather than a value of anything else.
+fn encode(bin: &[u8]) -> Result<String> {
     let len = encoded_len(bin.len());
     // `vec![0; len]` is a calloc, about 120 instructions more here than a
     // malloc and an inline fill of 150 bytes.
@@ -374,12 +376,11 @@ fn encode(bin: &[u8]) -> String {
     };
     if bin.len() < SHORT {
         encode_short(bin, &mut out);
-    } else {
-        // The slice is exactly the encoded length: this cannot fail.
-        let _ = b64().encode_slice(bin, &mut out);
+    } else if b64().encode_slice(bin, &mut out) != Ok(len) {
+        return Err(SealError::Encode.into());
     }
     // Only alphabet bytes were written: the check is all `from_utf8` does.
-    String::from_utf8(out).unwrap_or_default()
+    String::from_utf8(out).map_err(|_| SealError::Encode.into())
 }
 
 /// The base64url alphabet.
@@ -996,14 +997,18 @@ mod tests {
         for n in 0..400 {
             let mut bytes = vec![0u8; n];
             rand::rng().fill_bytes(&mut bytes);
-            assert_eq!(encode(&bytes), URL_SAFE_NO_PAD.encode(&bytes), "{n} bytes");
+            assert_eq!(
+                encode(&bytes),
+                Ok(URL_SAFE_NO_PAD.encode(&bytes)),
+                "{n} bytes"
+            );
         }
-        for n in [1, 2, 3, 4, 5, 6] {
+        for n in 1..=14 {
             for at in 0..n {
                 for byte in 0..=255u8 {
                     let mut bytes = vec![0x5a; n];
                     bytes[at] = byte;
-                    assert_eq!(encode(&bytes), URL_SAFE_NO_PAD.encode(&bytes));
+                    assert_eq!(encode(&bytes), Ok(URL_SAFE_NO_PAD.encode(&bytes)));
                 }
             }
         }

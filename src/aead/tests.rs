@@ -159,8 +159,18 @@ fn seal_random(cipher: &Cipher, plaintext: &[u8]) -> (Vec<u8>, Vec<u8>, [u8; TAG
 
 fn cached_prefixes(cipher: &Cipher) -> Vec<[u8; 16]> {
     cipher.subkeys.get().map_or_else(Vec::new, |cell| {
-        cell.borrow().entries.iter().map(|(p, _)| *p).collect()
+        cell.borrow().entries.iter().map(|k| k.prefix).collect()
     })
+}
+
+fn prefix_of(nonce: &[u8]) -> [u8; 16] {
+    nonce[..16].try_into().expect("16 bytes")
+}
+
+fn opens(cipher: &Cipher, (nonce, body, tag): &(Vec<u8>, Vec<u8>, [u8; TAG_LEN])) -> Vec<u8> {
+    let mut opened = body.clone();
+    cipher.decrypt(nonce, AAD, &mut opened, tag).expect("opens");
+    opened
 }
 
 #[test]
@@ -203,32 +213,111 @@ fn opening_keeps_the_subkeys_of_authentic_prefixes_only() {
 }
 
 #[test]
-fn each_thread_keeps_its_last_eight_prefixes() {
+fn each_thread_keeps_its_eight_most_recently_used_prefixes() {
     let cipher = cipher(Algorithm::XChaCha20Poly1305);
     let values: Vec<_> = (0..20u8).map(|i| seal_random(&cipher, &[i; 9])).collect();
     for round in 0..2 {
-        for (i, (nonce, body, tag)) in values.iter().enumerate() {
-            let mut opened = body.clone();
-            cipher.decrypt(nonce, AAD, &mut opened, tag).expect("opens");
-            assert_eq!(opened, [i as u8; 9], "round {round}, value {i}");
+        for (i, value) in values.iter().enumerate() {
+            assert_eq!(
+                opens(&cipher, value),
+                [i as u8; 9],
+                "round {round}, value {i}"
+            );
         }
+    }
+    let kept: HashSet<[u8; 16]> = cached_prefixes(&cipher).into_iter().collect();
+    let last: HashSet<[u8; 16]> = values[12..].iter().map(|v| prefix_of(&v.0)).collect();
+    assert_eq!(kept, last, "the last eight opened");
+    // A prefix opened between every new one stays, however many come.
+    let hot = &values[0];
+    opens(&cipher, hot);
+    for value in &values[1..] {
+        opens(&cipher, value);
+        opens(&cipher, hot);
+    }
+    assert!(cached_prefixes(&cipher).contains(&prefix_of(&hot.0)));
+    // Another thread keeps its own: this one's do not change.
+    let before = cached_prefixes(&cipher);
+    std::thread::scope(|s| {
+        s.spawn(|| opens(&cipher, &values[5]));
+    });
+    assert_eq!(cached_prefixes(&cipher), before);
+}
+
+#[test]
+fn forgeries_leave_a_full_set_of_subkeys_alone() {
+    let cipher = cipher(Algorithm::XChaCha20Poly1305);
+    for i in 0..SUBKEYS as u8 {
+        opens(&cipher, &seal_random(&cipher, &[i; 5]));
     }
     let kept = cached_prefixes(&cipher);
     assert_eq!(kept.len(), SUBKEYS);
-    let distinct: HashSet<_> = kept.iter().collect();
-    assert_eq!(distinct.len(), SUBKEYS);
-    // Another thread keeps its own: this one's do not change.
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let (nonce, body, tag) = &values[0];
-            let mut opened = body.clone();
-            cipher.decrypt(nonce, AAD, &mut opened, tag).expect("opens");
-        });
-    });
+    for i in 0..3 * SUBKEYS as u8 {
+        let (nonce, mut body, tag) = seal_random(&cipher, &[i; 5]);
+        body[0] ^= 1;
+        assert_eq!(cipher.decrypt(&nonce, AAD, &mut body, &tag), Err(Failed));
+    }
+    assert_eq!(cached_prefixes(&cipher), kept);
+}
+
+#[test]
+fn subkeys_are_kept_per_whole_prefix_and_per_key() {
+    // Prefixes that differ only in their first or their last byte.
+    let cipher = cipher(Algorithm::XChaCha20Poly1305);
+    let mut nonce = vec![0u8; 24];
+    rand::rng().fill_bytes(&mut nonce);
+    for at in [0, 15] {
+        let mut values = Vec::new();
+        for flip in [0u8, 1] {
+            let mut n = nonce.clone();
+            n[at] ^= flip;
+            let mut body = vec![flip; 7];
+            let tag = cipher.encrypt(&n, AAD, &mut body).expect("seals");
+            values.push((n, body, tag));
+        }
+        for _ in 0..2 {
+            for (flip, value) in values.iter().enumerate() {
+                assert_eq!(opens(&cipher, value), vec![flip as u8; 7], "byte {at}");
+            }
+        }
+    }
+    // Two keys, one prefix: each opens its own value, never the other's.
+    let other = self::cipher(Algorithm::XChaCha20Poly1305);
+    let mut body = b"under the other key".to_vec();
+    let tag = other.encrypt(&nonce, AAD, &mut body).expect("seals");
+    let theirs = (nonce.clone(), body, tag);
+    let mut body = b"under this key".to_vec();
+    let tag = cipher.encrypt(&nonce, AAD, &mut body).expect("seals");
+    let ours = (nonce, body, tag);
+    for _ in 0..2 {
+        assert_eq!(opens(&cipher, &ours), b"under this key");
+        assert_eq!(opens(&other, &theirs), b"under the other key");
+        let mut crossed = theirs.1.clone();
+        assert_eq!(
+            cipher.decrypt(&theirs.0, AAD, &mut crossed, &theirs.2),
+            Err(Failed)
+        );
+    }
+}
+
+#[test]
+fn kept_subkeys_never_move() {
+    let cipher = cipher(Algorithm::XChaCha20Poly1305);
+    opens(&cipher, &seal_random(&cipher, b"first"));
+    let at = |cipher: &Cipher| {
+        let cell = cipher.subkeys.get().expect("this thread's");
+        let kept = cell.borrow();
+        (kept.entries.as_ptr() as usize, kept.entries.capacity())
+    };
+    let first = at(&cipher);
+    assert_eq!(first.1, SUBKEYS);
+    for i in 0..3 * SUBKEYS as u8 {
+        opens(&cipher, &seal_random(&cipher, &[i; 3]));
+    }
     assert_eq!(
-        cached_prefixes(&cipher),
-        kept,
-        "this thread's are unchanged"
+        at(&cipher),
+        first,
+        "reallocated: copies of subkeys left behind"
     );
 }
 

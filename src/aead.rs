@@ -1,6 +1,7 @@
 //! The two AEADs and the nonces they are used with: which algorithm a key
-//! is used with, its backend (ring or RustCrypto), and the synthetic nonce
-//! a seal picks. Nothing here knows the envelope's byte layout.
+//! is used with, its backend (ring or RustCrypto), each thread's nonce
+//! stream per key, the synthetic nonce, and the XChaCha20 subkeys a thread
+//! keeps for opening. Nothing here knows the envelope's byte layout.
 
 use core::cell::RefCell;
 
@@ -93,8 +94,9 @@ impl Subkeys {
 ///   system, then a 64-bit counter: `prefix || u64le(n)`. The subkey
 ///   HChaCha20 makes of the prefix is computed once, not per seal.
 /// * AES-256-GCM: 12 random bytes per seal from rand's `StdRng` (ChaCha12
-///   in rand 0.9) seeded from the operating system (a counter under a short random
-///   prefix would collide between threads far sooner than random nonces).
+///   in rand 0.9) seeded from the operating system (a counter under a short
+///   random prefix would collide between threads far sooner than random
+///   nonces).
 ///
 /// A stream is drawn again whenever the process has forked since it was
 /// drawn, before its next nonce: the child of a `fork` holds a copy of

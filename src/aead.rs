@@ -175,7 +175,9 @@ impl NonceSource<'_> {
     pub(crate) fn seed(self, seed: &mut [u8]) {
         match self {
             NonceSource::Fresh => rand::rng().fill_bytes(seed),
-            NonceSource::Deterministic | NonceSource::PerThread => seed.fill(0),
+            NonceSource::Deterministic => seed.fill(0),
+            // The encryption writes a stream's nonce over this area.
+            NonceSource::PerThread => {}
             NonceSource::Fixed(fixed) => seed.copy_from_slice(fixed),
         }
     }

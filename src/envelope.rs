@@ -298,11 +298,8 @@ pub(crate) fn seal(
     let nonce_at = buf.len();
     buf.resize(nonce_at + nonce_len, 0);
     let body_at = buf.len();
-    // The nonce's seed, replaced by the nonce once the message is known
-    // (a stream's nonce is written by the encryption, over the zeros).
-    if !matches!(nonce, NonceSource::PerThread) {
-        nonce.seed(&mut buf[nonce_at..body_at]);
-    }
+    // The nonce's seed, replaced by the nonce once the message is known.
+    nonce.seed(&mut buf[nonce_at..body_at]);
     put_varint(buf, times.issued_at.secs());
     put_varint(buf, lifetime);
     let cap = max_bin.saturating_sub(TAG_LEN);

@@ -7,12 +7,26 @@
 //! Shared by path (`#[path]`) by `benches/load_hyper` and
 //! `benches/load_actix`.
 
+/// One variant's measurement in one round.
+pub(crate) struct Measured {
+    pub(crate) requests: u64,
+    pub(crate) seconds: f64,
+    /// The `Set-Cookie` length it saw (0 for none).
+    pub(crate) cookie_len: usize,
+}
+
+impl Measured {
+    pub(crate) fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
 /// One variant's rounds: requests per second, and the `Set-Cookie` length
-/// it saw (0 for none), per round.
-pub(crate) struct Rounds {
-    pub(crate) name: &'static str,
-    pub(crate) rps: Vec<f64>,
-    pub(crate) cookie_len: Vec<usize>,
+/// it saw, per round.
+struct Rounds {
+    name: &'static str,
+    rps: Vec<f64>,
+    cookie_len: Vec<usize>,
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -21,8 +35,17 @@ fn median(values: &[f64]) -> f64 {
     sorted[sorted.len() / 2]
 }
 
-/// Prints the table; the first variant is the baseline.
-pub(crate) fn print(variants: &[Rounds]) {
+/// Prints the table of each variant's name and rounds; the first variant is
+/// the baseline.
+pub(crate) fn print(measured: impl IntoIterator<Item = (&'static str, Vec<Measured>)>) {
+    let variants: Vec<Rounds> = measured
+        .into_iter()
+        .map(|(name, runs)| Rounds {
+            name,
+            rps: runs.iter().map(Measured::rps).collect(),
+            cookie_len: runs.iter().map(|m| m.cookie_len).collect(),
+        })
+        .collect();
     println!(
         "| {:<36} | {:>8} | {:>8} | {:>12} | {:>26} | {:>10} | {:>22} |",
         "variant",
@@ -39,7 +62,7 @@ pub(crate) fn print(variants: &[Rounds]) {
     );
     let base = &variants[0];
     let base_us: Vec<f64> = base.rps.iter().map(|r| 1e6 / r).collect();
-    for variant in variants {
+    for variant in &variants {
         let rps = median(&variant.rps);
         let us = 1e6 / rps;
         let (overhead, paired) = if std::ptr::eq(variant, base) {

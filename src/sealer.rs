@@ -81,7 +81,8 @@ pub struct Sealer {
     max_len: usize,
     padding: Padding,
     nonces: NonceScheme,
-    clock: Arc<dyn Clock>,
+    /// `None`: the [`SystemClock`], read without a call through `dyn`.
+    clock: Option<Arc<dyn Clock>>,
 }
 
 /// How a sealer picks the nonce of a fresh seal ([`Sealer::with_nonces`]).
@@ -183,7 +184,7 @@ impl Sealer {
             max_len: DEFAULT_MAX_LEN,
             padding: Padding::NONE,
             nonces: NonceScheme::PerThread,
-            clock: Arc::new(SystemClock),
+            clock: None,
         }
     }
 
@@ -315,7 +316,7 @@ impl Sealer {
     /// Replaces the clock (for tests: any `Fn() -> SystemTime`).
     #[must_use]
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Some(Arc::new(clock));
         self
     }
 
@@ -351,7 +352,18 @@ impl Sealer {
 
     /// The current time by the sealer's clock.
     pub fn now(&self) -> SystemTime {
-        self.clock.now()
+        match &self.clock {
+            None => SystemClock.now(),
+            Some(clock) => clock.now(),
+        }
+    }
+
+    /// [`Sealer::now`] in whole seconds: what a seal or an open reads.
+    fn unix_now(&self) -> UnixTime {
+        match &self.clock {
+            None => UnixTime::system_now(),
+            Some(clock) => UnixTime::now(&**clock),
+        }
     }
 
     /// Seals `value` (postcard-encoded) for [`Sealer::ttl`] from now, under
@@ -368,7 +380,7 @@ impl Sealer {
     /// ([`Refusal::Revoked`] only for a kept `issued_at` before the keyring's
     /// cutoff, see [`Sealer::seal_issued_at`].)
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
-        let now = UnixTime::now(&*self.clock);
+        let now = self.unix_now();
         let times = self.fresh_times(now)?;
         self.seal_at(now, times, self.fresh(), |buf, room| {
             postcard_into(value, buf, room)
@@ -381,7 +393,7 @@ impl Sealer {
     /// # Errors
     /// As [`Sealer::seal`].
     pub fn seal_bytes(&self, payload: &[u8]) -> Result<String> {
-        let now = UnixTime::now(&*self.clock);
+        let now = self.unix_now();
         let times = self.fresh_times(now)?;
         self.seal_at(now, times, self.fresh(), |buf, room| {
             bytes_into(payload, buf, room)
@@ -434,7 +446,7 @@ impl Sealer {
     /// meanwhile, [`Refusal::LifetimeTooLong`] if its times claim a longer
     /// lifetime than this sealer allows.
     pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String> {
-        let now = UnixTime::now(&*self.clock);
+        let now = self.unix_now();
         let times = self.kept_times(opened, now)?;
         self.seal_at(now, times, NonceSource::Deterministic, |buf, room| {
             postcard_into(&opened.value, buf, room)
@@ -447,7 +459,7 @@ impl Sealer {
     /// # Errors
     /// As [`Sealer::reseal`].
     pub fn reseal_bytes(&self, opened: &Opened<Vec<u8>>) -> Result<String> {
-        let now = UnixTime::now(&*self.clock);
+        let now = self.unix_now();
         let times = self.kept_times(opened, now)?;
         self.seal_at(now, times, NonceSource::Deterministic, |buf, room| {
             bytes_into(&opened.value, buf, room)
@@ -478,7 +490,7 @@ impl Sealer {
         } else {
             self.fresh()
         };
-        let now = UnixTime::now(&*self.clock);
+        let now = self.unix_now();
         let times = match issued_at {
             None => self.fresh_times(now)?,
             Some(issued_at) => {
@@ -624,7 +636,7 @@ impl Sealer {
         value: &str,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<Opened<T>> {
-        let now = UnixTime::now(&*self.clock);
+        let now = self.unix_now();
         // Bounded work and memory: nothing is reserved or decoded for a
         // value past the maximum.
         if value.len() > self.max_len {

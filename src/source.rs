@@ -11,12 +11,13 @@
 use core::fmt;
 use std::path::Path;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
 use crate::error::{ConfigError, Result};
 use crate::keyring::Keyring;
+use crate::time::{Clock as _, SystemClock};
 
 /// A sealer's keyring, as it reads it per operation.
 #[derive(Clone)]
@@ -88,8 +89,8 @@ impl LiveKeyring {
     /// # Errors
     /// [`ConfigError::NoSealingKey`] if no key of `keyring` may seal now.
     pub fn new(keyring: Keyring) -> Result<Self> {
-        keyring.sealing_key_id(SystemTime::now())?;
-        keyring.check_cutoff(SystemTime::now())?;
+        keyring.sealing_key_id(SystemClock.now())?;
+        keyring.check_cutoff(SystemClock.now())?;
         log_in_force(&keyring, "loaded");
         Ok(LiveKeyring {
             inner: Arc::new(Inner {
@@ -112,8 +113,8 @@ impl LiveKeyring {
     /// [`ConfigError::CutoffInFuture`] if its `revoke-before` cutoff is more
     /// than a minute ahead: then nothing changes.
     pub fn replace(&self, keyring: Keyring) -> Result<()> {
-        keyring.sealing_key_id(SystemTime::now())?;
-        keyring.check_cutoff(SystemTime::now())?;
+        keyring.sealing_key_id(SystemClock.now())?;
+        keyring.check_cutoff(SystemClock.now())?;
         let old = self.current();
         log_stats(&old);
         keyring.inherit_stats(&old);
@@ -256,7 +257,7 @@ fn log_stats(keyring: &Keyring) {
 fn log_in_force(keyring: &Keyring, how: &str) {
     let ids: Vec<u32> = keyring.ids().map(|id| id.0).collect();
     let sealing = keyring
-        .sealing_key_id(SystemTime::now())
+        .sealing_key_id(SystemClock.now())
         .map(|id| id.0)
         .ok();
     tracing::info!(

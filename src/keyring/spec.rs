@@ -2,12 +2,12 @@
 
 use core::str::FromStr;
 use std::path::Path;
-use std::time::SystemTime;
 
 use super::{KeyEntry, Keyring};
 use crate::error::{ConfigError, Error, KeyProblem, Result};
 use crate::key::{Algorithm, Key};
 use crate::time::UnixTime;
+use crate::time::{Clock as _, SystemClock};
 
 impl FromStr for Keyring {
     type Err = Error;
@@ -40,8 +40,8 @@ impl FromStr for Keyring {
     /// a minute ahead.
     fn from_str(spec: &str) -> Result<Self> {
         let keyring = Keyring::parse_planned(spec)?;
-        keyring.sealing_key_id(SystemTime::now())?;
-        keyring.check_cutoff(SystemTime::now())?;
+        keyring.sealing_key_id(SystemClock.now())?;
+        keyring.check_cutoff(SystemClock.now())?;
         Ok(keyring)
     }
 }
@@ -164,7 +164,9 @@ mod tests {
             Some(Error::Config(ConfigError::NoSealingKey))
         );
         let planned = Keyring::parse_planned(&later).expect("parses");
-        assert!(planned.sealing_key_id(SystemTime::now()).is_err());
+        assert!(planned
+            .sealing_key_id(std::time::SystemTime::now())
+            .is_err());
         // Every other error stays.
         assert!(matches!(
             Keyring::parse_planned(&format!("{later} x")),

@@ -4,6 +4,8 @@ use core::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use thread_local::ThreadLocal;
+
 use crate::aead::Cipher;
 use crate::error::{ConfigError, Error, KeyProblem, Refusal, Result};
 use crate::key::{Algorithm, Key, KeyId};
@@ -92,6 +94,21 @@ pub(crate) struct Slot {
     pub(crate) cipher: Cipher,
     /// A one-way check value of the secret (see [`Keyring::fingerprint`]).
     check: [u8; 8],
+    /// What each thread counted with this key (a seal or an open writes
+    /// only its own thread's counts: no locked instruction, and no cache
+    /// line that another core writes too).
+    counts: ThreadLocal<Counts>,
+    /// The counts of the same key in the keyring this one replaced.
+    inherited: Counts,
+    /// Unix seconds of the last seal, 0 for never.
+    last_sealed: AtomicU64,
+}
+
+/// What one thread counted with one key (or, in [`Slot::inherited`], what
+/// a replaced keyring had counted). Atomics only so that [`Keyring::stats`]
+/// can read them from another thread: each is written by one thread.
+#[derive(Default)]
+struct Counts {
     /// Every value this key sealed, re-seals included.
     seals: AtomicU64,
     /// The re-seals among them.
@@ -101,8 +118,31 @@ pub(crate) struct Slot {
     /// Values naming this key that were refused, by reason (the order of
     /// [`Refusals`]' fields).
     refusals: [AtomicU64; REFUSAL_KINDS],
-    /// Unix seconds of the last seal, 0 for never.
-    last_sealed: AtomicU64,
+}
+
+impl Counts {
+    /// Adds one to `counter`, which only this thread writes: a load and a
+    /// store, where `fetch_add` would be a locked read-modify-write.
+    fn bump(counter: &AtomicU64) {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Adds `other`'s counts to these (`fetch_add`: more than one thread
+    /// may add to the same totals).
+    fn add(&self, other: &Counts) {
+        let add = |to: &AtomicU64, from: &AtomicU64| {
+            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        };
+        add(&self.seals, &other.seals);
+        add(&self.reseals, &other.reseals);
+        add(&self.opens, &other.opens);
+        for (to, from) in self.refusals.iter().zip(&other.refusals) {
+            add(to, from);
+        }
+    }
 }
 
 impl Slot {
@@ -115,19 +155,18 @@ impl Slot {
             activation: entry.activation,
             cipher: Cipher::new(entry.algorithm, &entry.key),
             check,
-            seals: AtomicU64::new(0),
-            reseals: AtomicU64::new(0),
-            opens: AtomicU64::new(0),
-            refusals: Default::default(),
+            counts: ThreadLocal::new(),
+            inherited: Counts::default(),
             last_sealed: AtomicU64::new(0),
         }
     }
 
     /// Counts one seal (a re-seal if `reseal`) at `now`.
     pub(crate) fn count_seal(&self, reseal: bool, now: UnixTime) {
-        self.seals.fetch_add(1, Ordering::Relaxed);
+        let counts = self.counts.get_or_default();
+        Counts::bump(&counts.seals);
         if reseal {
-            self.reseals.fetch_add(1, Ordering::Relaxed);
+            Counts::bump(&counts.reseals);
         }
         // A read first: the second changes once a second, and a `fetch_max`
         // is a write every seal to a line every sealing core shares.
@@ -139,8 +178,9 @@ impl Slot {
     /// Counts one open of a value naming this key: opened, or refused
     /// for `reason`.
     pub(crate) fn count_open(&self, outcome: core::result::Result<(), &Error>) {
+        let counts = self.counts.get_or_default();
         let counter = match outcome {
-            Ok(()) => &self.opens,
+            Ok(()) => &counts.opens,
             Err(error) => {
                 let kind = match error.refusal() {
                     Some(Refusal::Authentication) => 0,
@@ -151,10 +191,20 @@ impl Slot {
                     Some(Refusal::Decode) => 5,
                     _ => 6,
                 };
-                &self.refusals[kind]
+                &counts.refusals[kind]
             }
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        Counts::bump(counter);
+    }
+
+    /// Every thread's counts and the inherited ones, added up.
+    fn total(&self) -> Counts {
+        let total = Counts::default();
+        total.add(&self.inherited);
+        for counts in self.counts.iter() {
+            total.add(counts);
+        }
+        total
     }
 }
 
@@ -209,15 +259,7 @@ impl Slot {
     /// Takes over `old`'s counters: the same key (id and secret) in a
     /// keyring that replaces `old`'s.
     fn inherit(&self, old: &Slot) {
-        let copy = |to: &AtomicU64, from: &AtomicU64| {
-            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
-        };
-        copy(&self.seals, &old.seals);
-        copy(&self.reseals, &old.reseals);
-        copy(&self.opens, &old.opens);
-        for (to, from) in self.refusals.iter().zip(&old.refusals) {
-            copy(to, from);
-        }
+        self.inherited.add(&old.total());
         self.last_sealed
             .fetch_max(old.last_sealed.load(Ordering::Relaxed), Ordering::Relaxed);
     }
@@ -451,12 +493,17 @@ impl Keyring {
     pub fn stats(&self, id: KeyId) -> Option<KeyStats> {
         self.slot(id).map(|s| {
             let last = s.last_sealed.load(Ordering::Relaxed);
+            let total = s.total();
             KeyStats {
-                seals: s.seals.load(Ordering::Relaxed),
-                reseals: s.reseals.load(Ordering::Relaxed),
-                opens: s.opens.load(Ordering::Relaxed),
-                refusals: s.refusals.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
-                refused: Refusals::from(&s.refusals),
+                seals: total.seals.into_inner(),
+                reseals: total.reseals.into_inner(),
+                opens: total.opens.into_inner(),
+                refusals: total
+                    .refusals
+                    .iter()
+                    .map(|c| c.load(Ordering::Relaxed))
+                    .sum(),
+                refused: Refusals::from(&total.refusals),
                 last_sealed_at: (last > 0).then(|| UnixTime::from_secs(last).to_system()),
             }
         })

@@ -335,6 +335,55 @@ fn a_reload_keeps_the_counters_of_the_keys_it_keeps() {
     assert_eq!(live.current().stats(KeyId(1)).expect("key 1").seals, 0);
 }
 
+/// Counts made on many threads add up exactly, whichever threads made
+/// them: also once those threads have exited, on threads that come after
+/// them, and through a reload.
+#[test]
+fn stats_add_up_across_threads() {
+    let (one, two) = (entry(1), entry(2));
+    let live = LiveKeyring::new(one.parse().expect("parses")).expect("seals");
+    let sealer = Sealer::from_live(&live);
+    let value = sealer.seal(&7u32).expect("seals");
+    let (threads, each) = (8, 250);
+    let run = |sealer: &Sealer| {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    for _ in 0..each {
+                        sealer.seal(&7u32).expect("seals");
+                        sealer.open::<u32>(&value).expect("opens");
+                        assert!(sealer.open::<u32>(&value[1..]).is_err());
+                    }
+                });
+            }
+        });
+    };
+    run(&sealer);
+    let stats = live.current().stats(KeyId(1)).expect("key 1");
+    let n = (threads * each) as u64;
+    assert_eq!((stats.seals, stats.opens), (n + 1, n));
+    // A value one character short is malformed before a key is named;
+    // one with a flipped tag byte names key 1 and fails authentication.
+    let mut forged = value.clone().into_bytes();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).expect("ASCII");
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| assert!(sealer.open::<u32>(&forged).is_err()));
+        }
+    });
+    let stats = live.current().stats(KeyId(1)).expect("key 1");
+    assert_eq!(stats.refused.authentication, threads as u64);
+    // New threads (which may take over the exited ones' slots) add on.
+    run(&sealer);
+    live.replace(format!("{one} {two}").parse().expect("parses"))
+        .expect("applies");
+    let stats = live.current().stats(KeyId(1)).expect("key 1");
+    assert_eq!((stats.seals, stats.opens), (2 * n + 1, 2 * n));
+    assert_eq!(stats.refusals, threads as u64);
+}
+
 /// What the watcher logs: every keyring put in force (with its fingerprint)
 /// and every change it does not apply (with the reason), never key material.
 #[test]

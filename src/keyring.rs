@@ -4,8 +4,6 @@ use core::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use thread_local::ThreadLocal;
-
 use crate::aead::Cipher;
 use crate::error::{ConfigError, Error, KeyProblem, Refusal, Result};
 use crate::key::{Algorithm, Key, KeyId};
@@ -94,21 +92,6 @@ pub(crate) struct Slot {
     pub(crate) cipher: Cipher,
     /// A one-way check value of the secret (see [`Keyring::fingerprint`]).
     check: [u8; 8],
-    /// What each thread counted with this key (a seal or an open writes
-    /// only its own thread's counts: no locked instruction, and no cache
-    /// line that another core writes too).
-    counts: ThreadLocal<Counts>,
-    /// The counts of the same key in the keyring this one replaced.
-    inherited: Counts,
-    /// Unix seconds of the last seal, 0 for never.
-    last_sealed: AtomicU64,
-}
-
-/// What one thread counted with one key (or, in [`Slot::inherited`], what
-/// a replaced keyring had counted). Atomics only so that [`Keyring::stats`]
-/// can read them from another thread: each is written by one thread.
-#[derive(Default)]
-struct Counts {
     /// Every value this key sealed, re-seals included.
     seals: AtomicU64,
     /// The re-seals among them.
@@ -118,31 +101,8 @@ struct Counts {
     /// Values naming this key that were refused, by reason (the order of
     /// [`Refusals`]' fields).
     refusals: [AtomicU64; REFUSAL_KINDS],
-}
-
-impl Counts {
-    /// Adds one to `counter`, which only this thread writes: a load and a
-    /// store, where `fetch_add` would be a locked read-modify-write.
-    fn bump(counter: &AtomicU64) {
-        counter.store(
-            counter.load(Ordering::Relaxed).wrapping_add(1),
-            Ordering::Relaxed,
-        );
-    }
-
-    /// Adds `other`'s counts to these (`fetch_add`: more than one thread
-    /// may add to the same totals).
-    fn add(&self, other: &Counts) {
-        let add = |to: &AtomicU64, from: &AtomicU64| {
-            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
-        };
-        add(&self.seals, &other.seals);
-        add(&self.reseals, &other.reseals);
-        add(&self.opens, &other.opens);
-        for (to, from) in self.refusals.iter().zip(&other.refusals) {
-            add(to, from);
-        }
-    }
+    /// Unix seconds of the last seal, 0 for never.
+    last_sealed: AtomicU64,
 }
 
 impl Slot {
@@ -155,18 +115,19 @@ impl Slot {
             activation: entry.activation,
             cipher: Cipher::new(entry.algorithm, &entry.key),
             check,
-            counts: ThreadLocal::new(),
-            inherited: Counts::default(),
+            seals: AtomicU64::new(0),
+            reseals: AtomicU64::new(0),
+            opens: AtomicU64::new(0),
+            refusals: Default::default(),
             last_sealed: AtomicU64::new(0),
         }
     }
 
     /// Counts one seal (a re-seal if `reseal`) at `now`.
     pub(crate) fn count_seal(&self, reseal: bool, now: UnixTime) {
-        let counts = self.counts.get_or_default();
-        Counts::bump(&counts.seals);
+        self.seals.fetch_add(1, Ordering::Relaxed);
         if reseal {
-            Counts::bump(&counts.reseals);
+            self.reseals.fetch_add(1, Ordering::Relaxed);
         }
         // A read first: the second changes once a second, and a `fetch_max`
         // is a write every seal to a line every sealing core shares.
@@ -178,9 +139,8 @@ impl Slot {
     /// Counts one open of a value naming this key: opened, or refused
     /// for `reason`.
     pub(crate) fn count_open(&self, outcome: core::result::Result<(), &Error>) {
-        let counts = self.counts.get_or_default();
         let counter = match outcome {
-            Ok(()) => &counts.opens,
+            Ok(()) => &self.opens,
             Err(error) => {
                 let kind = match error.refusal() {
                     Some(Refusal::Authentication) => 0,
@@ -191,20 +151,10 @@ impl Slot {
                     Some(Refusal::Decode) => 5,
                     _ => 6,
                 };
-                &counts.refusals[kind]
+                &self.refusals[kind]
             }
         };
-        Counts::bump(counter);
-    }
-
-    /// Every thread's counts and the inherited ones, added up.
-    fn total(&self) -> Counts {
-        let total = Counts::default();
-        total.add(&self.inherited);
-        for counts in self.counts.iter() {
-            total.add(counts);
-        }
-        total
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -259,7 +209,15 @@ impl Slot {
     /// Takes over `old`'s counters: the same key (id and secret) in a
     /// keyring that replaces `old`'s.
     fn inherit(&self, old: &Slot) {
-        self.inherited.add(&old.total());
+        let copy = |to: &AtomicU64, from: &AtomicU64| {
+            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        };
+        copy(&self.seals, &old.seals);
+        copy(&self.reseals, &old.reseals);
+        copy(&self.opens, &old.opens);
+        for (to, from) in self.refusals.iter().zip(&old.refusals) {
+            copy(to, from);
+        }
         self.last_sealed
             .fetch_max(old.last_sealed.load(Ordering::Relaxed), Ordering::Relaxed);
     }
@@ -493,17 +451,12 @@ impl Keyring {
     pub fn stats(&self, id: KeyId) -> Option<KeyStats> {
         self.slot(id).map(|s| {
             let last = s.last_sealed.load(Ordering::Relaxed);
-            let total = s.total();
             KeyStats {
-                seals: total.seals.into_inner(),
-                reseals: total.reseals.into_inner(),
-                opens: total.opens.into_inner(),
-                refusals: total
-                    .refusals
-                    .iter()
-                    .map(|c| c.load(Ordering::Relaxed))
-                    .sum(),
-                refused: Refusals::from(&total.refusals),
+                seals: s.seals.load(Ordering::Relaxed),
+                reseals: s.reseals.load(Ordering::Relaxed),
+                opens: s.opens.load(Ordering::Relaxed),
+                refusals: s.refusals.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
+                refused: Refusals::from(&s.refusals),
                 last_sealed_at: (last > 0).then(|| UnixTime::from_secs(last).to_system()),
             }
         })

@@ -14,8 +14,11 @@ pub trait Clock: Send + Sync + 'static {
 /// The system's wall clock. On Linux and Android it is read at the
 /// kernel's coarse resolution (`CLOCK_REALTIME_COARSE`: the time of the
 /// last timer tick, 1 to 10 ms old), which costs a third of a precise read;
-/// every time a sealer keeps is in whole seconds. Elsewhere it is
-/// [`SystemTime::now`].
+/// every time a sealer keeps is in whole seconds. Elsewhere, or where the
+/// system refuses the coarse clock, it is [`SystemTime::now`]. In the
+/// second a key activates, something that asks the keyring with
+/// `SystemTime::now()` (the command-line tool does) may name the new key
+/// up to a tick before a sealer starts sealing with it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
@@ -29,22 +32,32 @@ impl Clock for SystemClock {
 mod coarse {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-    use rustix::time::{clock_gettime, ClockId};
+    use rustix::time::{clock_gettime_dynamic, ClockId, DynamicClockId, Timespec};
 
-    /// The coarse wall clock; a clock set before 1970 is read precisely.
+    /// The coarse clock, or `None` if the system refuses it (a seccomp
+    /// policy that allows only some clocks, say). rustix's infallible
+    /// `clock_gettime` would panic there.
+    fn read() -> Option<Timespec> {
+        clock_gettime_dynamic(DynamicClockId::Known(ClockId::RealtimeCoarse)).ok()
+    }
+
+    /// The coarse wall clock; the precise one where the coarse one is
+    /// refused or reads before 1970.
     pub(super) fn now() -> SystemTime {
-        let t = clock_gettime(ClockId::RealtimeCoarse);
-        match (u64::try_from(t.tv_sec), u32::try_from(t.tv_nsec)) {
-            (Ok(secs), Ok(nanos)) if nanos < 1_000_000_000 => {
+        match read().map(|t| (u64::try_from(t.tv_sec), u32::try_from(t.tv_nsec))) {
+            Some((Ok(secs), Ok(nanos))) if nanos < 1_000_000_000 => {
                 UNIX_EPOCH + Duration::new(secs, nanos)
             }
             _ => SystemTime::now(),
         }
     }
 
-    /// Whole seconds since 1970 by the coarse wall clock (0 before 1970).
+    /// Whole seconds since 1970 by [`now`] (0 before 1970).
     pub(super) fn secs() -> u64 {
-        u64::try_from(clock_gettime(ClockId::RealtimeCoarse).tv_sec).unwrap_or(0)
+        match read().map(|t| u64::try_from(t.tv_sec)) {
+            Some(Ok(secs)) => secs,
+            _ => super::UnixTime::from_system(SystemTime::now()).map_or(0, super::UnixTime::secs),
+        }
     }
 }
 

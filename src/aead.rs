@@ -3,7 +3,7 @@
 //! stream per key, the synthetic nonce, and the XChaCha20 subkeys a thread
 //! keeps for opening. Nothing here knows the envelope's byte layout.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use rand::{RngCore as _, SeedableRng as _, TryRngCore as _};
 use thread_local::ThreadLocal;
@@ -149,6 +149,9 @@ pub(crate) enum StreamFailed {
     /// The AEAD refused: a message beyond its length limit, which no
     /// capped seal reaches.
     Aead,
+    /// The thread is tearing down its thread-local storage and cannot
+    /// reach a stream (see [`thread_slots_usable`]); nothing was written.
+    Unreachable,
 }
 
 /// How a seal picks its nonce.
@@ -171,21 +174,75 @@ pub(crate) enum NonceSource<'a> {
 
 impl NonceSource<'_> {
     /// Writes the nonce's seed: fresh random bytes, zeros, or the fixed
-    /// nonce itself.
-    pub(crate) fn seed(self, seed: &mut [u8]) {
+    /// nonce itself. [`StreamFailed::Rng`] if fresh bytes are due and the
+    /// operating system gives none.
+    pub(crate) fn seed(self, seed: &mut [u8]) -> Result<(), StreamFailed> {
         match self {
-            NonceSource::Fresh => rand::rng().fill_bytes(seed),
+            NonceSource::Fresh => fresh_bytes(seed)?,
             NonceSource::Deterministic => seed.fill(0),
             // The encryption writes a stream's nonce over this area.
             NonceSource::PerThread => {}
             NonceSource::Fixed(fixed) => seed.copy_from_slice(fixed),
         }
+        Ok(())
     }
+}
 
-    /// Whether the nonce is derived from the message.
-    pub(crate) fn is_synthetic(self) -> bool {
-        matches!(self, NonceSource::Fresh | NonceSource::Deterministic)
+/// Fresh random bytes for a synthetic nonce's seed: from a generator of
+/// the calling thread seeded by the operating system, or straight from the
+/// operating system where that generator is gone (a seal from a
+/// thread-local's destructor; rand's own thread generator panics there).
+/// A generator a `fork` duplicated is harmless here: the seed is hashed
+/// with the whole message.
+fn fresh_bytes(out: &mut [u8]) -> Result<(), StreamFailed> {
+    std::thread_local! {
+        static GENERATOR: RefCell<Option<rand::rngs::StdRng>> = const { RefCell::new(None) };
     }
+    let from_thread = GENERATOR.try_with(|cell| {
+        let mut generator = cell.try_borrow_mut().ok()?;
+        if generator.is_none() {
+            *generator = Some(rand::rngs::StdRng::try_from_os_rng().ok()?);
+        }
+        generator.as_mut().map(|g| g.fill_bytes(out))
+    });
+    match from_thread {
+        Ok(Some(())) => Ok(()),
+        _ => rand::rngs::OsRng
+            .try_fill_bytes(out)
+            .map_err(|_| StreamFailed::Rng),
+    }
+}
+
+/// Whether this thread's slots in a `ThreadLocal` can still be reached:
+/// false once the thread is tearing down its thread-local storage and
+/// `thread_local` has released its id (reaching for a slot then panics,
+/// and a panic in a thread-local's destructor aborts the process). A seal
+/// or an open from a thread-local's destructor then does without them.
+/// Called only where a thread has no slot yet: a thread's first seal under
+/// a key, its first XChaCha20 open under a key, and every one of them
+/// during teardown.
+pub(crate) fn thread_slots_usable() -> bool {
+    /// Has an entry for every thread that got this far once.
+    static PROBE: ThreadLocal<()> = ThreadLocal::new();
+    std::thread_local! {
+        /// Whether this thread made its entry in `PROBE`: a value with no
+        /// destructor, so it can be read to the thread's very end.
+        static ENTERED: Cell<bool> = const { Cell::new(false) };
+    }
+    if PROBE.get().is_some() {
+        // The thread still holds its id.
+        return true;
+    }
+    if ENTERED.with(Cell::get) {
+        // It held one and gave it back: the thread is ending.
+        return false;
+    }
+    // First time here. (Unguarded: a thread whose first seal or open comes
+    // from a thread-local's destructor after another crate's
+    // `thread_local` use released its id.)
+    PROBE.get_or(|| ());
+    ENTERED.with(|entered| entered.set(true));
+    true
 }
 
 impl Cipher {
@@ -259,7 +316,13 @@ impl Cipher {
         aad: &[u8],
         buf: &mut [u8],
     ) -> Result<[u8; TAG_LEN], StreamFailed> {
-        let cell = self.streams.get_or_try(|| self.draw().map(RefCell::new))?;
+        let cell = match self.streams.get() {
+            Some(cell) => cell,
+            None if thread_slots_usable() => {
+                self.streams.get_or_try(|| self.draw().map(RefCell::new))?
+            }
+            None => return Err(StreamFailed::Unreachable),
+        };
         // Only this thread borrows its stream, and nothing it calls seals.
         let mut stream = cell.try_borrow_mut().map_err(|_| StreamFailed::Aead)?;
         let exhausted = matches!(stream.nonces, StreamNonces::XChaCha { next: u64::MAX, .. });
@@ -331,7 +394,12 @@ impl Cipher {
             Aead::XChaCha(c) => {
                 let nonce = nonce.try_into().map_err(|_| Failed)?;
                 let (prefix, tail) = backend::split_nonce(nonce);
-                let cell = self.subkeys.get_or(RefCell::default);
+                let cell = match self.subkeys.get() {
+                    Some(cell) => cell,
+                    None if thread_slots_usable() => self.subkeys.get_or(RefCell::default),
+                    // The thread is ending: no subkey is kept.
+                    None => return c.open(nonce, aad, buf, tag),
+                };
                 // Only this thread borrows its subkeys, and nothing it calls
                 // opens: the fallback is for form's sake.
                 let Ok(mut subkeys) = cell.try_borrow_mut() else {

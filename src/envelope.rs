@@ -299,7 +299,9 @@ pub(crate) fn seal(
     buf.resize(nonce_at + nonce_len, 0);
     let body_at = buf.len();
     // The nonce's seed, replaced by the nonce once the message is known.
-    nonce.seed(&mut buf[nonce_at..body_at]);
+    nonce
+        .seed(&mut buf[nonce_at..body_at])
+        .map_err(|_| Error::Rng)?;
     put_varint(buf, times.issued_at.secs());
     put_varint(buf, lifetime);
     let cap = max_bin.saturating_sub(TAG_LEN);
@@ -324,31 +326,88 @@ pub(crate) fn seal(
     buf.extend_from_within(..header_len);
     buf.extend_from_slice(&context.0);
     let aad_end = buf.len();
-    if nonce.is_synthetic() {
-        let aad_len = (aad_end - body_end) as u64;
-        buf.extend_from_slice(&aad_len.to_le_bytes());
-        let derived = key.cipher.synthetic_nonce(&buf[nonce_at..]);
-        buf.truncate(aad_end);
-        buf[nonce_at..body_at].copy_from_slice(&derived.as_bytes()[..nonce_len]);
-    }
-    let (envelope, aad) = buf.split_at_mut(body_end);
-    let (head, body) = envelope.split_at_mut(body_at);
+    let spans = Spans {
+        nonce_at,
+        body_at,
+        body_end,
+        aad_end,
+    };
     let tag = match nonce {
-        NonceSource::PerThread => key
-            .cipher
-            .encrypt_per_thread(&mut head[nonce_at..], aad, body)
-            .map_err(|e| match e {
-                StreamFailed::Rng => Error::Rng,
-                StreamFailed::Aead => SealError::Encode.into(),
-            })?,
-        _ => key
-            .cipher
-            .encrypt(&head[nonce_at..], aad, body)
-            .map_err(|_| SealError::Encode)?,
+        NonceSource::PerThread => {
+            let (envelope, aad) = buf.split_at_mut(body_end);
+            let (head, body) = envelope.split_at_mut(body_at);
+            match key
+                .cipher
+                .encrypt_per_thread(&mut head[nonce_at..], aad, body)
+            {
+                Ok(tag) => tag,
+                // A thread tearing down its thread-local storage cannot
+                // reach its stream (nothing was written): a synthetic
+                // nonce from fresh random bytes instead.
+                Err(StreamFailed::Unreachable) => {
+                    NonceSource::Fresh
+                        .seed(&mut buf[nonce_at..body_at])
+                        .map_err(|_| Error::Rng)?;
+                    encrypt_synthetic(buf, key, spans)?
+                }
+                Err(StreamFailed::Rng) => return Err(Error::Rng),
+                Err(StreamFailed::Aead) => return Err(SealError::Encode.into()),
+            }
+        }
+        NonceSource::Fresh | NonceSource::Deterministic => encrypt_synthetic(buf, key, spans)?,
+        NonceSource::Fixed(_) => encrypt(buf, key, spans)?,
     };
     buf.truncate(body_end);
     buf.extend_from_slice(&tag);
     encode(buf)
+}
+
+/// Where [`seal`] laid out the parts of the message in its buffer:
+/// `header || nonce || body || associated data`.
+#[derive(Clone, Copy)]
+struct Spans {
+    nonce_at: usize,
+    body_at: usize,
+    body_end: usize,
+    aad_end: usize,
+}
+
+/// Encrypts the body in `buf` laid out as `spans` say under a nonce
+/// derived from the seed at its place and the whole message (the seed is
+/// replaced by the nonce); returns the tag. Leaves the associated data
+/// after the body.
+fn encrypt_synthetic(
+    buf: &mut Vec<u8>,
+    key: SealingKey<'_>,
+    spans: Spans,
+) -> Result<[u8; TAG_LEN]> {
+    let Spans {
+        nonce_at,
+        body_at,
+        body_end,
+        aad_end,
+    } = spans;
+    let aad_len = (aad_end - body_end) as u64;
+    buf.extend_from_slice(&aad_len.to_le_bytes());
+    let derived = key.cipher.synthetic_nonce(&buf[nonce_at..]);
+    buf.truncate(aad_end);
+    buf[nonce_at..body_at].copy_from_slice(&derived.as_bytes()[..body_at - nonce_at]);
+    encrypt(buf, key, spans)
+}
+
+/// Encrypts the body in `buf` laid out as `spans` say under the nonce at
+/// its place; returns the tag.
+fn encrypt(buf: &mut [u8], key: SealingKey<'_>, spans: Spans) -> Result<[u8; TAG_LEN]> {
+    let (envelope, aad) = buf.split_at_mut(spans.body_end);
+    let (head, body) = envelope.split_at_mut(spans.body_at);
+    Ok(key
+        .cipher
+        .encrypt(
+            &head[spans.nonce_at..],
+            &aad[..spans.aad_end - spans.body_end],
+            body,
+        )
+        .map_err(|_| SealError::Encode)?)
 }
 
 /// Inputs shorter than this are encoded by [`encode_short`]: base64's

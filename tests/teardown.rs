@@ -1,0 +1,88 @@
+//! Seals and opens from a thread-local's destructor, run while the thread
+//! tears down its thread-local storage: after `thread_local`'s own
+//! per-thread state (which the nonce streams and kept subkeys use) and
+//! rand's thread generator are gone. They must work, not panic: a panic
+//! in a thread-local's destructor aborts the whole process.
+//!
+//! Each case runs on a thread of its own whose first thread-local is the
+//! one whose destructor seals and opens, so it is destroyed last (the C
+//! library runs them in reverse order of registration). Before the thread
+//! ends it seals and opens once, so every piece of per-thread state exists
+//! and is then torn down before the destructor runs.
+
+use std::cell::RefCell;
+use std::sync::mpsc;
+
+use sealed_session::{Algorithm, Key, KeyEntry, Keyring, NonceScheme, Sealer};
+
+/// What a destructor did: the value it sealed, and what opening it and
+/// the value sealed before teardown gave.
+type Outcome = (
+    Result<String, sealed_session::Error>,
+    Option<Result<u32, sealed_session::Error>>,
+    Result<u32, sealed_session::Error>,
+);
+
+/// Seals and opens when dropped, and reports on `report`.
+struct Late {
+    sealer: Sealer,
+    earlier: String,
+    report: mpsc::Sender<Outcome>,
+}
+
+impl Drop for Late {
+    fn drop(&mut self) {
+        let sealed = self.sealer.seal(&41u32);
+        let reopened = sealed
+            .as_ref()
+            .ok()
+            .map(|v| self.sealer.open::<u32>(v).map(|o| o.value));
+        let earlier = self.sealer.open::<u32>(&self.earlier).map(|o| o.value);
+        let _ = self.report.send((sealed, reopened, earlier));
+    }
+}
+
+std::thread_local! {
+    static LATE: RefCell<Option<Late>> = const { RefCell::new(None) };
+}
+
+fn sealer(algorithm: Algorithm, nonces: NonceScheme) -> Sealer {
+    let key = Key::try_generate().expect("os rng");
+    let keyring = Keyring::new([KeyEntry::new(1, key).algorithm(algorithm)]).expect("keyring");
+    Sealer::new(keyring).with_nonces(nonces)
+}
+
+fn run(algorithm: Algorithm, nonces: NonceScheme) -> Outcome {
+    let sealer = sealer(algorithm, nonces);
+    let earlier = sealer.seal(&7u32).expect("seals");
+    let (report, outcome) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Registered first, so destroyed after everything below.
+        LATE.with(|late| {
+            *late.borrow_mut() = Some(Late {
+                sealer: sealer.clone(),
+                earlier: earlier.clone(),
+                report,
+            })
+        });
+        // Every piece of per-thread state the destructor would use.
+        sealer.seal(&1u32).expect("seals");
+        assert_eq!(sealer.open::<u32>(&earlier).expect("opens").value, 7);
+    })
+    .join()
+    .expect("the thread and its destructors ran without a panic");
+    outcome.recv().expect("the destructor reported")
+}
+
+#[test]
+fn seals_and_opens_from_a_thread_local_destructor() {
+    for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
+        for nonces in [NonceScheme::PerThread, NonceScheme::Synthetic] {
+            let (sealed, reopened, earlier) = run(algorithm, nonces);
+            let case = format!("{algorithm:?}, {nonces:?}");
+            assert!(sealed.is_ok(), "{case}: {sealed:?}");
+            assert_eq!(reopened, Some(Ok(41)), "{case}");
+            assert_eq!(earlier, Ok(7), "{case}");
+        }
+    }
+}

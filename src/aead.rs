@@ -213,6 +213,32 @@ fn fresh_bytes(out: &mut [u8]) -> Result<(), StreamFailed> {
     }
 }
 
+/// Has an entry for the `thread_local` id of every thread in which
+/// [`ENTERED`] is set (entries outlive their threads: an id taken over by
+/// a new thread comes with one).
+static PROBE: ThreadLocal<()> = ThreadLocal::new();
+
+std::thread_local! {
+    /// Whether this thread has held a `thread_local` id with an entry in
+    /// [`PROBE`]: a value with no destructor, so it can be read to the
+    /// thread's very end.
+    static ENTERED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Notes that this thread holds a `thread_local` id (it just reached one of
+/// its slots): from then on [`thread_slots_usable`] knows when it gives
+/// the id back. One load of a thread-local after the first time. A thread
+/// can hold an id without ever having called [`thread_slots_usable`]:
+/// one taken over from an exited thread whose slots were already filled.
+fn note_thread_slots() {
+    ENTERED.with(|entered| {
+        if !entered.get() {
+            PROBE.get_or(|| ());
+            entered.set(true);
+        }
+    });
+}
+
 /// Whether this thread's slots in a `ThreadLocal` can still be reached:
 /// false once the thread is tearing down its thread-local storage and
 /// `thread_local` has released its id (reaching for a slot then panics,
@@ -222,27 +248,25 @@ fn fresh_bytes(out: &mut [u8]) -> Result<(), StreamFailed> {
 /// a key, its first XChaCha20 open under a key, and every one of them
 /// during teardown.
 pub(crate) fn thread_slots_usable() -> bool {
-    /// Has an entry for every thread that got this far once.
-    static PROBE: ThreadLocal<()> = ThreadLocal::new();
-    std::thread_local! {
-        /// Whether this thread made its entry in `PROBE`: a value with no
-        /// destructor, so it can be read to the thread's very end.
-        static ENTERED: Cell<bool> = const { Cell::new(false) };
-    }
     if PROBE.get().is_some() {
-        // The thread still holds its id.
+        // The thread holds its id.
+        note_thread_slots();
         return true;
     }
     if ENTERED.with(Cell::get) {
         // It held one and gave it back: the thread is ending.
         return false;
     }
-    // First time here. (Unguarded: a thread whose first seal or open comes
-    // from a thread-local's destructor after another crate's
-    // `thread_local` use released its id.)
-    PROBE.get_or(|| ());
-    ENTERED.with(|entered| entered.set(true));
-    true
+    // It never held one while we looked. Taking one panics only if this
+    // is teardown and another crate's `thread_local` use released the id
+    // already; with unwinding on, that panic is caught here (and reported
+    // by the panic hook) and the thread does without its slots. The id
+    // taken then is never released, so it stays this thread's alone.
+    let took = std::panic::catch_unwind(|| PROBE.get_or(|| ()).to_owned()).is_ok();
+    if took {
+        ENTERED.with(|entered| entered.set(true));
+    }
+    took
 }
 
 impl Cipher {
@@ -309,7 +333,9 @@ impl Cipher {
     /// seal under this key, a fork, the counter's end) and the operating
     /// system gives no randomness: then nothing is sealed, and the next
     /// seal tries again (a forked child never falls back on its parent's
-    /// stream).
+    /// stream). [`StreamFailed::Unreachable`] if the thread is tearing down
+    /// its thread-local storage: nothing is written, and the caller seals
+    /// another way.
     pub(crate) fn encrypt_per_thread(
         &self,
         nonce: &mut [u8],
@@ -317,7 +343,10 @@ impl Cipher {
         buf: &mut [u8],
     ) -> Result<[u8; TAG_LEN], StreamFailed> {
         let cell = match self.streams.get() {
-            Some(cell) => cell,
+            Some(cell) => {
+                note_thread_slots();
+                cell
+            }
             None if thread_slots_usable() => {
                 self.streams.get_or_try(|| self.draw().map(RefCell::new))?
             }
@@ -395,7 +424,10 @@ impl Cipher {
                 let nonce = nonce.try_into().map_err(|_| Failed)?;
                 let (prefix, tail) = backend::split_nonce(nonce);
                 let cell = match self.subkeys.get() {
-                    Some(cell) => cell,
+                    Some(cell) => {
+                        note_thread_slots();
+                        cell
+                    }
                     None if thread_slots_usable() => self.subkeys.get_or(RefCell::default),
                     // The thread is ending: no subkey is kept.
                     None => return c.open(nonce, aad, buf, tag),

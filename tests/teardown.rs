@@ -11,7 +11,8 @@
 //! and is then torn down before the destructor runs.
 
 use std::cell::RefCell;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Once};
 
 use sealed_session::{Algorithm, Key, KeyEntry, Keyring, NonceScheme, Sealer};
 
@@ -52,9 +53,25 @@ fn sealer(algorithm: Algorithm, nonces: NonceScheme) -> Sealer {
     Sealer::new(keyring).with_nonces(nonces)
 }
 
-fn run(algorithm: Algorithm, nonces: NonceScheme) -> Outcome {
+/// Another crate's per-thread values, through which a thread can take over
+/// an exited thread's `thread_local` id (and with it that thread's slots in
+/// this crate's streams and kept subkeys) before it ever seals.
+static OTHER: thread_local::ThreadLocal<()> = thread_local::ThreadLocal::new();
+
+fn run(algorithm: Algorithm, nonces: NonceScheme, take_over: bool) -> Outcome {
     let sealer = sealer(algorithm, nonces);
     let earlier = sealer.seal(&7u32).expect("seals");
+    if take_over {
+        // A thread that fills its slots and exits, giving its id back.
+        let first = sealer.clone();
+        let value = earlier.clone();
+        std::thread::spawn(move || {
+            first.seal(&1u32).expect("seals");
+            first.open::<u32>(&value).expect("opens");
+        })
+        .join()
+        .expect("the first thread ran");
+    }
     let (report, outcome) = mpsc::channel();
     std::thread::spawn(move || {
         // Registered first, so destroyed after everything below.
@@ -65,6 +82,10 @@ fn run(algorithm: Algorithm, nonces: NonceScheme) -> Outcome {
                 report,
             })
         });
+        if take_over {
+            // The lowest free id: most likely the first thread's.
+            OTHER.get_or(|| ());
+        }
         // Every piece of per-thread state the destructor would use.
         sealer.seal(&1u32).expect("seals");
         assert_eq!(sealer.open::<u32>(&earlier).expect("opens").value, 7);
@@ -74,15 +95,40 @@ fn run(algorithm: Algorithm, nonces: NonceScheme) -> Outcome {
     outcome.recv().expect("the destructor reported")
 }
 
-#[test]
-fn seals_and_opens_from_a_thread_local_destructor() {
+/// Panics anywhere in this test binary (both tests expect none): a panic
+/// caught inside the crate still counts, and one in a destructor aborts.
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+fn check(take_over: bool) {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            default(info);
+        }));
+    });
     for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
         for nonces in [NonceScheme::PerThread, NonceScheme::Synthetic] {
-            let (sealed, reopened, earlier) = run(algorithm, nonces);
+            let (sealed, reopened, earlier) = run(algorithm, nonces, take_over);
             let case = format!("{algorithm:?}, {nonces:?}");
             assert!(sealed.is_ok(), "{case}: {sealed:?}");
             assert_eq!(reopened, Some(Ok(41)), "{case}");
             assert_eq!(earlier, Ok(7), "{case}");
         }
     }
+    assert_eq!(PANICS.load(Ordering::SeqCst), 0, "nothing panicked");
+}
+
+#[test]
+fn seals_and_opens_from_a_thread_local_destructor() {
+    check(false);
+}
+
+/// The same on a thread that took over an exited thread's `thread_local`
+/// id, and so its filled slots, through another crate before it sealed:
+/// its first seal finds a stream without ever having asked for one.
+#[test]
+fn seals_and_opens_from_a_destructor_on_a_thread_that_took_over_an_id() {
+    check(true);
 }

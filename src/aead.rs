@@ -374,7 +374,11 @@ impl Cipher {
             StreamNonces::Aes(rng) => {
                 let nonce: &mut [u8; backend::AES_NONCE_LEN] =
                     nonce.try_into().map_err(|_| StreamFailed::Aead)?;
-                rng.fill_bytes(nonce);
+                // Two words rather than `fill_bytes`, whose byte-slice
+                // path costs four times as many instructions for 12 bytes.
+                let (head, tail) = nonce.split_at_mut(8);
+                head.copy_from_slice(&rng.next_u64().to_le_bytes());
+                tail.copy_from_slice(&rng.next_u32().to_le_bytes());
                 let Aead::Aes(c) = &self.aead else {
                     return Err(StreamFailed::Aead);
                 };

@@ -24,53 +24,30 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
-        coarse::now()
+        coarse::since_epoch().map_or_else(SystemTime::now, |d| UNIX_EPOCH + d)
     }
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+/// The coarse wall clock as a time since 1970, or `None` where there is
+/// none: another system, a clock the system refuses (a seccomp policy
+/// that allows only some clocks, say: rustix's infallible `clock_gettime`
+/// would panic there) or a time before 1970.
 mod coarse {
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    use std::time::Duration;
 
-    use rustix::time::{clock_gettime_dynamic, ClockId, DynamicClockId, Timespec};
-
-    /// The coarse clock, or `None` if the system refuses it (a seccomp
-    /// policy that allows only some clocks, say). rustix's infallible
-    /// `clock_gettime` would panic there.
-    fn read() -> Option<Timespec> {
-        clock_gettime_dynamic(DynamicClockId::Known(ClockId::RealtimeCoarse)).ok()
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(super) fn since_epoch() -> Option<Duration> {
+        use rustix::time::{clock_gettime_dynamic, ClockId, DynamicClockId};
+        let t = clock_gettime_dynamic(DynamicClockId::Known(ClockId::RealtimeCoarse)).ok()?;
+        let nanos = u32::try_from(t.tv_nsec)
+            .ok()
+            .filter(|n| *n < 1_000_000_000)?;
+        Some(Duration::new(u64::try_from(t.tv_sec).ok()?, nanos))
     }
 
-    /// The coarse wall clock; the precise one where the coarse one is
-    /// refused or reads before 1970.
-    pub(super) fn now() -> SystemTime {
-        match read().map(|t| (u64::try_from(t.tv_sec), u32::try_from(t.tv_nsec))) {
-            Some((Ok(secs), Ok(nanos))) if nanos < 1_000_000_000 => {
-                UNIX_EPOCH + Duration::new(secs, nanos)
-            }
-            _ => SystemTime::now(),
-        }
-    }
-
-    /// Whole seconds since 1970 by [`now`] (0 before 1970).
-    pub(super) fn secs() -> u64 {
-        match read().map(|t| u64::try_from(t.tv_sec)) {
-            Some(Ok(secs)) => secs,
-            _ => super::UnixTime::from_system(SystemTime::now()).map_or(0, super::UnixTime::secs),
-        }
-    }
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-mod coarse {
-    use std::time::SystemTime;
-
-    pub(super) fn now() -> SystemTime {
-        SystemTime::now()
-    }
-
-    pub(super) fn secs() -> u64 {
-        super::UnixTime::from_system(now()).map_or(0, super::UnixTime::secs)
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub(super) fn since_epoch() -> Option<Duration> {
+        None
     }
 }
 
@@ -114,7 +91,10 @@ impl UnixTime {
     /// The time [`SystemClock`] says now, without the `SystemTime` in
     /// between; a clock set before 1970 counts as 1970.
     pub(crate) fn system_now() -> Self {
-        UnixTime(coarse::secs())
+        match coarse::since_epoch() {
+            Some(d) => UnixTime(d.as_secs()),
+            None => UnixTime::now(&SystemClock),
+        }
     }
 
     /// As a `SystemTime` (a time past what this platform represents is

@@ -18,6 +18,7 @@ use crate::source::{LiveKeyring, Source};
 use crate::time::{Clock, SystemClock, UnixTime};
 
 mod buffer;
+mod read;
 mod times;
 mod wire;
 #[cfg(test)]
@@ -518,9 +519,8 @@ impl Sealer {
     /// keyring's `revoke-before` cutoff), or `Decode` (authentic, but not a
     /// `T`).
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
-        self.open_with(value, |payload| match postcard::take_from_bytes(payload) {
-            Ok((value, [])) => Ok(value),
-            _ => Err(Refusal::Decode.into()),
+        self.open_with(value, |payload| {
+            read::from_bytes(payload).map_err(|_| Refusal::Decode.into())
         })
     }
 

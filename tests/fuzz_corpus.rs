@@ -48,6 +48,12 @@ fn keyring_corpus_replays() {
 }
 
 #[test]
+fn payload_corpus_replays() {
+    let n = replay("payload", payload);
+    assert!(n >= 5, "only {n} seeds");
+}
+
+#[test]
 fn roundtrip_corpus_replays() {
     let n = replay("roundtrip", roundtrip_bytes);
     assert!(n >= 5, "only {n} seeds");

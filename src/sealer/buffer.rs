@@ -7,6 +7,8 @@ use core::cell::RefCell;
 use serde::Serialize;
 use zeroize::Zeroize;
 
+#[cfg(feature = "cookie")]
+use super::read;
 use super::wire::{self, Capped};
 use crate::envelope::{PayloadError, Room};
 
@@ -83,7 +85,7 @@ pub(crate) fn serde_copy<T: Serialize + serde::de::DeserializeOwned>(
 ) -> Option<T> {
     with_scratch(cap.min(1024), |buf| {
         postcard_into(value, buf, Room { cap, tail: 0 }).ok()?;
-        postcard::from_bytes(buf).ok()
+        read::from_bytes(buf).ok()
     })
 }
 

@@ -1016,6 +1016,79 @@ fn count(haystack: &[u8], needle: &[u8]) -> usize {
         .count()
 }
 
+/// Every shape of the serde data model a derived or std type reads with,
+/// for the `payload` target.
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
+pub(crate) enum Shapes {
+    Unit,
+    Flag(bool),
+    Small(u8, i8),
+    Ints(u16, u32, u64, usize),
+    Signed(i16, i32, i64, isize),
+    Wide(u128, i128),
+    Floats(f32, f64),
+    Char(char),
+    Text(String),
+    Bytes(Vec<u8>),
+    Pairs(Vec<(u32, u16)>),
+    Array([u8; 4]),
+    Map(std::collections::BTreeMap<String, u8>),
+    Ip(std::net::IpAddr),
+    Maybe(Option<Box<Shapes>>),
+    List(Vec<Shapes>),
+    Record {
+        a: u8,
+        b: Option<String>,
+        c: Box<Shapes>,
+    },
+}
+
+/// `payload` target: arbitrary bytes as the payload of a sealed value,
+/// opened as several types.
+///
+/// The oracle is postcard 1 itself, whose format the payload is: a typed
+/// open gives a value exactly when `postcard::take_from_bytes` reads one
+/// from all of the bytes, the same value (compared by what postcard writes
+/// for it), and is refused as `Decode` exactly when postcard refuses the
+/// bytes or leaves some unread.
+pub(crate) fn payload(data: &[u8]) {
+    static SEALER: OnceLock<Sealer> = OnceLock::new();
+    let sealer = SEALER.get_or_init(|| sealer(open_keyring()).with_max_len(1 << 16));
+    let Ok(value) = sealer.seal_bytes(data) else {
+        return; // past even this `max_len`
+    };
+    read_as::<SeedSession>(sealer, &value, data);
+    read_as::<Shapes>(sealer, &value, data);
+    read_as::<(u16, u32, u64, usize, u128)>(sealer, &value, data);
+    read_as::<(i16, i32, i64, isize, i128)>(sealer, &value, data);
+    read_as::<(bool, char, Option<String>, f32)>(sealer, &value, data);
+    read_as::<Vec<(u32, u16)>>(sealer, &value, data);
+    read_as::<std::collections::BTreeMap<u16, Vec<u8>>>(sealer, &value, data);
+}
+
+fn read_as<T>(sealer: &Sealer, value: &str, payload: &[u8])
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + core::fmt::Debug,
+{
+    let written = |v: &T| postcard::to_allocvec(v).expect("a read value writes");
+    let opened = match sealer.open::<T>(value) {
+        Ok(opened) => Some(opened.value),
+        Err(Error::Refused(Refusal::Decode)) => None,
+        Err(other) => panic!("a sealed value refused as {other:?}"),
+    };
+    let reference = match postcard::take_from_bytes::<T>(payload) {
+        Ok((read, [])) => Some(read),
+        _ => None,
+    };
+    assert_eq!(
+        opened.as_ref().map(written),
+        reference.as_ref().map(written),
+        "{} from {}: opened {opened:?}, postcard {reference:?}",
+        core::any::type_name::<T>(),
+        hex(payload),
+    );
+}
+
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

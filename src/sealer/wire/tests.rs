@@ -270,7 +270,7 @@ enum Value {
 /// Integers at and around every power of two (both sides of every LEB128
 /// length), or anywhere; cast to narrower types they are the same at their
 /// widths.
-fn edgy() -> impl Strategy<Value = u128> {
+pub(in crate::sealer) fn edgy() -> impl Strategy<Value = u128> {
     prop_oneof![
         any::<u128>(),
         any::<u64>().prop_map(u128::from),
@@ -286,7 +286,7 @@ fn edgy() -> impl Strategy<Value = u128> {
     ]
 }
 
-fn text() -> impl Strategy<Value = String> {
+pub(in crate::sealer) fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
         proptest::collection::vec(any::<char>(), 0..200).prop_map(String::from_iter),
@@ -294,7 +294,7 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn character() -> impl Strategy<Value = char> {
+pub(in crate::sealer) fn character() -> impl Strategy<Value = char> {
     prop_oneof![
         any::<char>(),
         // Both sides of every UTF-8 length, and the last.

@@ -1,0 +1,436 @@
+//! The reader against postcard 1 itself: what postcard writes for
+//! generated values of every serde shape reads back as the same value, and
+//! any bytes at all (arbitrary, or postcard's bytes truncated, extended or
+//! changed) read as what postcard reads from them, or are refused where
+//! postcard refuses them. Varints of every width at every length, both in
+//! the middle of the input and at its end.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use serde::de::{DeserializeOwned, SeqAccess};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::*;
+use crate::sealer::wire::tests::{character, edgy, text};
+
+/// What postcard reads from `bytes` as a `T` when all of them are one:
+/// what `Sealer::open` accepted before it had a reader of its own.
+fn postcard_reads<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    match postcard::take_from_bytes(bytes) {
+        Ok((value, [])) => Some(value),
+        _ => None,
+    }
+}
+
+/// The reader and postcard read `bytes` alike: both refuse them, or both
+/// read a value, the same one. Values are compared by what postcard writes
+/// for them (a NaN is not equal to itself).
+fn agree<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let written = |value: &T| postcard::to_allocvec(value).expect("a read value writes");
+    let ours = from_bytes::<T>(bytes).ok();
+    let theirs = postcard_reads::<T>(bytes);
+    prop_assert_eq!(
+        ours.as_ref().map(written),
+        theirs.as_ref().map(written),
+        "{} from {:02x?}",
+        core::any::type_name::<T>(),
+        bytes
+    );
+    Ok(())
+}
+
+/// Bytes through `serialize_bytes` and `deserialize_byte_buf` (what
+/// `serde_bytes` does).
+#[derive(Debug, Clone, PartialEq)]
+struct Bytes(Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl Visitor<'_> for Visit {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes(v.to_vec()))
+            }
+        }
+        d.deserialize_byte_buf(Visit)
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct UnitStruct;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Newtype(u32);
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct TupleStruct(i16, Option<u64>, char);
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Record {
+    id: u64,
+    name: String,
+    scores: Vec<i32>,
+    token: [u8; 32],
+    ratio: f64,
+    flag: Option<bool>,
+}
+
+/// Every serde shape a derived or std type reads with (maps ordered, so
+/// that a value read twice writes the same bytes).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+enum Value {
+    Unit,
+    Bool(bool),
+    U8(u8),
+    U16(u16),
+    U32(u32),
+    U64(u64),
+    U128(u128),
+    Usize(usize),
+    I8(i8),
+    I16(i16),
+    I32(i32),
+    I64(i64),
+    I128(i128),
+    Isize(isize),
+    F32(f32),
+    F64(f64),
+    Char(char),
+    String(String),
+    Bytes(Bytes),
+    UnitTuple(()),
+    UnitStruct(UnitStruct),
+    Newtype(Newtype),
+    Tuple((u8, i64, String)),
+    TupleStruct(TupleStruct),
+    Record(Record),
+    Pairs(Vec<(u32, u16)>),
+    Nested(Vec<Vec<u16>>),
+    Array([u8; 32]),
+    // std types that read differently from a format that is not human
+    // readable.
+    Ip(IpAddr),
+    Duration(Duration),
+    // Recursive.
+    Option(Option<Box<Value>>),
+    Seq(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    IntMap(BTreeMap<i64, Value>),
+    TupleVariant(u16, Box<Value>, f32),
+    StructVariant {
+        a: u32,
+        b: Option<Box<Value>>,
+        c: Vec<i8>,
+    },
+}
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Unit),
+        any::<bool>().prop_map(Value::Bool),
+        edgy().prop_map(|n| Value::U8(n as u8)),
+        edgy().prop_map(|n| Value::U16(n as u16)),
+        edgy().prop_map(|n| Value::U32(n as u32)),
+        edgy().prop_map(|n| Value::U64(n as u64)),
+        edgy().prop_map(Value::U128),
+        edgy().prop_map(|n| Value::Usize(n as usize)),
+        edgy().prop_map(|n| Value::I8(n as i8)),
+        edgy().prop_map(|n| Value::I16(n as i16)),
+        edgy().prop_map(|n| Value::I32(n as i32)),
+        edgy().prop_map(|n| Value::I64(n as i64)),
+        edgy().prop_map(|n| Value::I128(n as i128)),
+        edgy().prop_map(|n| Value::Isize(n as isize)),
+        any::<u32>().prop_map(|b| Value::F32(f32::from_bits(b))),
+        any::<u64>().prop_map(|b| Value::F64(f64::from_bits(b))),
+        character().prop_map(Value::Char),
+        text().prop_map(Value::String),
+        proptest::collection::vec(any::<u8>(), 0..300).prop_map(|b| Value::Bytes(Bytes(b))),
+        Just(Value::UnitTuple(())),
+        Just(Value::UnitStruct(UnitStruct)),
+        edgy().prop_map(|n| Value::Newtype(Newtype(n as u32))),
+        (edgy(), edgy(), text()).prop_map(|(a, b, c)| Value::Tuple((a as u8, b as i64, c))),
+        (edgy(), proptest::option::of(edgy()), character()).prop_map(|(a, b, c)| {
+            Value::TupleStruct(TupleStruct(a as i16, b.map(|b| b as u64), c))
+        }),
+        (
+            edgy(),
+            text(),
+            proptest::collection::vec(edgy(), 0..20),
+            any::<[u8; 32]>(),
+            any::<f64>(),
+            proptest::option::of(any::<bool>()),
+        )
+            .prop_map(|(id, name, scores, token, ratio, flag)| {
+                Value::Record(Record {
+                    id: id as u64,
+                    name,
+                    scores: scores.into_iter().map(|s| s as i32).collect(),
+                    token,
+                    ratio,
+                    flag,
+                })
+            }),
+        proptest::collection::vec((edgy(), edgy()), 0..200).prop_map(|v| {
+            Value::Pairs(v.into_iter().map(|(a, b)| (a as u32, b as u16)).collect())
+        }),
+        proptest::collection::vec(proptest::collection::vec(any::<u16>(), 0..10), 0..10)
+            .prop_map(Value::Nested),
+        any::<[u8; 32]>().prop_map(Value::Array),
+        any::<IpAddr>().prop_map(Value::Ip),
+        (any::<u64>(), 0u32..1_000_000_000).prop_map(|(s, n)| Value::Duration(Duration::new(s, n))),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            proptest::option::of(inner.clone()).prop_map(|v| Value::Option(v.map(Box::new))),
+            proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Seq),
+            proptest::collection::btree_map(text(), inner.clone(), 0..6).prop_map(Value::Map),
+            proptest::collection::btree_map(any::<i64>(), inner.clone(), 0..6)
+                .prop_map(Value::IntMap),
+            (any::<u16>(), inner.clone(), any::<f32>()).prop_map(|(a, v, c)| Value::TupleVariant(
+                a,
+                Box::new(v),
+                c
+            )),
+            (any::<u32>(), proptest::option::of(inner), any::<Vec<i8>>()).prop_map(|(a, b, c)| {
+                Value::StructVariant {
+                    a,
+                    b: b.map(Box::new),
+                    c,
+                }
+            }),
+        ]
+    })
+}
+
+/// A change to a value's bytes: cut short, a byte changed, bytes put in.
+#[derive(Debug, Clone)]
+enum Change {
+    Truncate(usize),
+    Flip(usize, u8),
+    Insert(usize, Vec<u8>),
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        any::<usize>().prop_map(Change::Truncate),
+        (any::<usize>(), 1u8..).prop_map(|(at, x)| Change::Flip(at, x)),
+        (
+            any::<usize>(),
+            proptest::collection::vec(
+                prop_oneof![any::<u8>(), Just(0x80), Just(0xff), Just(0)],
+                1..12
+            )
+        )
+            .prop_map(|(at, b)| Change::Insert(at, b)),
+    ]
+}
+
+impl Change {
+    fn apply(&self, bytes: &mut Vec<u8>) {
+        match *self {
+            Change::Truncate(at) => bytes.truncate(at % (bytes.len() + 1)),
+            Change::Flip(at, x) if !bytes.is_empty() => {
+                let len = bytes.len();
+                bytes[at % len] ^= x;
+            }
+            Change::Flip(..) => {}
+            Change::Insert(at, ref more) => {
+                let at = at % (bytes.len() + 1);
+                bytes.splice(at..at, more.iter().copied());
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// What postcard writes reads back as the value written.
+    #[test]
+    fn reads_what_postcard_writes(value in value()) {
+        let bytes = postcard::to_allocvec(&value).expect("postcard writes it");
+        let read = from_bytes::<Value>(&bytes);
+        prop_assert!(read.is_ok(), "refused {:?}", value);
+        let written = postcard::to_allocvec(&read.expect("read")).expect("writes");
+        prop_assert_eq!(written, bytes);
+    }
+
+    /// What postcard writes, changed: read as postcard reads it.
+    #[test]
+    fn changed_bytes_read_as_postcard_reads_them(
+        value in value(),
+        changes in proptest::collection::vec(change(), 1..4),
+    ) {
+        let mut bytes = postcard::to_allocvec(&value).expect("postcard writes it");
+        for change in &changes {
+            change.apply(&mut bytes);
+        }
+        agree::<Value>(&bytes)?;
+    }
+
+    /// Any bytes at all, as several types: read as postcard reads them.
+    #[test]
+    fn any_bytes_read_as_postcard_reads_them(
+        bytes in proptest::collection::vec(
+            prop_oneof![any::<u8>(), Just(0x80), Just(0xff), Just(0), Just(1)],
+            0..48,
+        ),
+    ) {
+        agree::<Value>(&bytes)?;
+        agree::<Record>(&bytes)?;
+        agree::<(u16, u32, u64, u128, usize)>(&bytes)?;
+        agree::<(i16, i32, i64, i128, isize, i8)>(&bytes)?;
+        agree::<(bool, char, Option<String>, f32, f64)>(&bytes)?;
+        agree::<Vec<(u32, u16)>>(&bytes)?;
+        agree::<BTreeMap<u8, Option<u8>>>(&bytes)?;
+        agree::<(Bytes, IpAddr, Duration)>(&bytes)?;
+        agree::<(UnitStruct, Newtype, TupleStruct, ())>(&bytes)?;
+    }
+}
+
+/// Runs `check` on every varint encoding shape up to one byte longer than
+/// any width takes (19 bytes for a `u128`): every continuation byte
+/// pattern, then a last byte at and around each width's limit.
+fn every_varint(mut check: impl FnMut(&[u8])) {
+    for len in 1..=20 {
+        for more in [0x80u8, 0xff, 0x81] {
+            for last in [0u8, 1, 2, 3, 4, 0x0f, 0x10, 0x3f, 0x40, 0x7f, 0x80, 0xff] {
+                let mut bytes = vec![more; len - 1];
+                bytes.push(last);
+                check(&bytes);
+            }
+        }
+    }
+}
+
+/// Every varint read as postcard reads it, for every width: at the end of
+/// the input (read a byte at a time) and with more input after it (read
+/// from a window), with each width's limit on its last byte.
+#[test]
+fn varints_read_as_postcard_reads_them() {
+    /// `T` from the varint alone, and from it followed by 24 more bytes.
+    fn both<T: DeserializeOwned + Serialize>(varint: &[u8]) {
+        agree::<T>(varint).expect("at the end");
+        let mut followed = varint.to_vec();
+        followed.extend_from_slice(&[7; 24]);
+        agree::<(T, [u8; 24])>(&followed).expect("followed");
+    }
+    every_varint(|v| {
+        both::<u16>(v);
+        both::<u32>(v);
+        both::<u64>(v);
+        both::<u128>(v);
+        both::<usize>(v);
+        both::<i16>(v);
+        both::<i32>(v);
+        both::<i64>(v);
+        both::<i128>(v);
+        both::<isize>(v);
+        // Lengths: of a sequence, a string, bytes, a map, a char; and an
+        // enum's variant index.
+        both::<Vec<u8>>(v);
+        both::<String>(v);
+        both::<Bytes>(v);
+        both::<BTreeMap<u8, u8>>(v);
+        both::<char>(v);
+        both::<Value>(v);
+    });
+}
+
+/// A `&str` and a `&[u8]` are borrowed from the input, as postcard lends
+/// them.
+#[test]
+fn borrows_text_and_bytes() {
+    #[derive(Deserialize, Serialize, Debug, PartialEq)]
+    struct Borrowed<'a> {
+        text: &'a str,
+        bytes: &'a [u8],
+    }
+    let written = Borrowed {
+        text: "ünïcødé",
+        bytes: &[0, 1, 0xff],
+    };
+    let bytes = postcard::to_allocvec(&written).expect("writes");
+    let read: Borrowed<'_> = from_bytes(&bytes).expect("reads");
+    assert_eq!(read, written);
+    assert!(bytes.as_ptr_range().contains(&read.text.as_ptr()));
+    assert!(bytes.as_ptr_range().contains(&read.bytes.as_ptr()));
+    assert_eq!(postcard::from_bytes::<Borrowed<'_>>(&bytes), Ok(read));
+}
+
+/// A sequence's length is a hint only while the bytes left could hold it,
+/// so a length the input cannot have reserves nothing; what reads such a
+/// length is refused when the bytes run out.
+#[test]
+fn lengths_past_the_input_are_no_hint() {
+    let mut reader = Reader {
+        input: &[1, 2, 3],
+        at: 1,
+    };
+    assert_eq!(SeqAccess::size_hint(&reader.seq(2)), Some(2));
+    assert_eq!(SeqAccess::size_hint(&reader.seq(3)), None);
+    assert_eq!(SeqAccess::size_hint(&reader.seq(usize::MAX)), None);
+    // A length of 2^62 before three bytes.
+    let huge = [
+        0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 1, 2, 3,
+    ];
+    assert_eq!(from_bytes::<Vec<u64>>(&huge), Err(Invalid));
+    assert_eq!(from_bytes::<String>(&huge), Err(Invalid));
+    assert_eq!(from_bytes::<BTreeMap<u8, u8>>(&huge), Err(Invalid));
+}
+
+/// The refusal has no bytes, so a `Result` of a decoded value is the
+/// value's size, with no error beside it to split its moves.
+#[test]
+fn a_refusal_adds_nothing_to_a_result() {
+    assert_eq!(size_of::<Invalid>(), 0);
+    assert_eq!(size_of::<Result<Record, Invalid>>(), size_of::<Record>());
+    assert_eq!(size_of::<Result<Value, Invalid>>(), size_of::<Value>());
+}
+
+/// Bytes left after the value refuse it (postcard's `from_bytes` would
+/// ignore them; `Sealer::open` refused them through `take_from_bytes`).
+#[test]
+fn bytes_left_over_refuse_the_value() {
+    assert_eq!(from_bytes::<u8>(&[5]), Ok(5));
+    assert_eq!(from_bytes::<u8>(&[5, 0]), Err(Invalid));
+    assert_eq!(from_bytes::<()>(&[]), Ok(()));
+    assert_eq!(from_bytes::<()>(&[0]), Err(Invalid));
+}
+
+/// What postcard does not support, refused: a type that asks what comes
+/// next, or names its fields.
+#[test]
+fn self_describing_reads_are_refused() {
+    #[derive(Deserialize, Debug)]
+    #[serde(untagged)]
+    #[allow(dead_code)] // never read: never decoded
+    enum Untagged {
+        _A(u8),
+    }
+    #[derive(Deserialize, Debug)]
+    #[serde(tag = "t")]
+    enum Internal {
+        _A { _x: u8 },
+    }
+    assert!(from_bytes::<Untagged>(&[1]).is_err());
+    assert!(from_bytes::<Internal>(&[0, 1]).is_err());
+    assert!(from_bytes::<serde::de::IgnoredAny>(&[1]).is_err());
+    assert!(postcard::from_bytes::<Untagged>(&[1]).is_err());
+}

@@ -404,8 +404,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     ///
     /// # Errors
     /// As [`Session::set`]; [`SealError::Encode`] also if the value does not
-    /// serialize, or does not deserialize from its own serialization. On
-    /// error the session is left as it was.
+    /// serialize, or does not deserialize from all of its own serialization
+    /// (as the cookie would not open: see [`Refusal::Decode`]). On error the
+    /// session is left as it was.
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R>
     where
         T: Default,

@@ -2,8 +2,10 @@
 //! the mirror of the writer in `wire`.
 //!
 //! It reads exactly what postcard's `take_from_bytes` reads, value for
-//! value, and refuses what it refuses (the tests and the `payload` fuzz
-//! target compare the two). What it does not keep is postcard's error: a
+//! value, and refuses what it refuses, down to where a refused read leaves
+//! the input for an impl that goes on after an error, and to which visitor
+//! method it calls (the tests and the `payload` fuzz target compare the
+//! two). What it does not keep is postcard's error: a
 //! typed open refuses undecodable bytes only as [`Refusal::Decode`], so
 //! its error carries nothing. That is most of why it is faster: postcard's
 //! error is a byte, which a `Result<T, postcard::Error>` keeps among the
@@ -102,12 +104,15 @@ impl<'de> Reader<'de> {
             value |= u64::from(byte & 0x7f) << (7 * i);
             if byte < 0x80 {
                 if i == max_len - 1 && byte >> (BITS as usize - 7 * i) != 0 {
-                    return Err(Invalid);
+                    break;
                 }
                 self.at += i + 1;
                 return Ok(value);
             }
         }
+        // Refused having read the whole window, as postcard does (an impl
+        // that goes on after an error reads on from there).
+        self.at += max_len;
         Err(Invalid)
     }
 
@@ -298,11 +303,18 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         visitor.visit_f64(f64::from_le_bytes(bytes))
     }
 
-    /// A `char` as its UTF-8 text, which must be that one character
-    /// (postcard also refuses more than four bytes first, which could
-    /// only hold more than one).
+    /// A `char` as its UTF-8 text, which must be that one character. A
+    /// length past four is refused before its bytes are read, as postcard
+    /// refuses it (such bytes could only hold more than one character, but
+    /// an impl that goes on after an error would read on from elsewhere).
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
-        let mut chars = self.str()?.chars();
+        let len = self.len()?;
+        if len > 4 {
+            return Err(Invalid);
+        }
+        let mut chars = core::str::from_utf8(self.take(len)?)
+            .map_err(|_| Invalid)?
+            .chars();
         match (chars.next(), chars.next()) {
             (Some(c), None) => visitor.visit_char(c),
             _ => Err(Invalid),

@@ -879,3 +879,34 @@ fn update_sees_skipped_fields_as_the_cookie_would() {
     let seen = s.update(|c| (c.n, c.scratch)).expect("small");
     assert_eq!(seen, (1, 0));
 }
+
+/// A type that writes more than it reads back (a field skipped only when
+/// deserializing) would not open from its own cookie (the bytes left over
+/// refuse it as `Decode`), so `update` refuses it up front and leaves the
+/// session as it was.
+#[test]
+fn update_refuses_a_type_that_does_not_read_what_it_writes() {
+    #[derive(Default, serde::Serialize, serde::Deserialize)]
+    struct Lopsided {
+        n: u32,
+        #[serde(skip_deserializing)]
+        written_only: u32,
+    }
+    let c = config();
+    let s = Session::<Lopsided>::load(&c, []);
+    s.set(Lopsided {
+        n: 1,
+        written_only: 7,
+    })
+    .expect("set does not read back");
+    let err = s.update(|v| v.n += 1).expect_err("reads back less");
+    assert_eq!(err, Error::Seal(SealError::Encode));
+    s.with(|v| assert_eq!(v.map(|v| v.n), Some(1)));
+    // What `update` refuses is what opening the cookie refuses.
+    let header = s.finish_one().expect("stored");
+    let opened = c
+        .sealer()
+        .open::<Lopsided>(cookie_of(&header).split_once('=').expect("pair").1)
+        .map(|o| o.value.n);
+    assert_eq!(opened, Err(Error::Refused(Refusal::Decode)));
+}

@@ -1016,8 +1016,19 @@ fn count(haystack: &[u8], needle: &[u8]) -> usize {
         .count()
 }
 
-/// Every shape of the serde data model a derived or std type reads with,
-/// for the `payload` target.
+/// A unit struct, a newtype and a tuple struct, for [`Shapes`].
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
+pub(crate) struct Marker;
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
+pub(crate) struct Wrapper(u32);
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
+pub(crate) struct Couple(u8, i16);
+
+/// The shapes derived and std types read with, for the `payload` target:
+/// integers of every width, floats, chars, strings, byte sequences,
+/// options, unit, unit struct, newtype, tuple struct, struct variant,
+/// sequences, arrays, maps, enums and recursion. (Borrowed texts and bytes,
+/// and the methods no derive calls, are the reader's unit tests' part.)
 #[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub(crate) enum Shapes {
     Unit,
@@ -1041,6 +1052,7 @@ pub(crate) enum Shapes {
         b: Option<String>,
         c: Box<Shapes>,
     },
+    Structs(Marker, Wrapper, Couple),
 }
 
 /// `payload` target: arbitrary bytes as the payload of a sealed value,

@@ -218,6 +218,115 @@ fn value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A `T` that may fail, then a `u8` whatever came of it: an impl that goes
+/// on after an error, and so sees where the failed read left the input.
+#[derive(Serialize, Debug)]
+struct Lenient<T>(Option<T>, u8);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<T>(core::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Visit<T> {
+            type Value = Lenient<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("two elements")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Lenient<T>, A::Error> {
+                let first = seq.next_element::<T>().ok().flatten();
+                let second = seq
+                    .next_element::<u8>()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                Ok(Lenient(first, second))
+            }
+        }
+        d.deserialize_tuple(2, Visit(core::marker::PhantomData))
+    }
+}
+
+/// Which `Deserializer` method `M` asks for, and what the reader gave its
+/// visitor: the method of the visitor it called, what it was given, and a
+/// sequence's or map's size hint. Postcard's answers are the reference.
+#[derive(Serialize, Debug)]
+struct Probe<const M: u8>(String);
+
+impl<'de, const M: u8> Deserialize<'de> for Probe<M> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = String;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("anything")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+                Ok(format!("str {v:?}"))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<String, E> {
+                Ok(format!("borrowed str {v:?}"))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<String, E> {
+                Ok(format!("bytes {v:?}"))
+            }
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<String, E> {
+                Ok(format!("borrowed bytes {v:?}"))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+                Ok("unit".into())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+                Ok(format!("u64 {v}"))
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+                Ok(format!("newtype {}", u8::deserialize(d)?))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<String, A::Error> {
+                let mut out = format!("seq {:?}", seq.size_hint());
+                while let Some(x) = seq.next_element::<u8>()? {
+                    out += &format!(" {x}");
+                }
+                Ok(out)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<String, A::Error> {
+                let mut out = format!("map {:?}", map.size_hint());
+                while let Some((k, v)) = map.next_entry::<u8, u8>()? {
+                    out += &format!(" {k}:{v}");
+                }
+                Ok(out)
+            }
+        }
+        match M {
+            0 => d.deserialize_str(Visit),
+            1 => d.deserialize_string(Visit),
+            2 => d.deserialize_bytes(Visit),
+            3 => d.deserialize_byte_buf(Visit),
+            4 => d.deserialize_seq(Visit),
+            5 => d.deserialize_map(Visit),
+            6 => d.deserialize_tuple(3, Visit),
+            7 => d.deserialize_newtype_struct("N", Visit),
+            8 => d.deserialize_unit_struct("U", Visit),
+            9 => d.deserialize_identifier(Visit),
+            10 => d.deserialize_ignored_any(Visit),
+            _ => d.deserialize_any(Visit),
+        }
+        .map(Probe)
+    }
+}
+
+/// Every [`Probe`] of `bytes` agrees with postcard's.
+fn probes_agree(bytes: &[u8]) -> Result<(), TestCaseError> {
+    agree::<Probe<0>>(bytes)?;
+    agree::<Probe<1>>(bytes)?;
+    agree::<Probe<2>>(bytes)?;
+    agree::<Probe<3>>(bytes)?;
+    agree::<Probe<4>>(bytes)?;
+    agree::<Probe<5>>(bytes)?;
+    agree::<Probe<6>>(bytes)?;
+    agree::<Probe<7>>(bytes)?;
+    agree::<Probe<8>>(bytes)?;
+    agree::<Probe<9>>(bytes)?;
+    agree::<Probe<10>>(bytes)?;
+    agree::<Probe<11>>(bytes)
+}
+
 /// A change to a value's bytes: cut short, a byte changed, bytes put in.
 #[derive(Debug, Clone)]
 enum Change {
@@ -301,6 +410,10 @@ proptest! {
         agree::<BTreeMap<u8, Option<u8>>>(&bytes)?;
         agree::<(Bytes, IpAddr, Duration)>(&bytes)?;
         agree::<(UnitStruct, Newtype, TupleStruct, ())>(&bytes)?;
+        agree::<Lenient<u32>>(&bytes)?;
+        agree::<Lenient<char>>(&bytes)?;
+        agree::<Lenient<String>>(&bytes)?;
+        probes_agree(&bytes)?;
     }
 }
 
@@ -350,6 +463,14 @@ fn varints_read_as_postcard_reads_them() {
         both::<BTreeMap<u8, u8>>(v);
         both::<char>(v);
         both::<Value>(v);
+        // Where a refused varint leaves the input.
+        both::<Lenient<u16>>(v);
+        both::<Lenient<u32>>(v);
+        both::<Lenient<u64>>(v);
+        both::<Lenient<u128>>(v);
+        both::<Lenient<char>>(v);
+        both::<Lenient<String>>(v);
+        probes_agree(v).expect("probes");
     });
 }
 
@@ -433,4 +554,53 @@ fn self_describing_reads_are_refused() {
     assert!(from_bytes::<Internal>(&[0, 1]).is_err());
     assert!(from_bytes::<serde::de::IgnoredAny>(&[1]).is_err());
     assert!(postcard::from_bytes::<Untagged>(&[1]).is_err());
+}
+
+/// A refused varint leaves the input after its longest length, as
+/// postcard's byte-at-a-time read does; a `char` of more than four bytes
+/// is refused before they are read.
+#[test]
+fn a_refused_read_leaves_the_input_where_postcard_does() {
+    // A u16 whose third byte passes 16 bits, then 5.
+    let bytes = [0x80, 0x80, 0x04, 0x05];
+    let read = from_bytes::<Lenient<u16>>(&bytes).map(|l| (l.0, l.1));
+    assert_eq!(read, Ok((None, 5)));
+    agree::<Lenient<u16>>(&bytes).expect("as postcard");
+    // A char of five bytes, then 7: refused (the 'a' is read as the u8,
+    // and bytes are left over).
+    let bytes = [0x05, b'a', b'b', b'c', b'd', b'e', 0x07];
+    assert!(from_bytes::<Lenient<char>>(&bytes).is_err());
+    agree::<Lenient<char>>(&bytes).expect("as postcard");
+}
+
+/// The visitor methods the reader calls, with what, are postcard's: a
+/// borrowed text or bytes where the input can lend them, a copy where the
+/// type asked for one; a map's size hint always, a sequence's while the
+/// input could hold it.
+#[test]
+fn visitors_are_called_as_postcard_calls_them() {
+    for bytes in [
+        &[0x00][..],
+        &[0x02, b'h', b'i'],
+        &[0x02, 0xff, 0xfe],
+        &[0x03, 1, 2, 3],
+        &[0x02, 1, 2, 3, 4],
+        &[0x09, 1, 2],
+        &[0x2a],
+        &[],
+    ] {
+        probes_agree(bytes).expect("as postcard");
+    }
+    assert_eq!(
+        from_bytes::<Probe<0>>(&[2, b'h', b'i']).map(|p| p.0),
+        Ok("borrowed str \"hi\"".to_owned())
+    );
+    assert_eq!(
+        from_bytes::<Probe<1>>(&[2, b'h', b'i']).map(|p| p.0),
+        Ok("str \"hi\"".to_owned())
+    );
+    assert!(
+        from_bytes::<Probe<5>>(&[9, 1, 2]).is_err(),
+        "nine entries cannot be read from two bytes"
+    );
 }

@@ -19,6 +19,8 @@ use crate::time::{Clock, SystemClock, UnixTime};
 
 mod buffer;
 mod read;
+#[cfg(test)]
+mod shapes;
 mod times;
 mod wire;
 #[cfg(test)]

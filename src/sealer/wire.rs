@@ -17,7 +17,7 @@ use zeroize::Zeroize;
 use crate::envelope::{PayloadError, Room};
 
 #[cfg(test)]
-pub(super) mod tests;
+mod tests;
 
 /// Serializes `value` in postcard's wire format into `buf`, within `room`.
 pub(super) fn serialize<T: Serialize + ?Sized>(

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use serde::de::{DeserializeOwned, SeqAccess};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::*;
-use crate::sealer::wire::tests::{character, edgy, text};
+use crate::sealer::shapes::{leaf, text, Bytes, Leaf, Newtype, Record, TupleStruct, UnitStruct};
 
 /// What postcard reads from `bytes` as a `T` when all of them are one:
 /// what `Sealer::open` accepted before it had a reader of its own.
@@ -42,88 +42,11 @@ fn agree<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<(), TestCaseEr
     Ok(())
 }
 
-/// Bytes through `serialize_bytes` and `deserialize_byte_buf` (what
-/// `serde_bytes` does).
-#[derive(Debug, Clone, PartialEq)]
-struct Bytes(Vec<u8>);
-
-impl Serialize for Bytes {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Bytes {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl Visitor<'_> for Visit {
-            type Value = Bytes;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("bytes")
-            }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
-                Ok(Bytes(v.to_vec()))
-            }
-        }
-        d.deserialize_byte_buf(Visit)
-    }
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-struct UnitStruct;
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-struct Newtype(u32);
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-struct TupleStruct(i16, Option<u64>, char);
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-struct Record {
-    id: u64,
-    name: String,
-    scores: Vec<i32>,
-    token: [u8; 32],
-    ratio: f64,
-    flag: Option<bool>,
-}
-
 /// Every serde shape a derived or std type reads with (maps ordered, so
 /// that a value read twice writes the same bytes).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 enum Value {
-    Unit,
-    Bool(bool),
-    U8(u8),
-    U16(u16),
-    U32(u32),
-    U64(u64),
-    U128(u128),
-    Usize(usize),
-    I8(i8),
-    I16(i16),
-    I32(i32),
-    I64(i64),
-    I128(i128),
-    Isize(isize),
-    F32(f32),
-    F64(f64),
-    Char(char),
-    String(String),
-    Bytes(Bytes),
-    UnitTuple(()),
-    UnitStruct(UnitStruct),
-    Newtype(Newtype),
-    Tuple((u8, i64, String)),
-    TupleStruct(TupleStruct),
-    Record(Record),
-    Pairs(Vec<(u32, u16)>),
-    Nested(Vec<Vec<u16>>),
-    Array([u8; 32]),
-    // std types that read differently from a format that is not human
-    // readable.
-    Ip(IpAddr),
-    Duration(Duration),
+    Leaf(Leaf),
     // Recursive.
     Option(Option<Box<Value>>),
     Seq(Vec<Value>),
@@ -137,85 +60,29 @@ enum Value {
     },
 }
 
-fn leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Unit),
-        any::<bool>().prop_map(Value::Bool),
-        edgy().prop_map(|n| Value::U8(n as u8)),
-        edgy().prop_map(|n| Value::U16(n as u16)),
-        edgy().prop_map(|n| Value::U32(n as u32)),
-        edgy().prop_map(|n| Value::U64(n as u64)),
-        edgy().prop_map(Value::U128),
-        edgy().prop_map(|n| Value::Usize(n as usize)),
-        edgy().prop_map(|n| Value::I8(n as i8)),
-        edgy().prop_map(|n| Value::I16(n as i16)),
-        edgy().prop_map(|n| Value::I32(n as i32)),
-        edgy().prop_map(|n| Value::I64(n as i64)),
-        edgy().prop_map(|n| Value::I128(n as i128)),
-        edgy().prop_map(|n| Value::Isize(n as isize)),
-        any::<u32>().prop_map(|b| Value::F32(f32::from_bits(b))),
-        any::<u64>().prop_map(|b| Value::F64(f64::from_bits(b))),
-        character().prop_map(Value::Char),
-        text().prop_map(Value::String),
-        proptest::collection::vec(any::<u8>(), 0..300).prop_map(|b| Value::Bytes(Bytes(b))),
-        Just(Value::UnitTuple(())),
-        Just(Value::UnitStruct(UnitStruct)),
-        edgy().prop_map(|n| Value::Newtype(Newtype(n as u32))),
-        (edgy(), edgy(), text()).prop_map(|(a, b, c)| Value::Tuple((a as u8, b as i64, c))),
-        (edgy(), proptest::option::of(edgy()), character()).prop_map(|(a, b, c)| {
-            Value::TupleStruct(TupleStruct(a as i16, b.map(|b| b as u64), c))
-        }),
-        (
-            edgy(),
-            text(),
-            proptest::collection::vec(edgy(), 0..20),
-            any::<[u8; 32]>(),
-            any::<f64>(),
-            proptest::option::of(any::<bool>()),
-        )
-            .prop_map(|(id, name, scores, token, ratio, flag)| {
-                Value::Record(Record {
-                    id: id as u64,
-                    name,
-                    scores: scores.into_iter().map(|s| s as i32).collect(),
-                    token,
-                    ratio,
-                    flag,
-                })
-            }),
-        proptest::collection::vec((edgy(), edgy()), 0..200).prop_map(|v| {
-            Value::Pairs(v.into_iter().map(|(a, b)| (a as u32, b as u16)).collect())
-        }),
-        proptest::collection::vec(proptest::collection::vec(any::<u16>(), 0..10), 0..10)
-            .prop_map(Value::Nested),
-        any::<[u8; 32]>().prop_map(Value::Array),
-        any::<IpAddr>().prop_map(Value::Ip),
-        (any::<u64>(), 0u32..1_000_000_000).prop_map(|(s, n)| Value::Duration(Duration::new(s, n))),
-    ]
-}
-
 fn value() -> impl Strategy<Value = Value> {
-    leaf().prop_recursive(4, 64, 8, |inner| {
-        prop_oneof![
-            proptest::option::of(inner.clone()).prop_map(|v| Value::Option(v.map(Box::new))),
-            proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Seq),
-            proptest::collection::btree_map(text(), inner.clone(), 0..6).prop_map(Value::Map),
-            proptest::collection::btree_map(any::<i64>(), inner.clone(), 0..6)
-                .prop_map(Value::IntMap),
-            (any::<u16>(), inner.clone(), any::<f32>()).prop_map(|(a, v, c)| Value::TupleVariant(
-                a,
-                Box::new(v),
-                c
-            )),
-            (any::<u32>(), proptest::option::of(inner), any::<Vec<i8>>()).prop_map(|(a, b, c)| {
-                Value::StructVariant {
-                    a,
-                    b: b.map(Box::new),
-                    c,
-                }
-            }),
-        ]
-    })
+    leaf()
+        .prop_map(Value::Leaf)
+        .prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::option::of(inner.clone()).prop_map(|v| Value::Option(v.map(Box::new))),
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Seq),
+                proptest::collection::btree_map(text(), inner.clone(), 0..6).prop_map(Value::Map),
+                proptest::collection::btree_map(any::<i64>(), inner.clone(), 0..6)
+                    .prop_map(Value::IntMap),
+                (any::<u16>(), inner.clone(), any::<f32>())
+                    .prop_map(|(a, v, c)| Value::TupleVariant(a, Box::new(v), c)),
+                (any::<u32>(), proptest::option::of(inner), any::<Vec<i8>>()).prop_map(
+                    |(a, b, c)| {
+                        Value::StructVariant {
+                            a,
+                            b: b.map(Box::new),
+                            c,
+                        }
+                    }
+                ),
+            ]
+        })
 }
 
 /// A `T` that may fail, then a `u8` whatever came of it: an impl that goes

@@ -14,6 +14,7 @@ use serde::ser::{self as serde_ser, SerializeMap as _, SerializeSeq as _, Serial
 use serde::{Serialize, Serializer};
 
 use super::*;
+use crate::sealer::shapes::{self, edgy, text, Leaf};
 
 /// postcard's serializer over a capped output with the writer's rules (a
 /// piece that does not fit is not written), noting whether the cap stopped
@@ -98,35 +99,6 @@ fn check<T: Serialize + ?Sized>(
         );
     }
     Ok(())
-}
-
-/// Bytes through `serialize_bytes` (what `serde_bytes` does).
-#[derive(Debug, Clone)]
-struct Bytes(Vec<u8>);
-
-impl Serialize for Bytes {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.0)
-    }
-}
-
-#[derive(Serialize, Debug, Clone)]
-struct UnitStruct;
-
-#[derive(Serialize, Debug, Clone)]
-struct Newtype(u32);
-
-#[derive(Serialize, Debug, Clone)]
-struct TupleStruct(i16, Option<u64>, char);
-
-#[derive(Serialize, Debug, Clone)]
-struct Record {
-    id: u64,
-    name: String,
-    scores: Vec<i32>,
-    token: [u8; 32],
-    ratio: f64,
-    flag: Option<bool>,
 }
 
 /// Text handed over in pieces, through `collect_str`.
@@ -221,35 +193,8 @@ impl Serialize for Fails {
 
 #[derive(Serialize, Debug, Clone)]
 enum Value {
-    Unit,
-    Bool(bool),
-    U8(u8),
-    U16(u16),
-    U32(u32),
-    U64(u64),
-    U128(u128),
-    Usize(usize),
-    I8(i8),
-    I16(i16),
-    I32(i32),
-    I64(i64),
-    I128(i128),
-    Isize(isize),
-    F32(f32),
-    F64(f64),
-    Char(char),
-    String(String),
+    Leaf(Leaf),
     Str(&'static str),
-    Bytes(Bytes),
-    UnitTuple(()),
-    UnitStruct(UnitStruct),
-    Newtype(Newtype),
-    Tuple((u8, i64, String)),
-    TupleStruct(TupleStruct),
-    Record(Record),
-    Pairs(Vec<(u32, u16)>),
-    Nested(Vec<Vec<u16>>),
-    Array([u8; 32]),
     Shown(Shown),
     Raw(RawVariant),
     Unsized(Unsized),
@@ -267,124 +212,32 @@ enum Value {
     },
 }
 
-/// Integers at and around every power of two (both sides of every LEB128
-/// length), or anywhere; cast to narrower types they are the same at their
-/// widths.
-pub(in crate::sealer) fn edgy() -> impl Strategy<Value = u128> {
-    prop_oneof![
-        any::<u128>(),
-        any::<u64>().prop_map(u128::from),
-        any::<u16>().prop_map(u128::from),
-        (0u32..128, -2i128..=2, any::<bool>()).prop_map(|(k, d, neg)| {
-            let n = (1u128 << k).wrapping_add(d as u128);
-            if neg {
-                n.wrapping_neg()
-            } else {
-                n
-            }
-        }),
-    ]
-}
-
-pub(in crate::sealer) fn text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>(),
-        proptest::collection::vec(any::<char>(), 0..200).prop_map(String::from_iter),
-        (0usize..300).prop_map(|n| "é".repeat(n)),
-    ]
-}
-
-pub(in crate::sealer) fn character() -> impl Strategy<Value = char> {
-    prop_oneof![
-        any::<char>(),
-        // Both sides of every UTF-8 length, and the last.
-        prop::sample::select(
-            "\0a\u{7f}\u{80}é\u{7ff}\u{800}€\u{ffff}\u{10000}𝄞\u{10ffff}"
-                .chars()
-                .collect::<Vec<_>>()
-        ),
-    ]
-}
-
-const F32_EDGES: [u32; 6] = [0, 1 << 31, 0x7f80_0000, 0xff80_0000, 0x7fc0_0001, 1];
-const F64_EDGES: [u64; 6] = [0, 1 << 63, 0x7ff << 52, 0xfff << 52, (0x7ff8 << 48) | 1, 1];
-
+/// The shared values ([`Leaf`], most of them), and the shapes only a
+/// writer has: a borrowed text, `collect_str`, variants of any index,
+/// sequences of unknown length, impls that fail.
 fn leaf() -> impl Strategy<Value = Value> {
-    // Any bits, or zero, minus zero, the infinities, a NaN with a payload
-    // and the least subnormal.
-    let bits32 = prop_oneof![any::<u32>(), prop::sample::select(&F32_EDGES[..]),];
-    let bits64 = prop_oneof![any::<u64>(), prop::sample::select(&F64_EDGES[..]),];
+    let text_ref = prop::sample::select(vec![
+        "",
+        "ascii",
+        "ünïcødé",
+        "日本語",
+        "🦀 crab",
+        "\0\u{80}",
+    ]);
     prop_oneof![
-        Just(Value::Unit),
-        any::<bool>().prop_map(Value::Bool),
-        edgy().prop_map(|n| Value::U8(n as u8)),
-        edgy().prop_map(|n| Value::U16(n as u16)),
-        edgy().prop_map(|n| Value::U32(n as u32)),
-        edgy().prop_map(|n| Value::U64(n as u64)),
-        edgy().prop_map(Value::U128),
-        edgy().prop_map(|n| Value::Usize(n as usize)),
-        edgy().prop_map(|n| Value::I8(n as i8)),
-        edgy().prop_map(|n| Value::I16(n as i16)),
-        edgy().prop_map(|n| Value::I32(n as i32)),
-        edgy().prop_map(|n| Value::I64(n as i64)),
-        edgy().prop_map(|n| Value::I128(n as i128)),
-        edgy().prop_map(|n| Value::Isize(n as isize)),
-        bits32.prop_map(|b| Value::F32(f32::from_bits(b))),
-        bits64.prop_map(|b| Value::F64(f64::from_bits(b))),
-        character().prop_map(Value::Char),
-        text().prop_map(Value::String),
-        prop::sample::select(vec![
-            "",
-            "ascii",
-            "ünïcødé",
-            "日本語",
-            "🦀 crab",
-            "\0\u{80}"
-        ])
-        .prop_map(Value::Str),
-        proptest::collection::vec(any::<u8>(), 0..300).prop_map(|b| Value::Bytes(Bytes(b))),
-        Just(Value::UnitTuple(())),
-        Just(Value::UnitStruct(UnitStruct)),
-        edgy().prop_map(|n| Value::Newtype(Newtype(n as u32))),
-        (edgy(), edgy(), text()).prop_map(|(a, b, c)| Value::Tuple((a as u8, b as i64, c))),
-        (edgy(), proptest::option::of(edgy()), character()).prop_map(|(a, b, c)| {
-            Value::TupleStruct(TupleStruct(a as i16, b.map(|b| b as u64), c))
-        }),
-        (
-            edgy(),
-            text(),
-            proptest::collection::vec(edgy(), 0..20),
-            any::<[u8; 32]>(),
-            any::<f64>(),
-            proptest::option::of(any::<bool>()),
-        )
-            .prop_map(|(id, name, scores, token, ratio, flag)| {
-                Value::Record(Record {
-                    id: id as u64,
-                    name,
-                    scores: scores.into_iter().map(|s| s as i32).collect(),
-                    token,
-                    ratio,
-                    flag,
-                })
-            }),
-        proptest::collection::vec((edgy(), edgy()), 0..200).prop_map(|v| {
-            Value::Pairs(v.into_iter().map(|(a, b)| (a as u32, b as u16)).collect())
-        }),
-        proptest::collection::vec(proptest::collection::vec(any::<u16>(), 0..10), 0..10)
-            .prop_map(Value::Nested),
-        any::<[u8; 32]>().prop_map(Value::Array),
-        proptest::collection::vec(text(), 0..5).prop_map(|p| Value::Shown(Shown(p))),
-        (edgy(), any::<u8>(), any::<u16>()).prop_map(|(index, kind, payload)| {
+        28 => shapes::leaf().prop_map(Value::Leaf),
+        1 => text_ref.prop_map(Value::Str),
+        1 => proptest::collection::vec(text(), 0..5).prop_map(|p| Value::Shown(Shown(p))),
+        1 => (edgy(), any::<u8>(), any::<u16>()).prop_map(|(index, kind, payload)| {
             Value::Raw(RawVariant {
                 index: index as u32,
                 kind,
                 payload,
             })
         }),
-        (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..4))
+        1 => (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..4))
             .prop_map(|(map, items)| Value::Unsized(Unsized { map, items })),
-        proptest::collection::vec(any::<u8>(), 0..40).prop_map(|b| Value::Fails(Fails(b))),
+        1 => proptest::collection::vec(any::<u8>(), 0..40).prop_map(|b| Value::Fails(Fails(b))),
     ]
 }
 

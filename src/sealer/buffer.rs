@@ -77,7 +77,8 @@ pub(crate) fn postcard_into<T: Serialize + ?Sized>(
 /// A copy of `value` made through its own serde impls (postcard's format,
 /// through the wiped scratch buffer), for a type that is not `Clone`;
 /// `None` if it does not serialize within `cap` bytes or does not
-/// deserialize from its own serialization.
+/// deserialize from all of its own serialization (as opening its cookie
+/// would refuse it).
 #[cfg(feature = "cookie")]
 pub(crate) fn serde_copy<T: Serialize + serde::de::DeserializeOwned>(
     value: &T,

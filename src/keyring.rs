@@ -2,6 +2,9 @@
 
 use core::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+mod counters;
+use counters::{Count, Counters};
 use std::time::SystemTime;
 
 use crate::aead::Cipher;
@@ -92,15 +95,9 @@ pub(crate) struct Slot {
     pub(crate) cipher: Cipher,
     /// A one-way check value of the secret (see [`Keyring::fingerprint`]).
     check: [u8; 8],
-    /// Every value this key sealed, re-seals included.
-    seals: AtomicU64,
-    /// The re-seals among them.
-    reseals: AtomicU64,
-    /// Values of this key that opened.
-    opens: AtomicU64,
-    /// Values naming this key that were refused, by reason (the order of
-    /// [`Refusals`]' fields).
-    refusals: [AtomicU64; REFUSAL_KINDS],
+    /// Seals, re-seals, opens and refusals by reason, counted per thread
+    /// group so that cores sealing at once do not share a line.
+    counts: Counters,
     /// Unix seconds of the last seal, 0 for never.
     last_sealed: AtomicU64,
 }
@@ -115,19 +112,16 @@ impl Slot {
             activation: entry.activation,
             cipher: Cipher::new(entry.algorithm, &entry.key),
             check,
-            seals: AtomicU64::new(0),
-            reseals: AtomicU64::new(0),
-            opens: AtomicU64::new(0),
-            refusals: Default::default(),
+            counts: Counters::new(),
             last_sealed: AtomicU64::new(0),
         }
     }
 
     /// Counts one seal (a re-seal if `reseal`) at `now`.
     pub(crate) fn count_seal(&self, reseal: bool, now: UnixTime) {
-        self.seals.fetch_add(1, Ordering::Relaxed);
+        self.counts.add(Count::Seals);
         if reseal {
-            self.reseals.fetch_add(1, Ordering::Relaxed);
+            self.counts.add(Count::Reseals);
         }
         // A read first: the second changes once a second, and a `fetch_max`
         // is a write every seal to a line every sealing core shares.
@@ -139,31 +133,24 @@ impl Slot {
     /// Counts one open of a value naming this key: opened, or refused
     /// for `reason`.
     pub(crate) fn count_open(&self, outcome: core::result::Result<(), &Error>) {
-        let counter = match outcome {
-            Ok(()) => &self.opens,
-            Err(error) => {
-                let kind = match error.refusal() {
-                    Some(Refusal::Authentication) => 0,
-                    Some(Refusal::Expired) => 1,
-                    Some(Refusal::NotYetValid) => 2,
-                    Some(Refusal::LifetimeTooLong) => 3,
-                    Some(Refusal::Revoked) => 4,
-                    Some(Refusal::Decode) => 5,
-                    _ => 6,
-                };
-                &self.refusals[kind]
-            }
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.counts.add(match outcome {
+            Ok(()) => Count::Opens,
+            Err(error) => match error.refusal() {
+                Some(Refusal::Authentication) => Count::Authentication,
+                Some(Refusal::Expired) => Count::Expired,
+                Some(Refusal::NotYetValid) => Count::NotYetValid,
+                Some(Refusal::LifetimeTooLong) => Count::LifetimeTooLong,
+                Some(Refusal::Revoked) => Count::Revoked,
+                Some(Refusal::Decode) => Count::Decode,
+                _ => Count::OtherRefusal,
+            },
+        });
     }
 }
 
 /// How far ahead of a server's clock a revocation cutoff may be: the clock
 /// difference tolerated between the host that wrote it and the servers.
 const CUTOFF_SLACK: u64 = 60;
-
-/// How many kinds of refusal [`Refusals`] counts.
-const REFUSAL_KINDS: usize = 7;
 
 /// Values naming one key that were refused, by reason (see
 /// [`KeyStats::refused`]). A rise in `authentication` points at tampering
@@ -190,17 +177,16 @@ pub struct Refusals {
     pub other: u64,
 }
 
-impl From<&[AtomicU64; REFUSAL_KINDS]> for Refusals {
-    fn from(c: &[AtomicU64; REFUSAL_KINDS]) -> Self {
-        let n = |i: usize| c[i].load(Ordering::Relaxed);
+impl From<&Counters> for Refusals {
+    fn from(c: &Counters) -> Self {
         Refusals {
-            authentication: n(0),
-            expired: n(1),
-            not_yet_valid: n(2),
-            lifetime_too_long: n(3),
-            revoked: n(4),
-            decode: n(5),
-            other: n(6),
+            authentication: c.get(Count::Authentication),
+            expired: c.get(Count::Expired),
+            not_yet_valid: c.get(Count::NotYetValid),
+            lifetime_too_long: c.get(Count::LifetimeTooLong),
+            revoked: c.get(Count::Revoked),
+            decode: c.get(Count::Decode),
+            other: c.get(Count::OtherRefusal),
         }
     }
 }
@@ -209,15 +195,7 @@ impl Slot {
     /// Takes over `old`'s counters: the same key (id and secret) in a
     /// keyring that replaces `old`'s.
     fn inherit(&self, old: &Slot) {
-        let copy = |to: &AtomicU64, from: &AtomicU64| {
-            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
-        };
-        copy(&self.seals, &old.seals);
-        copy(&self.reseals, &old.reseals);
-        copy(&self.opens, &old.opens);
-        for (to, from) in self.refusals.iter().zip(&old.refusals) {
-            copy(to, from);
-        }
+        self.counts.inherit(&old.counts);
         self.last_sealed
             .fetch_max(old.last_sealed.load(Ordering::Relaxed), Ordering::Relaxed);
     }
@@ -452,11 +430,11 @@ impl Keyring {
         self.slot(id).map(|s| {
             let last = s.last_sealed.load(Ordering::Relaxed);
             KeyStats {
-                seals: s.seals.load(Ordering::Relaxed),
-                reseals: s.reseals.load(Ordering::Relaxed),
-                opens: s.opens.load(Ordering::Relaxed),
-                refusals: s.refusals.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
-                refused: Refusals::from(&s.refusals),
+                seals: s.counts.get(Count::Seals),
+                reseals: s.counts.get(Count::Reseals),
+                opens: s.counts.get(Count::Opens),
+                refusals: Count::REFUSALS.iter().map(|&c| s.counts.get(c)).sum(),
+                refused: Refusals::from(&s.counts),
                 last_sealed_at: (last > 0).then(|| UnixTime::from_secs(last).to_system()),
             }
         })

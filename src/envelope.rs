@@ -243,11 +243,13 @@ fn seal_tail(context: &Context) -> usize {
 
 /// The buffer capacity to reserve for sealing a value of at most `max_len`
 /// bytes: enough for a typical value, not for the configured maximum,
-/// which may be huge (the payload writer grows the buffer safely).
+/// which may be huge (the payload writer grows the buffer safely); and
+/// room for the zeros [`encode`] may add.
 pub(crate) fn seal_capacity(max_len: usize, context: &Context) -> usize {
     max_binary_len(max_len)
         .min(SEAL_RESERVE)
         .saturating_add(seal_tail(context))
+        .max(VECTOR_MIN)
 }
 
 /// The buffer capacity to reserve for opening `value`.
@@ -413,32 +415,79 @@ fn encrypt(buf: &mut [u8], key: SealingKey<'_>, spans: Spans) -> Result<[u8; TAG
         .map_err(|_| SealError::Encode)?)
 }
 
-/// Inputs shorter than this are encoded by [`encode_short`]: base64's
-/// vectorized engine starts at 128 bytes, and below that its scalar path
-/// took 970 instructions for a 128-byte envelope, ours about 600. From
-/// 128 bytes on the vectorized engine is the faster one.
-const SHORT: usize = 128;
+/// Where base64's engine is vectorized ([`vectorized`]), shorter inputs
+/// are encoded by [`encode_short`], and from here to [`VECTOR_MIN`] the
+/// engine gets them padded (one vectorized encode takes about the same
+/// time from 80 to 128 bytes, and ours grows with the length).
+const PAD_FROM: usize = 80;
 
-/// The value's text: unpadded base64url of `bin`, written into an
-/// allocation of exactly its length (filled in place, not allocated
-/// zeroed). [`SealError::Encode`] if the encoder did not fill it (it
-/// always does), rather than a value of anything else.
-fn encode(bin: &[u8]) -> Result<String> {
-    let len = encoded_len(bin.len());
-    // `vec![0; len]` is a calloc, about 120 instructions more here than a
-    // malloc and an inline fill of 150 bytes.
-    #[allow(clippy::slow_vector_initialization)]
-    let mut out = {
-        let mut out = Vec::with_capacity(len);
-        out.resize(len, 0);
-        out
+/// base64's vectorized encoder starts at 128 input bytes: below that its
+/// scalar path took 970 instructions for a 128-byte envelope, ours about
+/// 600, so without vectors ours encodes everything shorter.
+const VECTOR_MIN: usize = 128;
+
+/// Whether [`b64`] encodes with vector instructions (from [`VECTOR_MIN`]
+/// bytes on): the same check its engine made when it was built.
+fn vectorized() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::is_x86_feature_detected!("avx2");
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    return true;
+    #[allow(unreachable_code)]
+    false
+}
+
+/// The value's text: unpadded base64url of the envelope in `buf`, written
+/// into an allocation of its length (filled in place, not allocated
+/// zeroed). [`SealError::Encode`] if the encoder did not fill it (it always
+/// does), rather than a value of anything else.
+///
+/// An envelope of [`PAD_FROM`] to [`VECTOR_MIN`] bytes is encoded with
+/// zero bytes after it up to [`VECTOR_MIN`], so that the vectorized engine
+/// takes it, and the text is cut to the envelope's own length. base64
+/// writes every three bytes as four characters from those bytes alone, and
+/// the last one or two bytes as the leading two or three characters of
+/// their group with zeros: the cut text is the envelope's text, character
+/// for character. The zeros are removed from `buf` again.
+fn encode(buf: &mut Vec<u8>) -> Result<String> {
+    let bin_len = buf.len();
+    let len = encoded_len(bin_len);
+    let vector = vectorized();
+    if bin_len < if vector { PAD_FROM } else { VECTOR_MIN } {
+        let mut out = zeroed(len);
+        encode_short(buf, &mut out);
+        return text(out);
+    }
+    let padded = if vector {
+        bin_len.max(VECTOR_MIN)
+    } else {
+        bin_len
     };
-    if bin.len() < SHORT {
-        encode_short(bin, &mut out);
-    } else if b64().encode_slice(bin, &mut out) != Ok(len) {
+    buf.resize(padded, 0);
+    let full = encoded_len(padded);
+    let mut out = zeroed(full);
+    let written = b64().encode_slice(&buf[..], &mut out);
+    buf.truncate(bin_len);
+    if written != Ok(full) {
         return Err(SealError::Encode.into());
     }
-    // Only alphabet bytes were written: the check is all `from_utf8` does.
+    out.truncate(len);
+    text(out)
+}
+
+/// `len` zero bytes in an allocation of exactly that size. `vec![0; len]`
+/// is a calloc, about 120 instructions more here than a malloc and an
+/// inline fill of 150 bytes.
+fn zeroed(len: usize) -> Vec<u8> {
+    #[allow(clippy::slow_vector_initialization)]
+    let mut out = Vec::with_capacity(len);
+    out.resize(len, 0);
+    out
+}
+
+/// The text of `out`, which holds only base64 characters: the check is
+/// all `from_utf8` does.
+fn text(out: Vec<u8>) -> Result<String> {
     String::from_utf8(out).map_err(|_| SealError::Encode.into())
 }
 
@@ -1047,27 +1096,38 @@ mod tests {
         }
     }
 
-    /// The value's text is base64's URL_SAFE_NO_PAD, on both sides of the
-    /// short encoder's threshold: every length to 400 bytes, with random
-    /// bytes and with every byte value in every position of a group.
+    /// The value's text is base64's URL_SAFE_NO_PAD, on every side of the
+    /// encoders' thresholds (ours below [`PAD_FROM`], base64's padded to
+    /// [`VECTOR_MIN`] from there, base64's as it is from there): every
+    /// length to 400 bytes, with random bytes, and every byte value in
+    /// every position of the short groups and of the last groups of padded
+    /// envelopes. The envelope is left as it was (the padding removed).
     #[test]
     fn value_text_is_unpadded_base64url() {
         use rand::RngCore as _;
+        let check = |bytes: &[u8]| {
+            let mut buf = bytes.to_vec();
+            let text = encode(&mut buf);
+            assert_eq!(
+                text,
+                Ok(URL_SAFE_NO_PAD.encode(bytes)),
+                "{} bytes",
+                bytes.len()
+            );
+            assert_eq!(buf, bytes, "the envelope after encoding");
+        };
         for n in 0..400 {
             let mut bytes = vec![0u8; n];
             rand::rng().fill_bytes(&mut bytes);
-            assert_eq!(
-                encode(&bytes),
-                Ok(URL_SAFE_NO_PAD.encode(&bytes)),
-                "{n} bytes"
-            );
+            check(&bytes);
         }
-        for n in 1..=14 {
-            for at in 0..n {
+        let lengths = (1..=14).chain([PAD_FROM, PAD_FROM + 1, PAD_FROM + 2]);
+        for n in lengths.chain(VECTOR_MIN - 3..VECTOR_MIN) {
+            for at in n.saturating_sub(14)..n {
                 for byte in 0..=255u8 {
                     let mut bytes = vec![0x5a; n];
                     bytes[at] = byte;
-                    assert_eq!(encode(&bytes), Ok(URL_SAFE_NO_PAD.encode(&bytes)));
+                    check(&bytes);
                 }
             }
         }

@@ -317,6 +317,9 @@ pub struct Keyring {
     slots: Vec<Slot>,
     /// Values issued before this time are refused (`revoke-before=`).
     revoked_before: Option<UnixTime>,
+    /// The most bytes any key adds around a plaintext (kept, so a seal
+    /// does not go over the keys to learn it).
+    max_overhead: usize,
 }
 
 impl Keyring {
@@ -344,9 +347,15 @@ impl Keyring {
         if let Some(pair) = slots.windows(2).find(|w| w[0].id == w[1].id) {
             return Err(ConfigError::DuplicateKeyId(pair[0].id).into());
         }
+        let max_overhead = slots
+            .iter()
+            .map(|s| crate::envelope::overhead(s.id, s.algorithm))
+            .max()
+            .unwrap_or(0);
         Ok(Keyring {
             slots,
             revoked_before: None,
+            max_overhead,
         })
     }
 
@@ -515,11 +524,7 @@ impl Keyring {
 
     /// The most bytes any key of this keyring adds around a plaintext.
     pub(crate) fn max_overhead(&self) -> usize {
-        self.slots
-            .iter()
-            .map(|s| crate::envelope::overhead(s.id, s.algorithm))
-            .max()
-            .unwrap_or(0)
+        self.max_overhead
     }
 
     /// The id of the key that seals at `now` (see the rule above).

@@ -160,10 +160,19 @@ pub(crate) struct Sealed {
     pub(crate) value: String,
     /// Its times.
     pub(crate) times: Times,
+    /// How many more bytes the keyring's largest envelope (longest key id
+    /// and nonce) adds than the one that sealed it.
+    growth: usize,
+}
+
+impl Sealed {
     /// The length the same message would have if the keyring's largest
-    /// envelope (longest key id and nonce) sealed it: what a re-seal after a
-    /// rotation within this keyring may need.
-    pub(crate) worst_len: usize,
+    /// envelope sealed it: what a re-seal after a rotation within this
+    /// keyring may need. Worked out only when asked (a plain
+    /// [`Sealer::seal`] does not), as it was 2% of a small seal.
+    pub(crate) fn worst_len(&self) -> usize {
+        envelope::encoded_len(envelope::decoded_len(self.value.len()) + self.growth)
+    }
 }
 
 impl Sealer {
@@ -621,14 +630,13 @@ impl Sealer {
                 )
             })?;
             slot.count_seal(matches!(nonce, NonceSource::Deterministic), now);
-            let overhead = envelope::overhead(slot.id, slot.algorithm);
-            let worst_len = envelope::encoded_len(
-                envelope::decoded_len(value.len()) - overhead + keyring.max_overhead(),
-            );
+            let growth = keyring
+                .max_overhead()
+                .saturating_sub(envelope::overhead(slot.id, slot.algorithm));
             Ok(Sealed {
                 value,
                 times,
-                worst_len,
+                growth,
             })
         })
     }

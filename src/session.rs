@@ -612,7 +612,7 @@ fn seal_header<V: Serialize + ?Sized>(
 ) -> Result<(String, Times)> {
     let (sealed, left) = seal_within_max(sealer, value, issued_at, deterministic)?;
     let header = config.set_cookie_named(name, &sealed.value, left)?;
-    let worst_header = header.len() - sealed.value.len() + sealed.worst_len;
+    let worst_header = header.len() - sealed.value.len() + sealed.worst_len();
     if worst_header > MAX_COOKIE_BYTES {
         return Err(SealError::TooLarge {
             len: worst_header,
@@ -633,9 +633,9 @@ fn seal_within_max<V: Serialize + ?Sized>(
     deterministic: bool,
 ) -> Result<(crate::sealer::Sealed, Duration)> {
     let sealed = sealer.seal_value_with(value, issued_at, deterministic)?;
-    if sealed.worst_len > sealer.max_len() {
+    if sealed.worst_len() > sealer.max_len() {
         return Err(SealError::TooLarge {
-            len: sealed.worst_len,
+            len: sealed.worst_len(),
             max: sealer.max_len(),
         }
         .into());

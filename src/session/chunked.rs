@@ -39,7 +39,7 @@ pub(super) fn seal_cookies<V: Serialize + ?Sized>(
     let (sealed, left) = seal_within_max(sealer, value, issued_at, deterministic)?;
     // The worst case must fit the cookies and the budget, so a rotation to
     // a key with a longer envelope never makes a stored session too large.
-    config.plan(sealed.worst_len, &chunking, left)?;
+    config.plan(sealed.worst_len(), &chunking, left)?;
     let headers = config.chunk_cookies(&sealed.value, &chunking, left)?;
     Ok((headers, sealed.times))
 }

@@ -211,6 +211,7 @@ const fn max_binary_len(max_len: usize) -> usize {
 
 /// Length of the binary envelope whose unpadded base64url form is `n`
 /// bytes long (for canonical encodings).
+#[cfg(any(feature = "cookie", test))]
 pub(crate) const fn decoded_len(n: usize) -> usize {
     n / 4 * 3 + (n % 4).saturating_sub(1)
 }

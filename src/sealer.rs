@@ -169,7 +169,8 @@ impl Sealed {
     /// The length the same message would have if the keyring's largest
     /// envelope sealed it: what a re-seal after a rotation within this
     /// keyring may need. Worked out only when asked (a plain
-    /// [`Sealer::seal`] does not), as it was 2% of a small seal.
+    /// [`Sealer::seal`] does not; it was 2% of a small seal's instructions).
+    #[cfg(feature = "cookie")]
     pub(crate) fn worst_len(&self) -> usize {
         envelope::encoded_len(envelope::decoded_len(self.value.len()) + self.growth)
     }

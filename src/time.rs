@@ -24,8 +24,14 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
-        coarse::since_epoch().map_or_else(SystemTime::now, |d| UNIX_EPOCH + d)
+        or_precise(coarse::since_epoch())
     }
+}
+
+/// The time of a coarse reading, or the precise clock's where there was
+/// none.
+fn or_precise(coarse: Option<Duration>) -> SystemTime {
+    coarse.map_or_else(SystemTime::now, |d| UNIX_EPOCH + d)
 }
 
 /// The coarse wall clock as a time since 1970, or `None` where there is
@@ -39,10 +45,17 @@ mod coarse {
     pub(super) fn since_epoch() -> Option<Duration> {
         use rustix::time::{clock_gettime_dynamic, ClockId, DynamicClockId};
         let t = clock_gettime_dynamic(DynamicClockId::Known(ClockId::RealtimeCoarse)).ok()?;
-        let nanos = u32::try_from(t.tv_nsec)
-            .ok()
-            .filter(|n| *n < 1_000_000_000)?;
-        Some(Duration::new(u64::try_from(t.tv_sec).ok()?, nanos))
+        // i64 on this target; the conversions keep other targets' widths.
+        #[allow(clippy::useless_conversion)]
+        from_parts(t.tv_sec.into(), t.tv_nsec.into())
+    }
+
+    /// A reading's seconds and nanoseconds as a time since 1970; `None`
+    /// before 1970 or for nanoseconds out of range.
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    pub(super) fn from_parts(secs: i64, nanos: i64) -> Option<Duration> {
+        let nanos = u32::try_from(nanos).ok().filter(|n| *n < 1_000_000_000)?;
+        Some(Duration::new(u64::try_from(secs).ok()?, nanos))
     }
 
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -91,9 +104,15 @@ impl UnixTime {
     /// The time [`SystemClock`] says now, without the `SystemTime` in
     /// between; a clock set before 1970 counts as 1970.
     pub(crate) fn system_now() -> Self {
-        match coarse::since_epoch() {
+        UnixTime::from_coarse(coarse::since_epoch())
+    }
+
+    /// The seconds of a coarse reading, or of the precise clock where there
+    /// was none.
+    fn from_coarse(coarse: Option<Duration>) -> Self {
+        match coarse {
             Some(d) => UnixTime(d.as_secs()),
-            None => UnixTime::now(&SystemClock),
+            None => UnixTime::from_system(SystemTime::now()).unwrap_or_default(),
         }
     }
 
@@ -207,6 +226,44 @@ mod tests {
             assert!(secs <= whole(after));
             assert!(secs >= whole(before - slack));
         }
+    }
+
+    /// Where the system refuses the coarse clock (`since_epoch` is `None`:
+    /// another system, a seccomp policy, a reading before 1970), both forms
+    /// of the system clock read the precise one; a coarse reading is used
+    /// as it is.
+    #[test]
+    fn a_refused_coarse_clock_falls_back_to_the_precise_one() {
+        for _ in 0..100 {
+            let before = SystemTime::now();
+            let precise = or_precise(None);
+            let secs = UnixTime::from_coarse(None);
+            let after = SystemTime::now();
+            assert!(before <= precise && precise <= after, "{precise:?}");
+            let whole = |t: SystemTime| UnixTime::from_system(t).expect("after 1970");
+            assert!(whole(before) <= secs && secs <= whole(after), "{secs:?}");
+        }
+        let reading = Duration::new(1_800_000_000, 999_999_999);
+        assert_eq!(or_precise(Some(reading)), UNIX_EPOCH + reading);
+        assert_eq!(
+            UnixTime::from_coarse(Some(reading)),
+            UnixTime(1_800_000_000)
+        );
+    }
+
+    /// A reading before 1970 or with nanoseconds out of range is no
+    /// reading (the precise clock is read instead).
+    #[test]
+    fn coarse_readings_out_of_range_are_refused() {
+        assert_eq!(
+            coarse::from_parts(1_800_000_000, 999_999_999),
+            Some(Duration::new(1_800_000_000, 999_999_999))
+        );
+        assert_eq!(coarse::from_parts(0, 0), Some(Duration::ZERO));
+        assert_eq!(coarse::from_parts(-1, 0), None);
+        assert_eq!(coarse::from_parts(1, -1), None);
+        assert_eq!(coarse::from_parts(1, 1_000_000_000), None);
+        assert_eq!(coarse::from_parts(1, i64::MAX), None);
     }
 
     #[test]

@@ -204,14 +204,15 @@ fn get_varint(input: &[u8], max_len: usize, limit: u64) -> Option<(u64, usize)> 
     None
 }
 
-/// Largest binary envelope whose base64url form fits in `max_len` bytes.
+/// Largest binary envelope whose base64url form fits in `max_len` bytes:
+/// the decoded length of a text of that length.
 const fn max_binary_len(max_len: usize) -> usize {
-    max_len / 4 * 3 + (max_len % 4).saturating_sub(1)
+    decoded_len(max_len)
 }
 
 /// Length of the binary envelope whose unpadded base64url form is `n`
-/// bytes long (for canonical encodings).
-#[cfg(any(feature = "cookie", test))]
+/// bytes long (for canonical encodings; for a length no canonical text
+/// has, that of the longest canonical text shorter than `n`).
 pub(crate) const fn decoded_len(n: usize) -> usize {
     n / 4 * 3 + (n % 4).saturating_sub(1)
 }

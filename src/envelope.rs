@@ -419,51 +419,58 @@ fn encrypt(buf: &mut [u8], key: SealingKey<'_>, spans: Spans) -> Result<[u8; TAG
 
 /// Where base64's engine is vectorized ([`vectorized`]), shorter inputs
 /// are encoded by [`encode_short`], and from here to [`VECTOR_MIN`] the
-/// engine gets them padded (one vectorized encode takes about the same
-/// time from 80 to 128 bytes, and ours grows with the length).
+/// engine gets them padded (one vectorized encode took about the same
+/// time from 80 to 128 bytes on x86-64, and ours grows with the length).
 const PAD_FROM: usize = 80;
 
-/// base64's vectorized encoder starts at 128 input bytes: below that its
-/// scalar path took 970 instructions for a 128-byte envelope, ours about
-/// 600, so without vectors ours encodes everything shorter.
+/// base64's vectorized encoder starts at 128 input bytes (its private
+/// `SIMD_MIN_INPUT_ENCODE` in 0.23; were it to change, the text would stay
+/// the same and only the padding would stop paying). Below that its scalar
+/// path took 970 instructions for a 128-byte envelope, ours about 600, so
+/// without vectors ours encodes everything shorter.
 const VECTOR_MIN: usize = 128;
 
 /// Whether [`b64`] encodes with vector instructions (from [`VECTOR_MIN`]
 /// bytes on): the same check its engine made when it was built.
 fn vectorized() -> bool {
     #[cfg(target_arch = "x86_64")]
-    return std::is_x86_feature_detected!("avx2");
-    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
-    return true;
-    #[allow(unreachable_code)]
-    false
+    let vector = std::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    let vector = cfg!(all(target_arch = "aarch64", target_feature = "neon"));
+    vector
 }
 
 /// The value's text: unpadded base64url of the envelope in `buf`, written
-/// into an allocation of its length (filled in place, not allocated
-/// zeroed). [`SealError::Encode`] if the encoder did not fill it (it always
-/// does), rather than a value of anything else.
+/// into an allocation of its length (up to three bytes more where it was
+/// padded, below), filled in place, not allocated zeroed.
+/// [`SealError::Encode`] if the encoder did not fill it (it always does),
+/// rather than a value of anything else.
 ///
-/// An envelope of [`PAD_FROM`] to [`VECTOR_MIN`] bytes is encoded with
-/// zero bytes after it up to [`VECTOR_MIN`], so that the vectorized engine
-/// takes it, and the text is cut to the envelope's own length. base64
-/// writes every three bytes as four characters from those bytes alone, and
-/// the last one or two bytes as the leading two or three characters of
-/// their group with zeros: the cut text is the envelope's text, character
-/// for character. The zeros are removed from `buf` again.
+/// Where base64's engine is vectorized, an envelope of [`PAD_FROM`] to
+/// [`VECTOR_MIN`] bytes is encoded with zero bytes after it up to
+/// [`VECTOR_MIN`], so that the vectorized engine takes it, and the text is
+/// cut to the envelope's own length. base64 writes every three bytes as
+/// four characters from those bytes alone, and the last one or two bytes
+/// as the leading two or three characters of their group with zeros: the
+/// cut text is the envelope's text, character for character. The zeros
+/// are removed from `buf` again.
 fn encode(buf: &mut Vec<u8>) -> Result<String> {
+    encode_with(buf, vectorized)
+}
+
+/// [`encode`], asking `vector` whether base64's engine is vectorized only
+/// for an envelope it would pad for it.
+fn encode_with(buf: &mut Vec<u8>, vector: impl FnOnce() -> bool) -> Result<String> {
     let bin_len = buf.len();
     let len = encoded_len(bin_len);
-    let vector = vectorized();
-    if bin_len < if vector { PAD_FROM } else { VECTOR_MIN } {
+    let padded = if bin_len >= VECTOR_MIN {
+        bin_len
+    } else if bin_len >= PAD_FROM && vector() {
+        VECTOR_MIN
+    } else {
         let mut out = zeroed(len);
         encode_short(buf, &mut out);
         return text(out);
-    }
-    let padded = if vector {
-        bin_len.max(VECTOR_MIN)
-    } else {
-        bin_len
     };
     buf.resize(padded, 0);
     let full = encoded_len(padded);
@@ -1100,23 +1107,29 @@ mod tests {
 
     /// The value's text is base64's URL_SAFE_NO_PAD, on every side of the
     /// encoders' thresholds (ours below [`PAD_FROM`], base64's padded to
-    /// [`VECTOR_MIN`] from there, base64's as it is from there): every
-    /// length to 400 bytes, with random bytes, and every byte value in
-    /// every position of the short groups and of the last groups of padded
-    /// envelopes. The envelope is left as it was (the padding removed).
+    /// [`VECTOR_MIN`] from there where it is vectorized and ours where it
+    /// is not, base64's as it is from there), both ways on every machine:
+    /// every length to 400 bytes, with random bytes, and every byte value
+    /// in every position of the short groups and of the last groups of
+    /// padded envelopes. The envelope is left as it was (the padding
+    /// removed).
     #[test]
     fn value_text_is_unpadded_base64url() {
         use rand::RngCore as _;
         let check = |bytes: &[u8]| {
+            for vector in [false, true] {
+                let mut buf = bytes.to_vec();
+                let text = encode_with(&mut buf, || vector);
+                let n = bytes.len();
+                assert_eq!(
+                    text,
+                    Ok(URL_SAFE_NO_PAD.encode(bytes)),
+                    "{n} bytes, {vector}"
+                );
+                assert_eq!(buf, bytes, "the envelope after encoding");
+            }
             let mut buf = bytes.to_vec();
-            let text = encode(&mut buf);
-            assert_eq!(
-                text,
-                Ok(URL_SAFE_NO_PAD.encode(bytes)),
-                "{} bytes",
-                bytes.len()
-            );
-            assert_eq!(buf, bytes, "the envelope after encoding");
+            assert_eq!(encode(&mut buf), Ok(URL_SAFE_NO_PAD.encode(bytes)));
         };
         for n in 0..400 {
             let mut bytes = vec![0u8; n];
@@ -1138,7 +1151,7 @@ mod tests {
     /// The vectorized engine this CPU runs, if it has one (the scalar
     /// engine otherwise, which would compare with itself).
     #[cfg(target_arch = "x86_64")]
-    fn vectorized() -> Option<base64::engine::simd::Avx2> {
+    fn avx2_engine() -> Option<base64::engine::simd::Avx2> {
         base64::engine::simd::Avx2::url_safe(base64::engine::general_purpose::NO_PAD)
     }
 
@@ -1148,7 +1161,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn vectorized_decoding_refuses_exactly_what_the_scalar_one_does() {
-        let Some(simd) = vectorized() else {
+        let Some(simd) = avx2_engine() else {
             eprintln!("no AVX2 on this CPU: nothing to compare");
             return;
         };

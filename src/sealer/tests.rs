@@ -146,3 +146,36 @@ fn sealing_padded_with_a_fixed_nonce_gives_the_v2_known_answers() {
     }
     assert!(sealed >= 4, "only {sealed} v2 vectors sealed");
 }
+
+/// `Sealed::worst_len` is exactly the length of the same message sealed
+/// under the keyring's largest envelope (a key with a longer id and a
+/// longer nonce than the key that seals), padded or not, for several
+/// payload lengths; and a value's own length when its key has the
+/// largest envelope.
+#[cfg(feature = "cookie")]
+#[test]
+fn worst_len_is_the_length_under_the_largest_envelope() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let sealer = |entries: Vec<KeyEntry>, padding: Padding| {
+        Sealer::new(Keyring::new(entries).expect("keyring"))
+            .with_padding(padding)
+            .with_clock(move || now)
+    };
+    let aes =
+        || KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(Algorithm::Aes256Gcm);
+    let xchacha = || KeyEntry::new(300, Key::try_generate().expect("rng"));
+    let later = now + Duration::from_secs(3600);
+    for padding in [Padding::NONE, Padding::multiple_of(64)] {
+        let both = sealer(vec![aes(), xchacha().activate_at(later)], padding);
+        let largest = sealer(vec![xchacha()], padding);
+        for len in [0, 1, 2, 3, 100, 1000] {
+            let payload = "x".repeat(len);
+            let sealed = both.seal_value(&payload, None).expect("seals");
+            let worst = largest.seal(&payload).expect("seals").len();
+            assert_eq!(sealed.worst_len(), worst, "{len} bytes, {padding:?}");
+            assert!(sealed.value.len() < worst);
+            let own = largest.seal_value(&payload, None).expect("seals");
+            assert_eq!(own.worst_len(), own.value.len());
+        }
+    }
+}

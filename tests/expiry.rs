@@ -140,3 +140,28 @@ fn extreme_clocks_do_not_panic() {
         }
     }
 }
+
+/// The opener's own TTL bounds a value too: a value sealed with the
+/// longest lifetime the opener accepts (its TTL plus leeway) is refused as
+/// `Expired` at `issued_at + ttl + leeway`, before its own expiry plus the
+/// leeway has come.
+#[test]
+fn the_openers_ttl_ends_a_value_before_its_own_expiry() {
+    let clock = Manual::at(T0);
+    let long = sealer(&clock, 3660, 0);
+    let opener = sealer(&clock, 3600, 60);
+    let value = long.seal_bytes(b"s").expect("seals");
+    clock.set(T0 + 3659);
+    opener.open_bytes(&value).expect("opens a second before");
+    clock.set(T0 + 3660);
+    assert!(matches!(
+        opener.open_bytes(&value),
+        Err(Error::Refused(Refusal::Expired))
+    ));
+    // The value's own expiry plus the leeway is a minute later still.
+    clock.set(T0 + 3660 + 59);
+    assert!(matches!(
+        opener.open_bytes(&value),
+        Err(Error::Refused(Refusal::Expired))
+    ));
+}

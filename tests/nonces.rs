@@ -150,3 +150,44 @@ fn replayed_old_key_value_spends_no_new_nonce() {
         assert_ne!(nonce(&other, algorithm)[..], nonce(one, algorithm)[..]);
     }
 }
+
+/// A re-seal's nonce is derived from the whole message, its associated
+/// data included: the same payload with the same times re-sealed under one
+/// key for cookies of different names, or purposes, gets different nonces
+/// (under AES-256-GCM one nonce for two messages would give away the
+/// authentication key), while re-sealing one value twice gives one value.
+#[test]
+fn resealed_values_of_different_contexts_get_different_nonces() {
+    for algorithm in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
+        let activation = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let keyring = std::sync::Arc::new(
+            Keyring::new([
+                KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(algorithm),
+                KeyEntry::new(2, Key::try_generate().expect("rng"))
+                    .algorithm(algorithm)
+                    .activate_at(activation),
+            ])
+            .expect("keyring"),
+        );
+        let contexts = [("session", ""), ("other", ""), ("session", "v2")];
+        let nonces: HashSet<Vec<u8>> = contexts
+            .iter()
+            .map(|&(name, purpose)| {
+                let at = |t| {
+                    Sealer::from_shared(keyring.clone())
+                        .with_name(name)
+                        .with_purpose(purpose)
+                        .with_clock(move || t)
+                };
+                let before = at(activation - Duration::from_secs(10));
+                let after = at(activation);
+                let old = before.seal(&"a session").expect("seals under key 1");
+                let opened = after.open::<String>(&old).expect("opens");
+                let resealed = after.reseal(&opened).expect("re-seals");
+                assert_eq!(after.reseal(&opened).expect("re-seals"), resealed);
+                nonce(&resealed, algorithm)
+            })
+            .collect();
+        assert_eq!(nonces.len(), contexts.len(), "{algorithm}");
+    }
+}

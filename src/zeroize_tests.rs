@@ -80,6 +80,31 @@ fn zeroization_scratch_buffer_holds_no_plaintext_after_open() {
     );
 }
 
+/// A seal alone wipes the buffer as well. The plaintext is encrypted in
+/// place, so what a seal would leave there is its envelope: none of it
+/// may remain.
+#[test]
+fn zeroization_scratch_buffer_is_wiped_after_a_seal() {
+    use base64::Engine as _;
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    let secret = pattern(200);
+    let value = sealer.seal_bytes(&secret).expect("seals");
+    let envelope = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&value)
+        .expect("base64url");
+    // The stream's first nonce ends in a zero counter, and wiped memory is
+    // zeros: only windows with a byte that is not zero count.
+    let memory = scratch_memory();
+    let left = envelope
+        .windows(8)
+        .filter(|w| w.iter().any(|&b| b != 0))
+        .any(|w| memory.windows(8).any(|m| m == w));
+    assert!(
+        !left,
+        "the envelope left in the scratch buffer after a seal"
+    );
+}
+
 #[test]
 fn zeroization_a_payload_that_outgrows_the_buffer_leaves_none_behind() {
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng")).with_max_len(100_000);

@@ -365,3 +365,48 @@ fn zeroization_rust_crypto_subkeys_are_wiped_on_drop() {
         );
     }
 }
+
+/// Our other copies of key material are wiped on drop as well: the key of
+/// a cipher's synthetic nonces, and (with `ring`) the 32-byte XChaCha20 key
+/// the ring backend keeps to derive subkeys from.
+#[cfg(target_os = "linux")]
+#[test]
+fn zeroization_key_copies_are_wiped_on_drop() {
+    use crate::zeroize_tests::{holds_any_of, pattern, read_memory};
+    let secret = || -> [u8; 32] { pattern(32).try_into().expect("32 bytes") };
+    let nonce_secret = secret();
+    let nonce_key = Box::new(NonceKey(nonce_secret));
+    #[cfg_attr(not(feature = "ring"), allow(unused_mut))]
+    let mut regions = vec![(
+        &*nonce_key as *const NonceKey as usize,
+        core::mem::size_of::<NonceKey>(),
+        nonce_secret,
+    )];
+    #[cfg(feature = "ring")]
+    let ring_key = {
+        let key = secret();
+        let xchacha = Box::new(backend::ring::XChaCha::new(&key));
+        regions.push((
+            &*xchacha as *const _ as usize,
+            core::mem::size_of_val(&*xchacha),
+            key,
+        ));
+        xchacha
+    };
+    for &(addr, len, secret) in &regions {
+        assert!(
+            holds_any_of(&read_memory(addr, len), &secret),
+            "reads the live secret"
+        );
+    }
+    drop(nonce_key);
+    #[cfg(feature = "ring")]
+    drop(ring_key);
+    for (addr, len, secret) in regions {
+        let after = read_memory(addr, len);
+        assert!(
+            !holds_any_of(&after, &secret),
+            "left in freed memory: {after:02x?}"
+        );
+    }
+}

@@ -86,6 +86,22 @@ fn over_long_values_are_refused_before_decoding() {
     }
 }
 
+/// The maximum counts bytes, not characters: 60 two-byte characters are
+/// 120 bytes, over a maximum of 100, though fewer than 100 characters.
+#[test]
+fn the_maximum_counts_bytes_not_characters() {
+    let sealer = sealer().with_max_len(100);
+    let value = "é".repeat(60);
+    assert_eq!(
+        sealer.open_bytes(&value),
+        Err(Error::Refused(Refusal::TooLong { len: 120, max: 100 }))
+    );
+    assert_eq!(
+        sealer.open_bytes(&"é".repeat(50)),
+        Err(Error::Refused(Refusal::Malformed))
+    );
+}
+
 #[test]
 fn a_value_of_exactly_the_maximum_opens_and_one_more_character_does_not() {
     let sealer = sealer();

@@ -402,6 +402,14 @@ mod tests {
     fn routine_refusals_are_the_everyday_ones() {
         assert!(Refusal::Expired.is_routine());
         assert!(Refusal::Malformed.is_routine());
+        assert!(Refusal::TooLong {
+            len: 5000,
+            max: 4096
+        }
+        .is_routine());
+        assert!(Refusal::UnsupportedVersion(9).is_routine());
+        assert!(Refusal::Revoked.is_routine());
+        assert!(Refusal::RevokedSubject.is_routine());
         assert!(!Refusal::Authentication.is_routine());
         assert!(!Refusal::UnknownKey(KeyId(1)).is_routine());
         assert!(!Refusal::NotYetValid.is_routine());

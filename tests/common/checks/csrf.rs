@@ -231,8 +231,10 @@ pub(crate) async fn csrf_token_of_another_session_is_forbidden(start: Start) {
 /// `Origin` that is not the server's (another host, another port, `null`).
 /// Its own origin, and `Sec-Fetch-Site: same-origin` or `none`, pass.
 pub(crate) async fn csrf_cross_site_requests_are_forbidden(start: Start) {
+    const NAME: &str = "csrf-cross-site";
+    capture::install();
     let clock = TestClock::new();
-    let server = start(config(clock.sealer(&one_key_ring(), "session")));
+    let server = start(config(clock.sealer(&one_key_ring(), NAME)));
     let mut jar = Jar::default();
     let token = jar.get(server.addr, "/csrf-form").await.body;
 
@@ -256,6 +258,17 @@ pub(crate) async fn csrf_cross_site_requests_are_forbidden(start: Start) {
         } else {
             assert_forbidden(&r, &format!("{header}: {value}"));
         }
+    }
+    // Each refusal is a warn event with its reason.
+    let events = capture::lines_with(&format!("cookie={NAME:?}"));
+    let cross_site = "Sec-Fetch-Site says the request is cross-site";
+    let origin = "Origin is not this server's origin nor an allowed one";
+    let reasons = [cross_site, cross_site, origin, origin, origin];
+    assert_eq!(events.len(), reasons.len(), "{events:#?}");
+    for (event, reason) in events.iter().zip(reasons) {
+        assert!(event.starts_with("WARN "), "{event}");
+        assert!(event.contains(reason), "{event}");
+        assert!(event.contains("method=\"POST\""), "{event}");
     }
 }
 

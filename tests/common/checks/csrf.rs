@@ -119,11 +119,20 @@ pub(crate) async fn csrf_missing_or_bad_token_is_forbidden(start: Start) {
     let tampered = String::from_utf8(tampered).expect("ASCII");
     let r = jar.send(server.addr, &form(&tampered)).await;
     assert_forbidden(&r, "tampered token");
-    let big = format!(
-        "note={}&csrf_token={token}",
-        "x".repeat(CsrfGuard::new().form_limit())
-    );
-    let r = jar.send(server.addr, &Req::form("/csrf-post", &big)).await;
+    // The guard reads 64 KiB of a form: a form of exactly that passes, a
+    // byte more is refused.
+    assert_eq!(CsrfGuard::new().form_limit(), 64 * 1024);
+    let sized = |len: usize| {
+        let head = format!("csrf_token={token}&note=");
+        format!("{head}{}", "x".repeat(len - head.len()))
+    };
+    let r = jar
+        .send(server.addr, &Req::form("/csrf-post", &sized(64 * 1024)))
+        .await;
+    assert_eq!(r.status, 200, "a form of exactly the guard's limit");
+    let r = jar
+        .send(server.addr, &Req::form("/csrf-post", &sized(64 * 1024 + 1)))
+        .await;
     assert_forbidden(&r, "a form over the guard's limit");
 
     // A tampered CSRF cookie: refused (logged without its value) and

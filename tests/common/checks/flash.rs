@@ -6,7 +6,7 @@ use sealed_session::{SessionConfig, DEFAULT_FLASH_TTL};
 
 use crate::common::{
     attributes_but_max_age, capture, config, cookie_value, get, one_key_ring, removal_cookie, Jar,
-    Start, TestClock,
+    Start, TestClock, TTL,
 };
 
 /// The `Set-Cookie` header that removes the flash cookie of `config`: the
@@ -208,7 +208,21 @@ pub(crate) async fn refused_flash_is_logged_without_its_value(start: Start) {
     )
     .await;
     assert_eq!(r.body, "-");
-    clock.advance(DEFAULT_FLASH_TTL + std::time::Duration::from_secs(3600));
+    // Ten minutes and the leeway (a minute) after it was set, well inside
+    // the session's own TTL, the flash no longer opens; a second before,
+    // it does (taking it then would spend it, so that is read with a copy
+    // of the cookie sent as another request's).
+    assert_eq!(DEFAULT_FLASH_TTL, std::time::Duration::from_secs(600));
+    assert!(DEFAULT_FLASH_TTL + std::time::Duration::from_secs(60) < TTL);
+    clock.advance(std::time::Duration::from_secs(600 + 60 - 1));
+    let r = get(
+        server.addr,
+        "/show-flash",
+        &[format!("{flash_cookie}={own}")],
+    )
+    .await;
+    assert_eq!(r.body, "secret-notice");
+    clock.advance(std::time::Duration::from_secs(1));
     let r = get(
         server.addr,
         "/show-flash",

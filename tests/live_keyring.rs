@@ -417,11 +417,26 @@ fn the_watcher_logs_what_it_applies_and_what_it_refuses() {
     assert!(refused[0].starts_with("ERROR"), "{refused:?}");
     assert!(refused[0].contains("not applied"), "{refused:?}");
     assert!(refused[0].contains("keyring entry 3"), "{refused:?}");
+    // A file that parses but leaves no key able to seal now: refused with
+    // an error event too, and the keyring in force stays.
+    let four = entry(4);
+    let later = format!("{four}@2100-01-01T00:00:00Z");
+    replace_file(&path, &format!("{later}\n"));
+    within_5s(|| capture::lines_with(&path_text).len() == 2);
+    let refused = capture::lines_with(&path_text);
+    assert!(refused[1].starts_with("ERROR"), "{refused:?}");
+    assert!(refused[1].contains("not applied"), "{refused:?}");
+    assert!(
+        refused[1].contains("no key in the keyring may seal now"),
+        "{refused:?}"
+    );
+    assert_eq!(live.current().fingerprint().to_string(), second);
     let everything = capture::lines_with("");
     for key in [
         &bad_key,
         one.rsplit(':').next().expect("key"),
         two.rsplit(':').next().expect("key"),
+        four.rsplit(':').next().expect("key"),
     ] {
         for window in key.as_bytes().windows(8) {
             let window = std::str::from_utf8(window).expect("ASCII");

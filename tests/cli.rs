@@ -634,6 +634,30 @@ fn check_warns_about_removing_a_key_that_may_have_values() {
     assert_no_key_material(&[&run, &now], &[&k1, &k2]);
 }
 
+/// Removing a key whose successor has no activation time: the keyrings
+/// cannot tell when the removed key last sealed, and `check` says so (and
+/// where to look) rather than calling the removal safe or unsafe.
+#[test]
+fn check_says_when_it_cannot_know_when_a_removed_key_last_sealed() {
+    let (k1, k2) = (fresh_key(), fresh_key());
+    let old = format!(
+        "{}{}",
+        entry(1, "xchacha20poly1305", &k1, None),
+        entry(2, "xchacha20poly1305", &k2, None)
+    );
+    let new = entry(2, "xchacha20poly1305", &k2, None);
+    let run = check(&old, &new, &["--ttl", "1d"]);
+    assert_eq!(run.status, 0, "{run:?}");
+    assert!(run.warnings().is_empty(), "{run:?}");
+    let note = run.line("note[removed-key]: ");
+    assert!(note.contains("key 1 is removed"), "{note}");
+    assert!(note.contains("has no activation time"), "{note}");
+    assert!(note.contains("cannot say when key 1 last sealed"), "{note}");
+    assert!(note.contains("KeyStats::last_sealed_at"), "{note}");
+    assert_eq!(run.line("result: "), "result: no warnings");
+    assert_no_key_material(&[&run], &[&k1, &k2]);
+}
+
 #[test]
 fn check_warns_about_an_activation_inside_the_propagation_window() {
     let (k1, k2) = (fresh_key(), fresh_key());

@@ -123,3 +123,68 @@ async fn login_csrf_flash_logout() {
         "nobody: log in at /login\n"
     );
 }
+
+/// Without `SESSION_KEYS` and `SESSION_KEYS_FILE` the demo serves with a
+/// key of its own process, and warns first that its sessions end with it
+/// and do not open on another worker (SECURITY.md: "a random per-process
+/// key with several workers").
+#[tokio::test]
+async fn without_keys_the_demo_warns_that_its_key_is_its_own() {
+    let binary = common::example::built_example("axum");
+    let mut child = Command::new(&binary)
+        .env_remove("SESSION_KEYS_FILE")
+        .env_remove("SESSION_KEYS")
+        .env("PORT", "0")
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let demo = Demo(child);
+    // The warning comes before the server listens. Read on a thread of its
+    // own, so that a demo that printed nothing fails the test rather than
+    // hang it.
+    let (lines, got) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut warning = String::new();
+    while let Ok(line) = got.recv_timeout(std::time::Duration::from_secs(10)) {
+        warning.push_str(&line);
+        warning.push('\n');
+        if warning.contains("export SESSION_KEYS=") {
+            break;
+        }
+    }
+    assert!(warning.starts_with("WARNING: "), "{warning}");
+    assert!(warning.contains("exists only in this process"), "{warning}");
+    assert!(
+        warning.contains("cannot open this one's cookies"),
+        "{warning}"
+    );
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the demo's first line");
+    let port: u16 = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut jar = Jar::default();
+    assert_eq!(
+        jar.get(addr, "/").await.status,
+        200,
+        "it serves all the same"
+    );
+    drop(demo);
+}

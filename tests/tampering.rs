@@ -86,6 +86,32 @@ fn truncating_at_every_length_is_rejected() {
     }
 }
 
+/// An envelope must hold at least the nonce and the 16-byte tag after the
+/// key id: one byte fewer is `Malformed` (refused before any decryption),
+/// exactly that is decrypted (and fails `Authentication`).
+#[test]
+fn an_envelope_shorter_than_nonce_and_tag_is_malformed() {
+    for algorithm in ALGORITHMS {
+        let sealer = sealer(algorithm);
+        let least = 2 + algorithm.nonce_len() + 16;
+        let envelope = |len: usize| {
+            let mut bin = vec![0x5a; len];
+            bin[..2].copy_from_slice(&[1, 1]);
+            URL_SAFE_NO_PAD.encode(&bin)
+        };
+        assert_eq!(
+            sealer.open_bytes(&envelope(least - 1)),
+            Err(Error::Refused(Refusal::Malformed)),
+            "{algorithm}"
+        );
+        assert_eq!(
+            sealer.open_bytes(&envelope(least)),
+            Err(Error::Refused(Refusal::Authentication)),
+            "{algorithm}"
+        );
+    }
+}
+
 #[test]
 fn appending_is_rejected() {
     let sealer = sealer(Algorithm::default());

@@ -220,6 +220,42 @@ fn revoke_before_refuses_every_earlier_value() {
     }
 }
 
+/// A cutoff refuses a value of an older key still listed, which would
+/// otherwise open and ask to be re-sealed under the key that seals now:
+/// "whatever key sealed it".
+#[test]
+fn revoke_before_refuses_values_of_an_older_listed_key_rather_than_resealing_them() {
+    let at = |secs| UNIX_EPOCH + Duration::from_secs(secs);
+    let (one, two) = (entry(1), entry(2));
+    let spec = format!("{one} {two}@1700001000");
+    let ring: Keyring = spec.parse().expect("parses");
+    let early = Sealer::new(ring).with_clock(move || at(1_700_000_000));
+    let value = early.seal(&"before").expect("seals under key 1");
+    let later = Sealer::new(spec.parse().expect("parses")).with_clock(move || at(1_700_002_000));
+    let opened = later
+        .open::<String>(&value)
+        .expect("opens without a cutoff");
+    assert!(opened.needs_reseal, "key 2 seals now");
+
+    let revoked: Keyring = format!("{spec} revoke-before=1700001500")
+        .parse()
+        .expect("parses");
+    let late = Sealer::new(revoked).with_clock(move || at(1_700_002_000));
+    assert_eq!(
+        late.open::<String>(&value),
+        Err(Error::Refused(Refusal::Revoked))
+    );
+    // A value of the key that seals now, issued before the cutoff, too.
+    let before_cut = Sealer::new(spec.parse().expect("parses"))
+        .with_clock(move || at(1_700_001_200))
+        .seal(&"key 2, before the cutoff")
+        .expect("seals under key 2");
+    assert_eq!(
+        late.open::<String>(&before_cut),
+        Err(Error::Refused(Refusal::Revoked))
+    );
+}
+
 /// The fingerprint covers ids, algorithms, activations, cutoffs and which
 /// secret each id holds, not the order, comments or spelling of the spec,
 /// and never shows key material.

@@ -420,6 +420,48 @@ fn stats_add_up_across_threads() {
     assert_eq!(stats.refusals, threads as u64);
 }
 
+/// A replacement logs the counters of every key of the keyring going out
+/// of force (what it sealed and opened here, and its last seal: what tells
+/// an operator a key may be removed) and the keyring put in force, with
+/// its fingerprint.
+#[test]
+fn a_replacement_logs_the_old_keys_counters_and_the_new_fingerprint() {
+    capture::install();
+    let (old_id, new_id) = (4_000_000_001u32, 4_000_000_002u32);
+    let live = LiveKeyring::new(entry(old_id).parse().expect("parses")).expect("seals");
+    let sealer = Sealer::from_live(&live);
+    let value = sealer.seal(&"one").expect("seals");
+    sealer.seal(&"two").expect("seals");
+    sealer.open::<String>(&value).expect("opens");
+    let new: Keyring = entry(new_id).parse().expect("parses");
+    let fingerprint = new.fingerprint().to_string();
+    live.replace(new).expect("applies");
+
+    let counters = capture::lines_with(&format!("key_id={old_id}"));
+    assert_eq!(counters.len(), 1, "{counters:#?}");
+    let line = &counters[0];
+    assert!(line.starts_with("INFO"), "{line}");
+    assert!(line.contains("going out of force"), "{line}");
+    for field in [
+        "seals=2",
+        "reseals=0",
+        "opens=1",
+        "refusals=0",
+        "last_sealed=Some(",
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+    let in_force = capture::lines_with(&fingerprint);
+    assert_eq!(in_force.len(), 1, "{in_force:#?}");
+    assert!(in_force[0].starts_with("INFO"), "{in_force:?}");
+    assert!(in_force[0].contains("keyring in force"), "{in_force:?}");
+    assert!(in_force[0].contains("\"replaced\""), "{in_force:?}");
+    assert!(
+        in_force[0].contains(&format!("sealing=Some({new_id})")),
+        "{in_force:?}"
+    );
+}
+
 /// What the watcher logs: every keyring put in force (with its fingerprint)
 /// and every change it does not apply (with the reason), never key material.
 #[test]

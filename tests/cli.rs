@@ -683,6 +683,46 @@ fn check_warns_about_an_activation_inside_the_propagation_window() {
     assert_no_key_material(&[&run, &run_at_once], &[&k1, &k2]);
 }
 
+/// Without `--ttl` and `--window`, `check` assumes a day and ten minutes
+/// (and a minute of leeway), says so, and reasons with them.
+#[test]
+fn check_defaults_are_a_day_of_ttl_and_ten_minutes_of_window() {
+    let (k1, k2) = (fresh_key(), fresh_key());
+    let old = entry(1, "xchacha20poly1305", &k1, None);
+    let removal = |hours_ago: u64| {
+        let since = unix_now() - hours_ago * 3600;
+        let old = format!("{old}{}", entry(2, "xchacha20poly1305", &k2, Some(since)));
+        check(&old, &entry(2, "xchacha20poly1305", &k2, Some(since)), &[])
+    };
+    let safe = removal(30);
+    assert_eq!(safe.status, 0, "{safe:?}");
+    assert!(safe
+        .line("assuming: ")
+        .starts_with("assuming: ttl 1d, leeway 1m, propagation window 10m, now "));
+    assert!(safe
+        .line("note[removed-key]: ")
+        .contains("key 1 is removed"));
+    let unsafe_run = removal(12);
+    assert_eq!(unsafe_run.status, 1, "{unsafe_run:?}");
+    assert!(unsafe_run
+        .line("warning[removed-key-in-use]: ")
+        .contains("key 1 is removed"));
+    let added = |minutes: u64| {
+        let at = unix_now() + minutes * 60;
+        check(
+            &old,
+            &format!("{old}{}", entry(2, "xchacha20poly1305", &k2, Some(at))),
+            &[],
+        )
+    };
+    let inside = added(9);
+    assert_eq!(inside.status, 1, "{inside:?}");
+    assert!(inside.has_line("warning[activation-too-soon]: "));
+    let outside = added(11);
+    assert_eq!(outside.status, 0, "{outside:?}");
+    assert_no_key_material(&[&safe, &unsafe_run, &inside, &outside], &[&k1, &k2]);
+}
+
 #[test]
 fn check_warns_about_an_id_reused_for_another_key() {
     let (k1, k2) = (fresh_key(), fresh_key());

@@ -220,6 +220,26 @@ fn revoke_before_refuses_every_earlier_value() {
     }
 }
 
+/// `watch_file` (its default of one read a second) puts a new file in force
+/// within about a second: here, within two.
+#[test]
+fn the_default_watch_applies_a_change_within_about_a_second() {
+    let dir = scratch_dir();
+    let path = dir.join("keys");
+    let (one, two) = (entry(1), entry(2));
+    std::fs::write(&path, format!("{one}\n")).expect("write");
+    let live = LiveKeyring::watch_file(&path).expect("loads");
+    let sealer = Sealer::from_live(&live);
+    assert_eq!(sealing_id(&sealer), KeyId(1));
+    // After a read, so the next comes at most a second from now.
+    std::thread::sleep(Duration::from_millis(1100));
+    replace_file(&path, &format!("{one}\n{two}\n"));
+    let took = within_5s(|| sealing_id(&sealer) == KeyId(2));
+    assert!(took < Duration::from_secs(2), "in force after {took:?}");
+    drop(live);
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
 /// A cutoff refuses a value of an older key still listed, which would
 /// otherwise open and ask to be re-sealed under the key that seals now:
 /// "whatever key sealed it".

@@ -221,7 +221,8 @@ fn revoke_before_refuses_every_earlier_value() {
 }
 
 /// `watch_file` (its default of one read a second) puts a new file in force
-/// within about a second: here, within two.
+/// within about a second: here, within two and a half (a busy machine
+/// delays the watcher's thread; a default of several seconds fails).
 #[test]
 fn the_default_watch_applies_a_change_within_about_a_second() {
     let dir = scratch_dir();
@@ -235,7 +236,10 @@ fn the_default_watch_applies_a_change_within_about_a_second() {
     std::thread::sleep(Duration::from_millis(1100));
     replace_file(&path, &format!("{one}\n{two}\n"));
     let took = within_5s(|| sealing_id(&sealer) == KeyId(2));
-    assert!(took < Duration::from_secs(2), "in force after {took:?}");
+    assert!(
+        took < Duration::from_millis(2500),
+        "in force after {took:?}"
+    );
     drop(live);
     std::fs::remove_dir_all(&dir).expect("clean up");
 }

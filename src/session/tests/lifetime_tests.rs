@@ -213,6 +213,44 @@ fn idle_sessions_expire_and_use_extends_them_up_to_the_cap() {
     assert_eq!(s.finish_one(), Some(c.removal_cookie()));
 }
 
+/// The CSRF cookie is sealed without the session's idle timeout: its
+/// `Max-Age` is the session's absolute lifetime, and the token minted when
+/// the session began still passes after three idle timeouts of a session
+/// kept alive by reads every five minutes (with the idle timeout on the
+/// CSRF cookie, it would stop opening after ten minutes: a 403 for a user
+/// who never left).
+#[test]
+fn the_csrf_cookie_outlives_the_idle_timeout_of_a_session_in_use() {
+    let clock = Arc::new(AtomicU64::new(START));
+    let c = idle_config(&clock);
+    let s = Session::<u64>::load(&c, []);
+    s.set(1).expect("small");
+    let token = s.csrf_token().expect("a token");
+    let headers = s.finish();
+    let find = |headers: &[String], name: &str| {
+        headers
+            .iter()
+            .find(|h| h.starts_with(&format!("{name}=")))
+            .cloned()
+    };
+    let mut session = find(&headers, "session").expect("the session cookie");
+    let csrf = find(&headers, "session-csrf").expect("the CSRF cookie");
+    assert_eq!(max_age(&csrf), HOUR);
+    assert_eq!(max_age(&session), 600);
+    let mut t = START;
+    while t < START + 1800 {
+        t += 300;
+        clock.store(t, Ordering::SeqCst);
+        let cookies = [cookie_of(&session), cookie_of(&csrf)];
+        let s = Session::<u64>::load(&c, cookies.iter().map(|c| c.as_bytes()));
+        assert_eq!(s.get(), Some(1), "at +{}", t - START);
+        assert_eq!(s.verify_csrf_token(&token), Ok(()), "at +{}", t - START);
+        if let Some(next) = find(&s.finish(), "session") {
+            session = next;
+        }
+    }
+}
+
 /// A client that replays one cookie without storing its refreshed value
 /// gets the same re-sealed value within a refresh interval: the idle
 /// refresh spends one nonce per interval, not one per request.

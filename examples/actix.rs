@@ -10,6 +10,8 @@
 //! - `/get`     reads the username back
 //! - `/login`   a form that stores a username (POST)
 //! - `/logout`  clears the session
+//! - `/fill?bytes=N` stores N bytes of filler (chunking is on: the session
+//!   spans as many cookies as it needs; a smaller N shrinks it again)
 //!
 //! Keys come from the file named by `SESSION_KEYS_FILE` (re-read every
 //! second: rotate and revoke without a restart), else from `SESSION_KEYS`
@@ -40,8 +42,8 @@ mod keys;
 struct Visitor {
     username: Option<String>,
     visits: u64,
-    /// What `/fill?bytes=N` stores on the hyper demo: N bytes that make
-    /// the session span several cookies.
+    /// What `/fill?bytes=N` stores: N bytes that make the session span
+    /// several cookies.
     filler: String,
 }
 
@@ -49,6 +51,12 @@ struct Visitor {
 #[derive(Debug, Deserialize)]
 struct Name {
     username: Option<String>,
+}
+
+/// `/fill?bytes=N`.
+#[derive(Debug, Deserialize)]
+struct Fill {
+    bytes: Option<usize>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -77,13 +85,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/login", web::get().to(login_form))
             .route("/login", web::post().to(login))
             .route("/logout", web::get().to(logout))
+            .route("/fill", web::get().to(fill))
             .default_service(web::to(not_found))
     })
     .bind(addr)?;
-    println!(
-        "listening on http://localhost:{} (open it in Chrome, Firefox or Edge)",
-        addr.port()
-    );
+    // The port bound (`PORT=0` asks the system for a free one).
+    let port = server.addrs().first().map_or(addr.port(), |a| a.port());
+    println!("listening on http://localhost:{port} (open it in Chrome, Firefox or Edge)");
     actix_web::rt::System::new().block_on(server.run())?;
     Ok(())
 }
@@ -148,12 +156,30 @@ async fn logout(session: Session<Visitor>) -> HttpResponse {
     redirect("/")
 }
 
+/// `/fill?bytes=N`: N bytes of filler (at most 100,000), which the session
+/// carries over as many cookies as it needs.
+async fn fill(session: Session<Visitor>, query: web::Query<Fill>) -> HttpResponse {
+    let Some(bytes) = query.into_inner().bytes.filter(|&n| n <= 100_000) else {
+        return text(StatusCode::BAD_REQUEST, "give ?bytes=N, N at most 100000");
+    };
+    match session.update(|v| v.filler = "x".repeat(bytes)) {
+        Ok(()) => text(StatusCode::OK, &format!("stored {bytes} bytes of filler")),
+        // Past the chunking budget: the handler hears it, nothing is sent.
+        Err(error) => text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string()),
+    }
+}
+
 async fn not_found() -> HttpResponse {
     text(StatusCode::NOT_FOUND, "not found")
 }
 
+/// A login: a new session lifetime (a fresh `issued_at`, so a revocation
+/// of this user from before it does not apply), then the username.
 fn store_name(session: &Session<Visitor>, name: String) -> HttpResponse {
-    match session.update(|v| v.username = Some(name)) {
+    match session
+        .renew()
+        .and_then(|()| session.update(|v| v.username = Some(name)))
+    {
         Ok(()) => redirect("/"),
         Err(error) => text(StatusCode::PAYLOAD_TOO_LARGE, &error.to_string()),
     }

@@ -99,10 +99,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let addr = keys::addr()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!(
-        "listening on http://localhost:{} (open it in Chrome, Firefox or Edge)",
-        addr.port()
-    );
+    // The port bound (`PORT=0` asks the system for a free one).
+    let port = listener.local_addr()?.port();
+    println!("listening on http://localhost:{port} (open it in Chrome, Firefox or Edge)");
     loop {
         let (stream, _) = listener.accept().await?;
         let service = TowerToHyperService::new(layer.layer(service_fn(handle)));

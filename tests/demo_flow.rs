@@ -23,10 +23,16 @@ impl Drop for Demo {
     }
 }
 
-/// Starts the demo that `cargo test` built next to this test, on a free
-/// port, and returns it with its address.
+/// Starts the axum demo that `cargo test` built next to this test, on a
+/// free port, and returns it with its address.
 fn start_demo() -> (Demo, SocketAddr) {
-    let binary = common::example::built_example("axum");
+    start_example("axum")
+}
+
+/// Starts the demo `name` (built next to this test) on a free port, with
+/// a fixed key.
+fn start_example(name: &str) -> (Demo, SocketAddr) {
+    let binary = common::example::built_example(name);
     let mut child = Command::new(&binary)
         .env_remove("SESSION_KEYS_FILE")
         .env(
@@ -46,13 +52,22 @@ fn start_demo() -> (Demo, SocketAddr) {
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("the demo's first line");
-    let port: u16 = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let port = port_in(&line);
     (demo, SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// The port in a demo's first line, `listening on http://localhost:PORT`
+/// (and maybe more words).
+fn port_in(line: &str) -> u16 {
+    line.split("localhost:")
+        .nth(1)
+        .map(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap_or("")
+        })
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"))
 }
 
 /// The hidden `csrf_token` field of a page.
@@ -173,12 +188,7 @@ async fn without_keys_the_demo_warns_that_its_key_is_its_own() {
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("the demo's first line");
-    let port: u16 = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let port = port_in(&line);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut jar = Jar::default();
     assert_eq!(
@@ -187,4 +197,27 @@ async fn without_keys_the_demo_warns_that_its_key_is_its_own() {
         "it serves all the same"
     );
     drop(demo);
+}
+
+/// The hyper and actix demos carry a session over as many cookies as it
+/// needs (`/fill?bytes=N`, the README's "try it in a browser"), and shrink
+/// it again: the chunks it no longer needs are removed.
+#[cfg(all(feature = "tower", feature = "actix"))]
+#[tokio::test]
+async fn the_demos_fill_and_shrink_a_session_over_several_cookies() {
+    for demo in ["server", "actix"] {
+        let (_demo, addr) = start_example(demo);
+        let mut jar = Jar::default();
+        let r = jar.get(addr, "/fill?bytes=5000").await;
+        assert_eq!(r.status, 200, "{demo}: {r:?}");
+        assert!(jar.value("session").is_some(), "{demo}");
+        assert!(jar.value("session.1").is_some(), "{demo}: a second chunk");
+        assert_eq!(jar.get(addr, "/get").await.status, 200, "{demo}");
+        let r = jar.get(addr, "/fill?bytes=0").await;
+        assert_eq!(r.status, 200, "{demo}: {r:?}");
+        assert!(jar.value("session").is_some(), "{demo}");
+        assert!(jar.value("session.1").is_none(), "{demo}: chunk removed");
+        let r = jar.get(addr, "/fill?bytes=100001").await;
+        assert_eq!(r.status, 400, "{demo}: {r:?}");
+    }
 }

@@ -32,8 +32,14 @@ fn start_demo() -> (Demo, SocketAddr) {
 /// Starts the demo `name` (built next to this test) on a free port, with
 /// a fixed key.
 fn start_example(name: &str) -> (Demo, SocketAddr) {
+    start_example_with(name, &[])
+}
+
+/// [`start_example`] with more environment variables.
+fn start_example_with(name: &str, env: &[(&str, &str)]) -> (Demo, SocketAddr) {
     let binary = common::example::built_example(name);
     let mut child = Command::new(&binary)
+        .envs(env.iter().copied())
         .env_remove("SESSION_KEYS_FILE")
         .env(
             "SESSION_KEYS",
@@ -219,5 +225,34 @@ async fn the_demos_fill_and_shrink_a_session_over_several_cookies() {
         assert!(jar.value("session.1").is_none(), "{demo}: chunk removed");
         let r = jar.get(addr, "/fill?bytes=100001").await;
         assert_eq!(r.status, 400, "{demo}: {r:?}");
+    }
+}
+
+/// The axum demo's idle timeout is `IDLE_SECS` (default 1800): the session
+/// cookie a login sets lives that long (its expiry snapped down to the
+/// refresh interval, a tenth of it, so between nine tenths and all of it).
+#[tokio::test]
+async fn the_axum_demos_idle_timeout_is_idle_secs() {
+    for (env, idle) in [(Some("120"), 120u64), (None, 1800)] {
+        let vars: Vec<(&str, &str)> = env.map(|secs| ("IDLE_SECS", secs)).into_iter().collect();
+        let (_demo, addr) = start_example_with("axum", &vars);
+        let mut jar = Jar::default();
+        let page = jar.get(addr, "/login").await;
+        let login = format!("username=ada&csrf_token={}", token(&page.body));
+        let r = jar.send(addr, &Req::form("/login", &login)).await;
+        assert_eq!(r.status, 303, "{r:?}");
+        let session = r
+            .set_cookies
+            .iter()
+            .find(|c| c.starts_with("session="))
+            .expect("the session cookie");
+        let max_age: u64 = session
+            .rsplit_once("Max-Age=")
+            .and_then(|(_, secs)| secs.split(';').next()?.parse().ok())
+            .expect("a Max-Age");
+        assert!(
+            idle - idle / 10 < max_age && max_age <= idle,
+            "{env:?}: {session}"
+        );
     }
 }

@@ -231,7 +231,8 @@ impl Sealer {
     }
 
     /// How long a sealed value opens, in whole seconds counted from its
-    /// `issued_at`: the absolute lifetime of a session. A fresh seal is
+    /// `issued_at` (a fraction of a second is dropped): the absolute
+    /// lifetime of a session. A fresh seal is
     /// issued now; [`Sealer::seal_issued_at`] (what the adapters use for
     /// every write to an existing session) and [`Sealer::reseal`] keep the
     /// first `issued_at`, so writing to a session never extends it. At most

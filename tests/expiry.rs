@@ -165,3 +165,25 @@ fn the_openers_ttl_ends_a_value_before_its_own_expiry() {
         Err(Error::Refused(Refusal::Expired))
     ));
 }
+
+/// The TTL counts whole seconds: a fraction of a second is dropped, from
+/// the lifetime a value carries and from what the sealer reports.
+#[test]
+fn the_ttl_counts_whole_seconds() {
+    let clock = Manual::at(T0);
+    let key = || Key::insecure_from_bytes(&[9u8; 32]);
+    for (ttl, secs) in [(1500, 1), (500, 0), (86_400_999, 86_400)] {
+        let sealer = Sealer::new(Keyring::new([KeyEntry::new(1, key())]).expect("ring"))
+            .with_ttl(Duration::from_millis(ttl))
+            .with_clock(clock.clock());
+        assert_eq!(sealer.ttl(), Duration::from_secs(secs));
+        let opened = sealer
+            .open_bytes(&sealer.seal_bytes(b"s").expect("seals"))
+            .expect("opens within the leeway");
+        let lifetime = opened
+            .expires_at
+            .duration_since(opened.issued_at)
+            .expect("expires after it is issued");
+        assert_eq!(lifetime, Duration::from_secs(secs), "{ttl} ms");
+    }
+}

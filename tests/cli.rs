@@ -189,6 +189,15 @@ fn keygen_prints_an_entry_a_server_accepts() {
         info.activation,
         Some(UNIX_EPOCH + Duration::from_secs(1_893_456_000))
     );
+
+    // Both ends of the id range.
+    for id in ["0", "4294967295"] {
+        let run = run(&["keygen", "--id", id]);
+        assert_eq!(run.status, 0, "{run:?}");
+        let keyring: Keyring = run.stdout.trim().parse().expect("a keyring");
+        let id: u32 = id.parse().expect("a number");
+        assert_eq!(keyring.ids().collect::<Vec<_>>(), [KeyId(id)]);
+    }
 }
 
 #[test]

@@ -42,6 +42,26 @@ fn standard_base64_and_padding_are_accepted_for_keys() {
     assert!(spec.parse::<Keyring>().is_ok());
 }
 
+/// Ids run from 0 to 4294967295: both ends parse, seal, open, and name
+/// their key in the value (4294967296 is refused, below).
+#[test]
+fn ids_from_zero_to_u32_max_seal_and_open() {
+    for id in [0u32, 127, 128, u32::MAX] {
+        let ring: Keyring = format!("{id}:xchacha20poly1305:{K1}")
+            .parse()
+            .expect("parses");
+        let sealer = Sealer::new(ring);
+        let value = sealer.seal(&"a session").expect("seals");
+        let opened = sealer.open::<String>(&value).expect("opens");
+        assert_eq!(
+            (opened.key_id, opened.value.as_str()),
+            (KeyId(id), "a session")
+        );
+        let info = sealed_session::EnvelopeInfo::inspect(&value).expect("clear part");
+        assert_eq!(info.key_id, KeyId(id));
+    }
+}
+
 #[test]
 fn each_bad_entry_is_named_with_its_problem() {
     let ok = format!("1:xchacha20poly1305:{K1}");

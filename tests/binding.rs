@@ -37,6 +37,30 @@ fn another_purpose_does_not_open() {
     assert!(v1.open_bytes(&value).is_ok());
 }
 
+/// The defaults are the name `session` and the empty purpose: a default
+/// sealer's values open with those given explicitly, and not with another
+/// name or any purpose.
+#[test]
+fn the_defaults_are_session_and_the_empty_purpose() {
+    let ring = ring();
+    let default = Sealer::from_shared(ring.clone());
+    assert_eq!((default.name(), default.purpose()), ("session", ""));
+    let value = default.seal_bytes(b"user=1").expect("seals");
+    let explicit = Sealer::from_shared(ring.clone())
+        .with_name("session")
+        .with_purpose("");
+    assert!(explicit.open_bytes(&value).is_ok());
+    for other in [
+        Sealer::from_shared(ring.clone()).with_purpose("v1"),
+        Sealer::from_shared(ring.clone()).with_name("sid"),
+    ] {
+        assert_eq!(
+            other.open_bytes(&value).err(),
+            Some(Error::Refused(Refusal::Authentication))
+        );
+    }
+}
+
 #[test]
 fn name_and_purpose_cannot_trade_bytes() {
     // Length prefixes keep ("ab", "c") and ("a", "bc") apart.

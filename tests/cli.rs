@@ -541,6 +541,26 @@ fn fingerprint_matches_the_library_and_prints_no_key_material() {
     assert!(run
         .line("revoke-before: ")
         .starts_with("revoke-before: 2026-01-01T00:00:00Z"));
+    assert_eq!(run.line("keyring: "), format!("keyring: file {path}"));
+    assert_eq!(run.line("keys: "), "keys: 2");
+    // A key activated in the past seals now; the older one does not.
+    let (past, past_keys) = keyring_spec(&[
+        (1, "xchacha20poly1305", None),
+        (2, "xchacha20poly1305", Some(1_700_000_000)),
+    ]);
+    let after = run_with(&["fingerprint", "--keys", &past], None, &[]);
+    assert_eq!(after.status, 0, "{after:?}");
+    assert!(after
+        .line("key 1: ")
+        .starts_with("key 1: xchacha20poly1305, active, does not seal now, check "));
+    assert!(after.line("key 2: ").starts_with(
+        "key 2: xchacha20poly1305, active since 2023-11-14T22:13:20Z, seals now, check "
+    ));
+    assert_eq!(after.line("keyring: "), "keyring: --keys");
+    assert_no_key_material(
+        &[&after],
+        &past_keys.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
 
     // From the environment: SESSION_KEYS_FILE first, then SESSION_KEYS.
     let (other, other_keys) = keyring_spec(&[(5, "xchacha20poly1305", None)]);

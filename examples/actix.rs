@@ -10,8 +10,10 @@
 //! - `/get`     reads the username back
 //! - `/login`   a form that stores a username (POST)
 //! - `/logout`  clears the session
-//! - `/fill?bytes=N` stores N bytes of filler (chunking is on: the session
-//!   spans as many cookies as it needs; a smaller N shrinks it again)
+//! - `/fill?bytes=N` stores N bytes of filler, N at most 100,000 (chunking
+//!   is on: the session spans as many cookies as it needs, a smaller N
+//!   shrinks it again, and past the chunking budget the handler gets the
+//!   error: a 413, nothing sent)
 //!
 //! Keys come from the file named by `SESSION_KEYS_FILE` (re-read every
 //! second: rotate and revoke without a restart), else from `SESSION_KEYS`
@@ -56,7 +58,7 @@ struct Name {
 /// `/fill?bytes=N`.
 #[derive(Debug, Deserialize)]
 struct Fill {
-    bytes: Option<usize>,
+    bytes: Option<String>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -159,7 +161,12 @@ async fn logout(session: Session<Visitor>) -> HttpResponse {
 /// `/fill?bytes=N`: N bytes of filler (at most 100,000), which the session
 /// carries over as many cookies as it needs.
 async fn fill(session: Session<Visitor>, query: web::Query<Fill>) -> HttpResponse {
-    let Some(bytes) = query.into_inner().bytes.filter(|&n| n <= 100_000) else {
+    let Some(bytes) = query
+        .into_inner()
+        .bytes
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n <= 100_000)
+    else {
         return text(StatusCode::BAD_REQUEST, "give ?bytes=N, N at most 100000");
     };
     match session.update(|v| v.filler = "x".repeat(bytes)) {
@@ -173,8 +180,8 @@ async fn not_found() -> HttpResponse {
     text(StatusCode::NOT_FOUND, "not found")
 }
 
-/// A login: a new session lifetime (a fresh `issued_at`, so a revocation
-/// of this user from before it does not apply), then the username.
+/// A login: a new session lifetime (a fresh `issued_at`, so the session's
+/// lifetime starts at the login), then the username.
 fn store_name(session: &Session<Visitor>, name: String) -> HttpResponse {
     match session
         .renew()

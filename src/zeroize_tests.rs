@@ -18,9 +18,12 @@ pub(crate) fn read_memory(addr: usize, len: usize) -> Vec<u8> {
     out
 }
 
-/// Fills `out` with this process's memory at `addr` (into memory allocated
-/// beforehand, where reading freed memory must not allocate it first).
-fn read_memory_into(addr: usize, out: &mut [u8]) {
+/// Fills `out` with this process's memory at `addr`. To read memory after
+/// the block that held it is freed, allocate `out` before freeing it: a
+/// buffer allocated afterwards may be that very block (the allocator hands
+/// a freed block of the size asked straight back), and the test would read
+/// its own buffer.
+pub(crate) fn read_memory_into(addr: usize, out: &mut [u8]) {
     let mut mem = std::fs::File::open("/proc/self/mem").expect("/proc/self/mem");
     mem.seek(SeekFrom::Start(addr as u64)).expect("seek");
     mem.read_exact(out).expect("read");
@@ -57,10 +60,11 @@ fn zeroization_key_bytes_are_wiped_on_drop() {
     let key = Box::new(Key::try_from(&secret[..]).expect("32 bytes"));
     let addr = key.bytes().as_ptr() as usize;
     assert_eq!(read_memory(addr, 32), secret, "reads the live key");
+    let mut after = vec![0u8; 32];
     drop(key);
     // The allocator may reuse the first 16 bytes of the freed block for its
     // own pointers; none of the key may remain anywhere in it.
-    let after = read_memory(addr, 32);
+    read_memory_into(addr, &mut after);
     assert!(
         !holds_any_of(&after, &secret),
         "key bytes left in freed memory: {after:02x?}"

@@ -331,7 +331,7 @@ fn kept_subkeys_never_move() {
 #[cfg(target_os = "linux")]
 #[test]
 fn zeroization_rust_crypto_subkeys_are_wiped_on_drop() {
-    use crate::zeroize_tests::{holds_any_of, pattern, read_memory};
+    use crate::zeroize_tests::{holds_any_of, pattern, read_memory, read_memory_into};
     let key: [u8; 32] = pattern(32).try_into().expect("32 bytes");
     let prefix: [u8; 16] = pattern(16).try_into().expect("16 bytes");
     let subkey = backend::hchacha20(&key, &prefix);
@@ -355,12 +355,13 @@ fn zeroization_rust_crypto_subkeys_are_wiped_on_drop() {
             "reads the live secret"
         );
     }
+    let mut after: Vec<Vec<u8>> = regions.iter().map(|r| vec![0u8; r.1]).collect();
     drop(subkeyed);
     drop(xchacha);
-    for (addr, len, secret) in regions {
-        let after = read_memory(addr, len);
+    for ((addr, _, secret), after) in regions.into_iter().zip(&mut after) {
+        read_memory_into(addr, after);
         assert!(
-            !holds_any_of(&after, &secret),
+            !holds_any_of(after, &secret),
             "left in freed memory: {after:02x?}"
         );
     }
@@ -372,7 +373,7 @@ fn zeroization_rust_crypto_subkeys_are_wiped_on_drop() {
 #[cfg(target_os = "linux")]
 #[test]
 fn zeroization_key_copies_are_wiped_on_drop() {
-    use crate::zeroize_tests::{holds_any_of, pattern, read_memory};
+    use crate::zeroize_tests::{holds_any_of, pattern, read_memory, read_memory_into};
     let secret = || -> [u8; 32] { pattern(32).try_into().expect("32 bytes") };
     let nonce_secret = secret();
     let nonce_key = Box::new(NonceKey(nonce_secret));
@@ -399,13 +400,14 @@ fn zeroization_key_copies_are_wiped_on_drop() {
             "reads the live secret"
         );
     }
+    let mut after: Vec<Vec<u8>> = regions.iter().map(|r| vec![0u8; r.1]).collect();
     drop(nonce_key);
     #[cfg(feature = "ring")]
     drop(ring_key);
-    for (addr, len, secret) in regions {
-        let after = read_memory(addr, len);
+    for ((addr, _, secret), after) in regions.into_iter().zip(&mut after) {
+        read_memory_into(addr, after);
         assert!(
-            !holds_any_of(&after, &secret),
+            !holds_any_of(after, &secret),
             "left in freed memory: {after:02x?}"
         );
     }

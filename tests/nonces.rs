@@ -169,7 +169,14 @@ fn resealed_values_of_different_contexts_get_different_nonces() {
             ])
             .expect("keyring"),
         );
-        let contexts = [("session", ""), ("other", ""), ("session", "v2")];
+        // Of other lengths, and of one length differing in a byte.
+        let contexts = [
+            ("session", ""),
+            ("other", ""),
+            ("session", "v1"),
+            ("session", "v2"),
+            ("sessioN", "v1"),
+        ];
         let nonces: HashSet<Vec<u8>> = contexts
             .iter()
             .map(|&(name, purpose)| {

@@ -39,29 +39,48 @@ fn start_example(name: &str) -> (Demo, SocketAddr) {
 
 /// [`start_example`] with more environment variables.
 fn start_example_with(name: &str, env: &[(&str, &str)]) -> (Demo, SocketAddr) {
+    let key = "1:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
+    let started = spawn_example(name, Some(key), env);
+    (started.demo, started.addr)
+}
+
+/// A demo process, its address, and the lines of its standard error.
+struct Started {
+    demo: Demo,
+    addr: SocketAddr,
+    stderr: Receiver<String>,
+}
+
+/// Starts the demo `name` (built next to this test) on a free port, with
+/// `SESSION_KEYS` set to `keys` (none set if `None`) and `env`, and waits
+/// (at most 20 s) for the line that gives its port.
+fn spawn_example(name: &str, keys: Option<&str>, env: &[(&str, &str)]) -> Started {
     let binary = common::example::built_example(name);
-    let mut child = Command::new(&binary)
+    let mut command = Command::new(&binary);
+    command
         .env_remove("IDLE_SECS")
-        .envs(env.iter().copied())
         .env_remove("SESSION_KEYS_FILE")
-        .env(
-            "SESSION_KEYS",
-            "1:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ",
-        )
+        .env_remove("SESSION_KEYS")
+        .envs(env.iter().copied())
         .env("PORT", "0")
         .env("RUST_LOG", "off")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(keys) = keys {
+        command.env("SESSION_KEYS", keys);
+    }
+    let mut child = command
         .spawn()
         .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
     let stdout = child.stdout.take().expect("piped");
+    let stderr = lines_of(child.stderr.take().expect("piped"));
     let demo = Demo(child);
     let line = lines_of(stdout)
         .recv_timeout(Duration::from_secs(20))
         .expect("the demo's first line within 20 s");
-    let port = port_in(&line);
-    (demo, SocketAddr::from(([127, 0, 0, 1], port)))
+    let addr = SocketAddr::from(([127, 0, 0, 1], port_in(&line)));
+    Started { demo, addr, stderr }
 }
 
 /// The lines of `stream`, read on a thread of their own, so that a test
@@ -167,24 +186,10 @@ async fn login_csrf_flash_logout() {
 /// key with several workers").
 #[tokio::test]
 async fn without_keys_the_demo_warns_that_its_key_is_its_own() {
-    let binary = common::example::built_example("axum");
-    let mut child = Command::new(&binary)
-        .env_remove("SESSION_KEYS_FILE")
-        .env_remove("SESSION_KEYS")
-        .env("PORT", "0")
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let demo = Demo(child);
+    let started = spawn_example("axum", None, &[]);
     // The warning comes before the server listens.
-    let got = lines_of(stderr);
     let mut warning = String::new();
-    while let Ok(line) = got.recv_timeout(Duration::from_secs(10)) {
+    while let Ok(line) = started.stderr.recv_timeout(Duration::from_secs(10)) {
         warning.push_str(&line);
         warning.push('\n');
         if warning.contains("export SESSION_KEYS=") {
@@ -197,17 +202,12 @@ async fn without_keys_the_demo_warns_that_its_key_is_its_own() {
         warning.contains("cannot open this one's cookies"),
         "{warning}"
     );
-    let line = lines_of(stdout)
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the demo's first line within 20 s");
-    let addr = SocketAddr::from(([127, 0, 0, 1], port_in(&line)));
     let mut jar = Jar::default();
     assert_eq!(
-        jar.get(addr, "/").await.status,
+        jar.get(started.addr, "/").await.status,
         200,
         "it serves all the same"
     );
-    drop(demo);
 }
 
 /// The hyper and actix demos carry a session over as many cookies as it

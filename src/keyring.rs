@@ -2,6 +2,7 @@
 
 use core::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 mod counters;
 use counters::{Count, Counters};
@@ -95,6 +96,13 @@ pub(crate) struct Slot {
     pub(crate) cipher: Cipher,
     /// A one-way check value of the secret (see [`Keyring::fingerprint`]).
     check: [u8; 8],
+    /// What the key did, shared with the same key's slot in the keyrings
+    /// that replace this one (see [`Keyring::inherit_stats`]).
+    stats: Arc<SlotStats>,
+}
+
+/// A key's counters.
+struct SlotStats {
     /// Seals, re-seals, opens and refusals by reason, counted per thread
     /// group so that cores sealing at once do not share a line.
     counts: Counters,
@@ -112,28 +120,31 @@ impl Slot {
             activation: entry.activation,
             cipher: Cipher::new(entry.algorithm, &entry.key),
             check,
-            counts: Counters::new(),
-            last_sealed: AtomicU64::new(0),
+            stats: Arc::new(SlotStats {
+                counts: Counters::new(),
+                last_sealed: AtomicU64::new(0),
+            }),
         }
     }
 
     /// Counts one seal (a re-seal if `reseal`) at `now`.
     pub(crate) fn count_seal(&self, reseal: bool, now: UnixTime) {
-        self.counts.add(Count::Seals);
+        let stats = &*self.stats;
+        stats.counts.add(Count::Seals);
         if reseal {
-            self.counts.add(Count::Reseals);
+            stats.counts.add(Count::Reseals);
         }
         // A read first: the second changes once a second, and a `fetch_max`
         // is a write every seal to a line every sealing core shares.
-        if self.last_sealed.load(Ordering::Relaxed) < now.secs() {
-            self.last_sealed.fetch_max(now.secs(), Ordering::Relaxed);
+        if stats.last_sealed.load(Ordering::Relaxed) < now.secs() {
+            stats.last_sealed.fetch_max(now.secs(), Ordering::Relaxed);
         }
     }
 
     /// Counts one open of a value naming this key: opened, or refused
     /// for `reason`.
     pub(crate) fn count_open(&self, outcome: core::result::Result<(), &Error>) {
-        self.counts.add(match outcome {
+        self.stats.counts.add(match outcome {
             Ok(()) => Count::Opens,
             Err(error) => match error.refusal() {
                 Some(Refusal::Authentication) => Count::Authentication,
@@ -192,21 +203,22 @@ impl From<&Counters> for Refusals {
 }
 
 impl Slot {
-    /// Takes over `old`'s counters: the same key (id and secret) in a
-    /// keyring that replaces `old`'s.
-    fn inherit(&self, old: &Slot) {
-        self.counts.inherit(&old.counts);
-        self.last_sealed
-            .fetch_max(old.last_sealed.load(Ordering::Relaxed), Ordering::Relaxed);
+    /// Shares `old`'s counters: the same key (id and secret) in a keyring
+    /// that replaces `old`'s. Shared rather than copied, so that what an
+    /// operation still under way on `old`'s keyring counts is not lost.
+    fn inherit(&mut self, old: &Slot) {
+        self.stats = Arc::clone(&old.stats);
     }
 }
 
 impl Keyring {
     /// Carries the counters of every key that `old` also holds (same id,
     /// same secret) over to this keyring, which replaces it: a reload does
-    /// not reset what a key sealed, nor when it last did.
-    pub(crate) fn inherit_stats(&self, old: &Keyring) {
-        for slot in &self.slots {
+    /// not reset what a key sealed, nor when it last did, and a seal or an
+    /// open still running on `old` (they keep the keyring they began with)
+    /// counts where this keyring reads.
+    pub(crate) fn inherit_stats(&mut self, old: &Keyring) {
+        for slot in &mut self.slots {
             if let Some(previous) = old.slot(slot.id).filter(|o| o.check == slot.check) {
                 slot.inherit(previous);
             }
@@ -437,13 +449,13 @@ impl Keyring {
     /// ```
     pub fn stats(&self, id: KeyId) -> Option<KeyStats> {
         self.slot(id).map(|s| {
-            let last = s.last_sealed.load(Ordering::Relaxed);
+            let (counts, last) = (&s.stats.counts, s.stats.last_sealed.load(Ordering::Relaxed));
             KeyStats {
-                seals: s.counts.get(Count::Seals),
-                reseals: s.counts.get(Count::Reseals),
-                opens: s.counts.get(Count::Opens),
-                refusals: Count::REFUSALS.iter().map(|&c| s.counts.get(c)).sum(),
-                refused: Refusals::from(&s.counts),
+                seals: counts.get(Count::Seals),
+                reseals: counts.get(Count::Reseals),
+                opens: counts.get(Count::Opens),
+                refusals: Count::REFUSALS.iter().map(|&c| counts.get(c)).sum(),
+                refused: Refusals::from(counts),
                 last_sealed_at: (last > 0).then(|| UnixTime::from_secs(last).to_system()),
             }
         })

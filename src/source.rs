@@ -112,7 +112,7 @@ impl LiveKeyring {
     /// [`ConfigError::NoSealingKey`] if no key of `keyring` may seal now,
     /// [`ConfigError::CutoffInFuture`] if its `revoke-before` cutoff is more
     /// than a minute ahead: then nothing changes.
-    pub fn replace(&self, keyring: Keyring) -> Result<()> {
+    pub fn replace(&self, mut keyring: Keyring) -> Result<()> {
         keyring.sealing_key_id(SystemClock.now())?;
         keyring.check_cutoff(SystemClock.now())?;
         let old = self.current();

@@ -279,6 +279,62 @@ fn revoke_before_refuses_values_of_an_older_listed_key_rather_than_resealing_the
     );
 }
 
+/// A reload during a seal or an open loses none of the key's counts: the
+/// operation uses the keyring in force when it began, and counts where the
+/// keyring that replaced it reads (`seals` stays an upper bound on the
+/// nonces a key spent). The value's `Serialize` and `Deserialize` replace
+/// the keyring, so the reload lands between the start and the count.
+#[test]
+fn a_reload_during_an_operation_loses_none_of_its_counts() {
+    struct Reloads<'a>(&'a LiveKeyring, &'a str);
+    impl serde::Serialize for Reloads<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0
+                .replace(self.1.parse().expect("parses"))
+                .expect("applies");
+            s.serialize_str("a session")
+        }
+    }
+    thread_local! {
+        static DURING_OPEN: std::cell::RefCell<Option<(LiveKeyring, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    struct ReloadsOnOpen;
+    impl<'de> serde::Deserialize<'de> for ReloadsOnOpen {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DURING_OPEN.with(|slot| {
+                if let Some((live, spec)) = slot.borrow().as_ref() {
+                    live.replace(spec.parse().expect("parses"))
+                        .expect("applies");
+                }
+            });
+            String::deserialize(d).map(|_| ReloadsOnOpen)
+        }
+    }
+
+    let (one, two, three) = (entry(1), entry(2), entry(3));
+    let live = LiveKeyring::new(one.parse().expect("parses")).expect("seals");
+    let sealer = Sealer::from_live(&live);
+    let with_two = format!("{one} {two}@2100-01-01T00:00:00Z");
+    let value = sealer.seal(&Reloads(&live, &with_two)).expect("seals");
+    assert_eq!(live.current().len(), 2, "reloaded during the seal");
+    let stats = live.current().stats(KeyId(1)).expect("key 1");
+    assert_eq!(stats.seals, 1, "the seal that spanned the reload");
+    assert!(stats.last_sealed_at.is_some());
+
+    let with_three = format!("{with_two} {three}@2100-01-01T00:00:00Z");
+    DURING_OPEN.with(|slot| *slot.borrow_mut() = Some((live.clone(), with_three)));
+    sealer.open::<ReloadsOnOpen>(&value).expect("opens");
+    DURING_OPEN.with(|slot| *slot.borrow_mut() = None);
+    assert_eq!(live.current().len(), 3, "reloaded during the open");
+    let stats = live.current().stats(KeyId(1)).expect("key 1");
+    assert_eq!(
+        (stats.seals, stats.opens),
+        (1, 1),
+        "the open that spanned it"
+    );
+}
+
 /// The fingerprint covers ids, algorithms, activations, cutoffs and which
 /// secret each id holds, not the order, comments or spelling of the spec,
 /// and never shows key material.

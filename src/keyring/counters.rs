@@ -76,17 +76,6 @@ impl Counters {
             sum.wrapping_add(shard.0[what as usize].load(Ordering::Relaxed))
         })
     }
-
-    /// Adds `old`'s counts to these (the same key in a keyring that
-    /// replaces `old`'s).
-    pub(crate) fn inherit(&self, old: &Counters) {
-        for (i, to) in self.0[0].0.iter().enumerate() {
-            let from = old.0.iter().fold(0u64, |sum, shard| {
-                sum.wrapping_add(shard.0[i].load(Ordering::Relaxed))
-            });
-            to.fetch_add(from, Ordering::Relaxed);
-        }
-    }
 }
 
 /// How many shards each key has: the machine's parallelism, up to the next
@@ -160,7 +149,7 @@ mod tests {
     }
 
     /// Counts from many threads add up exactly, in whatever shards they
-    /// landed; an inherited set adds its total.
+    /// landed.
     #[test]
     fn counts_add_up_over_shards() {
         let counters = Counters::new();
@@ -179,10 +168,5 @@ mod tests {
         assert_eq!(counters.get(Count::Decode), 6000);
         assert_eq!(counters.get(Count::Opens), 1);
         assert_eq!(counters.get(Count::Reseals), 0);
-        let next = Counters::new();
-        next.add(Count::Seals);
-        next.inherit(&counters);
-        assert_eq!(next.get(Count::Seals), 6001);
-        assert_eq!(next.get(Count::Decode), 6000);
     }
 }

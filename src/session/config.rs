@@ -175,7 +175,10 @@ impl SessionConfig {
     /// [`Session::renew`](crate::Session::renew) (call it at login). The
     /// check runs on every request that carries a session, so keep it
     /// cheap: read a cache refreshed in the background rather than a
-    /// database. Sessions of another type than `T` are not checked.
+    /// database. A session of another type than `T` is refused (with an
+    /// error event: the check was written for another session type), so a
+    /// mistyped check never lets sessions through unchecked. A second check
+    /// adds to the first: both must pass.
     ///
     /// ```
     /// use std::collections::HashMap;

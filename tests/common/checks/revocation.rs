@@ -41,7 +41,8 @@ fn user(name: &str) -> TestSession {
 /// the removal cookie, one debug event naming the reason); another stays,
 /// untouched; the check runs once per request that carries a session
 /// (not for an empty one, and once under nested layers), after awaiting;
-/// it adds to a synchronous check; and a handler can still log in anew on
+/// it adds to a synchronous check and to another asynchronous one (all
+/// must pass); and a handler can still log in anew on
 /// the request whose session was refused.
 pub(crate) async fn async_check_logs_out_a_revoked_subject(start: Start) {
     const NAME: &str = "async-revoked";
@@ -59,6 +60,10 @@ pub(crate) async fn async_check_logs_out_a_revoked_subject(start: Start) {
                 Yield(false).await;
                 name.as_deref() != Some("mallory")
             }
+        })
+        .with_async_check(|s: &TestSession, _issued_at| {
+            let name = s.username.clone();
+            async move { name.as_deref() != Some("trudy") }
         });
     let removal = removal_cookie(&config);
     let server = start(config);
@@ -102,6 +107,12 @@ pub(crate) async fn async_check_logs_out_a_revoked_subject(start: Start) {
     assert_eq!((r.status, r.body.as_str()), (200, "-"));
     assert_eq!(r.set_cookies, std::slice::from_ref(&removal));
     assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+    // A second async check must pass too: the first lets trudy through.
+    let r = get(server.addr, "/who", &[cookie("trudy")]).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "-"));
+    assert_eq!(r.set_cookies, std::slice::from_ref(&removal));
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
 
     // A refused session is an empty one the handler may store into.
     let r = get(server.addr, "/set?username=bob", &[cookie("mallory")]).await;

@@ -111,6 +111,45 @@ fn too_large_leaves_session_as_it_was() {
     assert_eq!(again.get().as_deref(), Some("kept"));
 }
 
+/// `with_persistent(false)`: browser-session cookies, with no `Max-Age`,
+/// for the session, its flash and its CSRF cookie; a removal still ends
+/// the cookie at once (`Max-Age=0`).
+#[test]
+fn non_persistent_cookies_carry_no_max_age() {
+    let c = SessionConfig::with_options(
+        Sealer::new(Keyring::ephemeral().expect("rng")),
+        CookieOptions::default().with_persistent(false),
+    )
+    .expect("valid");
+    let s = Session::<String>::load(&c, []);
+    s.set("ada".to_owned()).expect("small");
+    s.set_flash("welcome").expect("small");
+    s.csrf_token().expect("a token");
+    let headers = s.finish();
+    assert_eq!(headers.len(), 3, "{headers:?}");
+    for header in &headers {
+        assert!(!header.contains("Max-Age"), "{header}");
+    }
+    let session = headers
+        .iter()
+        .find(|h| h.starts_with("session="))
+        .expect("the session cookie");
+    let s = Session::<String>::load(&c, [cookie_of(session).as_bytes()]);
+    s.clear();
+    let removal = s.finish_one().expect("a removal");
+    assert!(removal.ends_with("Max-Age=0"), "{removal}");
+    // The default is persistent: the time the value has left (a day, less
+    // the fraction of the second it was sealed in).
+    let s = Session::<String>::load(&config(), []);
+    s.set("ada".to_owned()).expect("small");
+    let header = s.finish_one().expect("changed");
+    let max_age: u64 = header
+        .rsplit_once("Max-Age=")
+        .and_then(|(_, secs)| secs.parse().ok())
+        .expect("a Max-Age");
+    assert!((86_398..=86_400).contains(&max_age), "{header}");
+}
+
 #[test]
 fn header_limit_counts_attributes() {
     // A value that fits the sealer's own limit but not with attributes.

@@ -386,9 +386,31 @@ fn stats_count_what_each_key_did() {
     let day_later = Sealer::from_shared(shared.clone()).with_clock(move || at(1_800_200_000));
     assert!(day_later.open::<u8>(&value).is_err());
 
+    // Not yet valid, by a server whose clock is behind by more than the
+    // leeway; too long a lifetime for a server with a shorter TTL; not the
+    // type asked for.
+    let behind = Sealer::from_shared(shared.clone()).with_clock(move || at(1_799_998_000));
+    assert!(behind.open::<u8>(&value).is_err());
+    let shorter = Sealer::from_shared(shared.clone())
+        .with_ttl(Duration::from_secs(3600))
+        .with_clock(move || at(1_799_999_000));
+    assert!(shorter.open::<u8>(&value).is_err());
+    assert!(before.open::<String>(&value).is_err());
+
     let one = shared.stats(KeyId(1)).expect("key 1");
-    assert_eq!((one.seals, one.opens, one.refusals), (1, 1, 2));
+    assert_eq!((one.seals, one.opens, one.refusals), (1, 1, 5));
     assert_eq!((one.refused.authentication, one.refused.expired), (1, 1));
+    let r = one.refused;
+    assert_eq!(
+        (
+            r.not_yet_valid,
+            r.lifetime_too_long,
+            r.decode,
+            r.revoked,
+            r.other
+        ),
+        (1, 1, 1, 0, 0)
+    );
     assert_eq!(one.last_sealed_at, Some(at(1_799_999_000)));
     let two = shared.stats(KeyId(2)).expect("key 2");
     assert_eq!((two.seals, two.reseals), (1, 1));

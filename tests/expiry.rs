@@ -187,3 +187,26 @@ fn the_ttl_counts_whole_seconds() {
         assert_eq!(lifetime, Duration::from_secs(secs), "{ttl} ms");
     }
 }
+
+/// The idle timeout is lowered to the TTL and the refresh interval to the
+/// idle timeout, whatever order the builder calls come in.
+#[test]
+fn the_idle_timeout_is_lowered_to_the_ttl_and_the_refresh_to_it() {
+    let clock = Manual::at(T0);
+    let secs = Duration::from_secs;
+    let refresh_over_idle = sealer(&clock, 3600, 0).with_idle_timeout(secs(60), secs(600));
+    assert_eq!(refresh_over_idle.idle_timeout(), Some((secs(60), secs(60))));
+    let idle_over_ttl = sealer(&clock, 3600, 0)
+        .with_idle_timeout(secs(7200), secs(60))
+        .with_ttl(secs(30));
+    assert_eq!(idle_over_ttl.idle_timeout(), Some((secs(30), secs(30))));
+    // A fresh seal lives the lowered idle time: 30 s, not 7200 s and not 0.
+    let value = idle_over_ttl.seal_bytes(b"s").expect("seals");
+    clock.set(T0 + 29);
+    idle_over_ttl.open_bytes(&value).expect("opens before 30 s");
+    clock.set(T0 + 30);
+    assert_eq!(
+        idle_over_ttl.open_bytes(&value).err(),
+        Some(Error::Refused(Refusal::Expired))
+    );
+}

@@ -114,3 +114,23 @@ fn extreme_padding_is_too_large_not_an_overflow() {
         }
     }
 }
+
+/// A sealer with padding opens values sealed without it (envelope v1), and
+/// one without padding opens padded values (v2): turning padding on or off
+/// logs nobody out.
+#[test]
+fn padded_and_unpadded_sealers_open_each_others_values() {
+    let ring = std::sync::Arc::new(Keyring::ephemeral().expect("rng"));
+    let plain = Sealer::from_shared(ring.clone());
+    let padded = Sealer::from_shared(ring).with_padding(Padding::multiple_of(256));
+    let v1 = plain.seal(&"a session").expect("seals");
+    let v2 = padded.seal(&"a session").expect("seals");
+    assert_eq!(EnvelopeInfo::inspect(&v1).expect("clear part").version, 1);
+    assert_eq!(EnvelopeInfo::inspect(&v2).expect("clear part").version, 2);
+    for (sealer, value) in [(&padded, &v1), (&plain, &v2), (&padded, &v2), (&plain, &v1)] {
+        assert_eq!(
+            sealer.open::<String>(value).expect("opens").value,
+            "a session"
+        );
+    }
+}

@@ -521,6 +521,33 @@ fn stats_add_up_across_threads() {
     assert_eq!(stats.refusals, threads as u64);
 }
 
+/// A file the watcher cannot read (deleted, say) is reported once, with an
+/// error event naming it, and the keyring in force stays; written again in
+/// place (not renamed over), it is read and applied.
+#[test]
+fn an_unreadable_keyring_file_is_reported_and_an_edit_in_place_applied() {
+    capture::install();
+    let dir = scratch_dir();
+    let path = dir.join("keys");
+    let (one, two) = (entry(1), entry(2));
+    std::fs::write(&path, format!("{one}\n")).expect("write");
+    let live = LiveKeyring::watch_file_every(&path, Duration::from_millis(20)).expect("loads");
+    let path_text = path.display().to_string();
+    std::fs::remove_file(&path).expect("delete");
+    within_5s(|| !capture::lines_with(&path_text).is_empty());
+    // Several reads later, still one event, and the keyring unchanged.
+    std::thread::sleep(Duration::from_millis(200));
+    let events = capture::lines_with(&path_text);
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert!(events[0].starts_with("ERROR"), "{events:?}");
+    assert!(events[0].contains("keyring file not read"), "{events:?}");
+    assert_eq!(live.current().len(), 1);
+    std::fs::write(&path, format!("{one}\n{two}\n")).expect("write in place");
+    within_5s(|| live.current().len() == 2);
+    drop(live);
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
 /// A replacement logs the counters of every key of the keyring going out
 /// of force (what it sealed and opened here, and its last seal: what tells
 /// an operator a key may be removed) and the keyring put in force, with

@@ -68,6 +68,32 @@ async fn too_large_is_an_empty_413(start: Start) {
     assert_not_in(&lines, SECRET_USERNAME);
 }
 
+/// A handler that changes the session and then returns an error with `?`:
+/// the error response (an empty `500`) still carries the session's cookie,
+/// and the change is kept.
+async fn an_error_after_a_write_keeps_the_write(start: Start) {
+    let log = capture::alone().await;
+    let server = start_server(start);
+    let mut jar = Jar::default();
+    let r = jar.get(server.addr, "/set?username=ada").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ok"));
+
+    let r = jar.get(server.addr, "/error/after-write").await;
+    assert_eq!((r.status, r.body.as_str()), (500, ""), "{r:?}");
+    let cookie = r.only_cookie();
+    assert!(
+        cookie.starts_with("session=") && !cookie.contains("Max-Age=0;"),
+        "{cookie}"
+    );
+    assert_eq!(jar.get(server.addr, "/get").await.body, "ada:1");
+    let lines = log.lines();
+    assert_eq!(
+        lines.iter().filter(|l| l.contains(ANSWERED)).count(),
+        1,
+        "{lines:?}"
+    );
+}
+
 /// A configuration error returned with `?` (a keyring variable that is not
 /// set, a spec with a bad key): an empty `500`, no cookie, and one error
 /// event each that says what to fix and holds no key material.
@@ -151,6 +177,11 @@ macro_rules! error_checks {
         #[tokio::test]
         async fn config_error_is_an_empty_500() {
             super::config_error_is_an_empty_500($start).await;
+        }
+
+        #[tokio::test]
+        async fn an_error_after_a_write_keeps_the_write() {
+            super::an_error_after_a_write_keeps_the_write($start).await;
         }
 
         #[tokio::test]

@@ -224,6 +224,16 @@ pub(crate) fn store_too_much(session: &Session<TestSession>) -> Result<(), Error
     })
 }
 
+/// What `/error/after-write` does: counts a visit in the session, then
+/// fails with a configuration error.
+///
+/// # Errors
+/// Always `ConfigError::EmptyKeyring`.
+pub(crate) fn write_then_fail(session: &Session<TestSession>) -> Result<(), Error> {
+    session.update(|s| s.counter += 1)?;
+    Err(sealed_session::ConfigError::EmptyKeyring.into())
+}
+
 /// What `/error/keyring` does: parses a spec with a 31-byte key.
 ///
 /// # Errors

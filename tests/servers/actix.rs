@@ -12,7 +12,8 @@ use sealed_session::actix::{CsrfMiddleware, SessionExt, SessionMiddleware};
 use sealed_session::{ConfigError, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
 use crate::common::{
-    leaky_keyring, param, route, route_unsafe, store_too_much, TestServer, TestSession,
+    leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail, TestServer,
+    TestSession,
 };
 
 fn respond(status: u16, body: String) -> HttpResponse {
@@ -85,6 +86,12 @@ async fn config_error(req: HttpRequest) -> Result<HttpResponse, Error> {
     Ok(respond(200, "the variable is set".into()))
 }
 
+/// `/error/after-write`: a write to the session, then an error.
+async fn after_write(session: Session<TestSession>) -> Result<HttpResponse, Error> {
+    write_then_fail(&session)?;
+    Ok(respond(200, "not reached".into()))
+}
+
 /// `/error/keyring`.
 async fn keyring_error() -> Result<HttpResponse, Error> {
     let _keyring = leaky_keyring()?;
@@ -136,6 +143,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                         .route("/error/too-large", web::get().to(too_large))
                         .route("/error/config", web::get().to(config_error))
                         .route("/error/keyring", web::get().to(keyring_error))
+                        .route("/error/after-write", web::get().to(after_write))
                         .default_service(web::to(handler)),
                 )
         })

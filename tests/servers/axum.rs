@@ -14,7 +14,8 @@ use sealed_session::tower::{CsrfLayer, SessionExt, SessionLayer};
 use sealed_session::{ConfigError, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
 use crate::common::{
-    leaky_keyring, param, route, route_unsafe, store_too_much, TestServer, TestSession,
+    leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail, TestServer,
+    TestSession,
 };
 
 type Reply = (StatusCode, String);
@@ -84,6 +85,12 @@ async fn config_error(uri: Uri) -> Result<&'static str, Error> {
     Ok("the variable is set")
 }
 
+/// `/error/after-write`: a write to the session, then an error.
+async fn after_write(session: Session<TestSession>) -> Result<&'static str, Error> {
+    write_then_fail(&session)?;
+    Ok("not reached")
+}
+
 /// `/error/keyring`.
 async fn keyring_error() -> Result<&'static str, Error> {
     let _keyring = leaky_keyring()?;
@@ -114,6 +121,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
         .route("/error/too-large", get(too_large))
         .route("/error/config", get(config_error))
         .route("/error/keyring", get(keyring_error))
+        .route("/error/after-write", get(after_write))
         .nest("/nested", nested)
         .fallback(handler)
         .layer(CsrfLayer::<TestSession>::new(CsrfGuard::new()))

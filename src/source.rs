@@ -87,7 +87,9 @@ impl LiveKeyring {
     /// A live keyring, starting with `keyring`.
     ///
     /// # Errors
-    /// [`ConfigError::NoSealingKey`] if no key of `keyring` may seal now.
+    /// [`ConfigError::NoSealingKey`] if no key of `keyring` may seal now,
+    /// [`ConfigError::CutoffInFuture`] if its `revoke-before` cutoff is more
+    /// than a minute ahead (as [`LiveKeyring::replace`]).
     pub fn new(keyring: Keyring) -> Result<Self> {
         keyring.sealing_key_id(SystemClock.now())?;
         keyring.check_cutoff(SystemClock.now())?;

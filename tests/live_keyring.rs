@@ -207,6 +207,11 @@ fn revoke_before_refuses_every_earlier_value() {
         live.replace(ring.with_revoke_before(future)),
         Err(Error::Config(ConfigError::CutoffInFuture))
     );
+    let ring: Keyring = key.parse().expect("parses");
+    assert_eq!(
+        LiveKeyring::new(ring.with_revoke_before(future)).err(),
+        Some(Error::Config(ConfigError::CutoffInFuture))
+    );
 
     // Malformed or repeated cutoffs name the entry.
     for spec in [

@@ -447,6 +447,31 @@ mod flash {
         );
     }
 
+    /// A second `set_flash` in one request replaces the first, and a flash
+    /// set in a request is for the next one: `take_flash` in the same
+    /// request does not return it (the one the request carried, it does).
+    #[test]
+    fn the_last_flash_set_is_for_the_next_request() {
+        let c = config();
+        let carried = flash_of(&c, "carried");
+        let s = Session::<String>::load(&c, [carried.as_bytes()]);
+        s.set_flash("first").expect("small");
+        s.set_flash("second").expect("small");
+        assert_eq!(s.take_flash::<String>().as_deref(), Some("carried"));
+        assert_eq!(s.take_flash::<String>(), None);
+        let out = s.finish();
+        assert_eq!(out.len(), 1, "{out:?}");
+        let next = Session::<String>::load(&c, [cookie_of(&out[0]).as_bytes()]);
+        assert_eq!(next.take_flash::<String>().as_deref(), Some("second"));
+        let s = Session::<String>::load(&c, []);
+        s.set_flash("fresh").expect("small");
+        assert_eq!(
+            s.take_flash::<String>(),
+            None,
+            "not in the request that set it"
+        );
+    }
+
     #[test]
     fn not_taken_is_left_alone() {
         let c = config();

@@ -232,7 +232,11 @@ impl Keyring {
 const KEY_CHECK_CONTEXT: &str = "sealed-session 2026-11-27 key check value v1";
 
 /// What one key of a [`Keyring`] has sealed since the keyring was made (in
-/// this process). Read it with [`Keyring::stats`].
+/// this process), or, in a [`LiveKeyring`](crate::LiveKeyring), since the
+/// first keyring that held the key (same id, same secret) was put in force:
+/// the keyrings that replace one share the counters of the keys they keep,
+/// so a keyring gone out of force goes on reading them. Read it with
+/// [`Keyring::stats`].
 ///
 /// `seals` counts every seal, re-seals included. For an AES-256-GCM key it
 /// is an upper bound on the random nonces the key spent here: a re-seal

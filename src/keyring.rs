@@ -101,7 +101,9 @@ pub(crate) struct Slot {
     stats: Arc<SlotStats>,
 }
 
-/// A key's counters.
+/// A key's counters. On lines of its own: every count reads the pointer
+/// to the shards here, so nothing written often may share them.
+#[repr(align(128))]
 struct SlotStats {
     /// Seals, re-seals, opens and refusals by reason, counted per thread
     /// group so that cores sealing at once do not share a line.
@@ -233,10 +235,10 @@ const KEY_CHECK_CONTEXT: &str = "sealed-session 2026-11-27 key check value v1";
 
 /// What one key of a [`Keyring`] has sealed since the keyring was made (in
 /// this process), or, in a [`LiveKeyring`](crate::LiveKeyring), since the
-/// first keyring that held the key (same id, same secret) was put in force:
-/// the keyrings that replace one share the counters of the keys they keep,
-/// so a keyring gone out of force goes on reading them. Read it with
-/// [`Keyring::stats`].
+/// key (same id, same secret) was last added to it: the keyrings that
+/// replace one share the counters of the keys they keep, so a keyring gone
+/// out of force goes on reading them, and a key removed and added again
+/// starts from zero. Read it with [`Keyring::stats`].
 ///
 /// `seals` counts every seal, re-seals included. For an AES-256-GCM key it
 /// is an upper bound on the random nonces the key spent here: a re-seal
@@ -441,8 +443,9 @@ impl Keyring {
         self.slot(id).map(|s| s.algorithm)
     }
 
-    /// What key `id` has sealed through this keyring, if the keyring holds
-    /// it.
+    /// What key `id` has sealed and opened (see [`KeyStats`] for the
+    /// keyrings of a [`LiveKeyring`](crate::LiveKeyring)), if the keyring
+    /// holds it.
     ///
     /// ```
     /// use sealed_session::{Keyring, KeyId, Sealer};

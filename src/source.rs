@@ -81,6 +81,12 @@ pub struct LiveKeyring {
 
 struct Inner {
     current: ArcSwap<Keyring>,
+    /// Held by a replacement from its load of the keyring in force to its
+    /// store of the next: two replacements at once (the file watcher and
+    /// the API) take turns, so neither builds on a keyring the other has
+    /// already replaced (which would drop the other's keyring, with the
+    /// counts of keys only it held). Operations never take it.
+    replacing: std::sync::Mutex<()>,
 }
 
 impl LiveKeyring {
@@ -97,6 +103,7 @@ impl LiveKeyring {
         Ok(LiveKeyring {
             inner: Arc::new(Inner {
                 current: ArcSwap::from_pointee(keyring),
+                replacing: std::sync::Mutex::new(()),
             }),
         })
     }
@@ -117,6 +124,12 @@ impl LiveKeyring {
     pub fn replace(&self, mut keyring: Keyring) -> Result<()> {
         keyring.sealing_key_id(SystemClock.now())?;
         keyring.check_cutoff(SystemClock.now())?;
+        // A replacement that panicked left nothing half done to guard.
+        let _turn = self
+            .inner
+            .replacing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let old = self.current();
         log_stats(&old);
         keyring.inherit_stats(&old);

@@ -19,7 +19,8 @@
 //! whose operating system generator fails after the fork (a seccomp filter
 //! on `getrandom`) fails its seals rather than continue its parent's
 //! stream; and forks from threads, of a process whose stream an exited
-//! thread left, and a grandchild, never repeat a nonce. It runs without the
+//! thread left, and a grandchild, never repeat a nonce; and parent and
+//! child mask one CSRF secret into different tokens. It runs without the
 //! test harness, so the process is single-threaded when it first forks.
 //!
 //! [`NonceScheme::PerThread`]: sealed_session::NonceScheme::PerThread
@@ -133,6 +134,11 @@ fn main() {
             println!("fork: {label}: no nonce repeated across fork");
             passed += 1;
         }
+    }
+    #[cfg(feature = "tower")]
+    {
+        csrf_masks_differ_across_fork();
+        passed += 1;
     }
     for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
         if fails_closed_without_randomness(algorithm) {
@@ -291,6 +297,69 @@ fn threads_and_grandchildren(algorithm: sealed_session::Algorithm) {
     let distinct: std::collections::HashSet<&Vec<u8>> = all.iter().collect();
     assert_eq!(distinct.len(), all.len(), "{algorithm}: a nonce repeated");
     println!("fork: {algorithm}: threads, children and grandchildren never share a nonce");
+}
+
+/// A forked worker's CSRF tokens are not its parent's (SECURITY.md: no two
+/// pages carry the same token string). Parent and child each answer a
+/// request that carries the same CSRF cookie after the fork, so both mask
+/// the same secret; a mask drawn from a generator in the process (rand's
+/// thread generator, seeded by the first request, before the fork) would
+/// be the same in both. Through the tower layer, polled by hand: no
+/// runtime, so no threads.
+#[cfg(all(target_os = "linux", feature = "tower"))]
+fn csrf_masks_differ_across_fork() {
+    use core::future::Future as _;
+    use core::task::{Context, Poll, Waker};
+    use sealed_session::tower::{SessionExt, SessionLayer};
+    use sealed_session::{Keyring, Sealer, SessionConfig};
+    use tower::{service_fn, Layer as _, Service as _};
+
+    let config =
+        SessionConfig::new(Sealer::new(Keyring::ephemeral().expect("rng"))).expect("valid");
+    let csrf_name = config.csrf_name().to_owned();
+    let mut service =
+        SessionLayer::<String>::new(config).layer(service_fn(|req: hyper::Request<()>| {
+            let session = req.session::<String>().expect("the layer ran");
+            let token = session.csrf_token().expect("a token");
+            std::future::ready(Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                token,
+            )))
+        }));
+    let mut call = |cookie: &str| {
+        let mut request = hyper::Request::builder();
+        if !cookie.is_empty() {
+            request = request.header(hyper::header::COOKIE, cookie);
+        }
+        let mut future = std::pin::pin!(service.call(request.body(()).expect("valid")));
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(Ok(response)) => response,
+            _ => panic!("the handler answers at once"),
+        }
+    };
+    let first = call("");
+    let cookie = first
+        .headers()
+        .get_all(hyper::header::SET_COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .find(|h| h.starts_with(&format!("{csrf_name}=")))
+        .and_then(|h| h.split(';').next())
+        .expect("the first answer sets the CSRF cookie")
+        .to_owned();
+    let first = first.into_body();
+    let from_child = in_child(|| call(&cookie).into_body());
+    let own = call(&cookie).into_body();
+    assert_eq!(from_child.len(), 86, "child's token: {from_child:?}");
+    let tokens = [&first, &own, &from_child];
+    for (i, a) in tokens.iter().enumerate() {
+        for b in &tokens[i + 1..] {
+            assert_ne!(a, b, "a CSRF token repeated across fork");
+        }
+    }
+    println!("fork: CSRF tokens of parent and child differ");
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -9,7 +9,6 @@ use core::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use rand::RngCore as _;
 use rand::TryRngCore as _;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -370,7 +369,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// Each call returns another string (the secret XORed with a fresh
     /// random mask, 86 base64url characters), so a token in a compressed
     /// page does not leak through the page's length (BREACH); all of them
-    /// stay valid together.
+    /// stay valid together. The mask comes from the operating system's
+    /// generator, so a forked worker's tokens are not its parent's.
     ///
     /// ```no_run
     /// # fn page(session: sealed_session::Session<u64>) -> sealed_session::Result<String> {
@@ -390,13 +390,13 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     pub fn csrf_token(&self) -> Result<String> {
         let mut state = self.shared.lock();
         if let Some(fresh) = &state.csrf.fresh {
-            return Ok(mask(&fresh.secret));
+            return mask(&fresh.secret);
         }
         self.open_csrf(&mut state.csrf);
         let current = state.times.map(|t| t.issued_at.secs());
         if let Some((secret, bound)) = &state.csrf.opened {
             if *bound == current {
-                return Ok(mask(secret));
+                return mask(secret);
             }
         }
         let mut secret = Secret::default();
@@ -405,7 +405,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             .map_err(|_| Error::Rng)?;
         let header = seal_csrf(&self.shared.config, &secret, current)?;
         warn_if_finished(&state);
-        let token = mask(&secret);
+        let token = mask(&secret)?;
         state.csrf.fresh = Some(Fresh {
             secret,
             bound: current,
@@ -564,14 +564,20 @@ fn reseal_csrf(
 
 /// A masked token: a fresh random mask, then the secret XORed with it,
 /// base64url without padding.
-fn mask(secret: &Secret) -> String {
+///
+/// The mask comes from the operating system, not from a generator in the
+/// process: a forked worker holds a copy of its parent's generators, and
+/// would hand out the very masks its parent hands out next.
+fn mask(secret: &Secret) -> Result<String> {
     let mut bytes = Zeroizing::new([0_u8; 2 * SECRET_LEN]);
     let (mask, masked) = bytes.split_at_mut(SECRET_LEN);
-    rand::rng().fill_bytes(mask);
+    rand::rngs::OsRng
+        .try_fill_bytes(mask)
+        .map_err(|_| Error::Rng)?;
     for ((out, m), s) in masked.iter_mut().zip(mask.iter()).zip(secret.iter()) {
         *out = m ^ s;
     }
-    URL_SAFE_NO_PAD.encode(&bytes[..])
+    Ok(URL_SAFE_NO_PAD.encode(&bytes[..]))
 }
 
 /// Whether `token` unmasks to `secret`, compared without an early exit.

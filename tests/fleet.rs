@@ -27,7 +27,7 @@ mod example;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -624,55 +624,46 @@ impl Fleet {
         self.servers.iter().map(|s| s.port).collect()
     }
 
-    /// Starts a server on a free port: waits until it says it listens,
-    /// and tries another port if someone took that one meanwhile.
+    /// Starts a server on a port the system picks (`PORT=0`) and waits
+    /// until it says which one it listens on.
     fn start_server(&mut self) {
         let n = self.servers.len();
-        for _attempt in 0..5 {
-            let port = free_port();
-            let stdout = self.dir.join(format!("server{n}.out"));
-            let stderr = self.dir.join(format!("server{n}.err"));
-            let child = Command::new(&self.binary)
-                .env_remove("SESSION_KEYS")
-                .env("SESSION_KEYS_FILE", self.keys())
-                .env("REVOKED_FILE", self.revoked())
-                .env("PORT", port.to_string())
-                .stdin(Stdio::null())
-                .stdout(File::create(&stdout).expect("stdout file"))
-                .stderr(File::create(&stderr).expect("stderr file"))
-                .spawn()
-                .unwrap_or_else(|e| panic!("starting {}: {e}", self.binary.display()));
-            self.servers.push(Server {
-                child,
-                port,
-                stderr,
-            });
-            let server = self.servers.last_mut().expect("just pushed");
-            let started = Instant::now();
-            let listening = format!("listening on http://localhost:{port}");
-            loop {
-                let out = std::fs::read_to_string(&stdout).unwrap_or_default();
-                if out.contains(&listening) {
-                    return;
-                }
-                if let Some(status) = server.child.try_wait().expect("child status") {
-                    let err = std::fs::read_to_string(&server.stderr).unwrap_or_default();
-                    assert!(
-                        err.contains("in use"),
-                        "the server exited ({status}) at start: {err}"
-                    );
-                    self.servers.pop();
-                    break;
-                }
-                assert!(
-                    started.elapsed() < Duration::from_secs(10),
-                    "the server on port {port} did not start within 10 s"
-                );
-                time_left();
-                std::thread::sleep(Duration::from_millis(20));
+        let stdout = self.dir.join(format!("server{n}.out"));
+        let stderr = self.dir.join(format!("server{n}.err"));
+        let child = Command::new(&self.binary)
+            .env_remove("SESSION_KEYS")
+            .env("SESSION_KEYS_FILE", self.keys())
+            .env("REVOKED_FILE", self.revoked())
+            .env("PORT", "0")
+            .stdin(Stdio::null())
+            .stdout(File::create(&stdout).expect("stdout file"))
+            .stderr(File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.binary.display()));
+        // Listed at once, so that `Drop` stops it whatever happens next.
+        self.servers.push(Server {
+            child,
+            port: 0,
+            stderr,
+        });
+        let server = self.servers.last_mut().expect("just pushed");
+        let started = Instant::now();
+        server.port = loop {
+            let out = std::fs::read_to_string(&stdout).unwrap_or_default();
+            if let Some(port) = listening_port(&out) {
+                break port;
             }
-        }
-        panic!("no free port for a server after 5 tries");
+            if let Some(status) = server.child.try_wait().expect("child status") {
+                let err = std::fs::read_to_string(&server.stderr).unwrap_or_default();
+                panic!("the server exited ({status}) at start: {err}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the server did not start within 10 s"
+            );
+            time_left();
+            std::thread::sleep(Duration::from_millis(20));
+        };
     }
 
     /// Every server is still running.
@@ -705,13 +696,14 @@ fn server_binary() -> PathBuf {
     example::built_example("server")
 }
 
-/// A port free now on 127.0.0.1 (someone may take it before the server
-/// binds it: [`Fleet::start_server`] then tries another).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
+/// The port in the demo's `listening on http://localhost:PORT` line, once
+/// the line is whole.
+fn listening_port(out: &str) -> Option<u16> {
+    let rest = out.split("listening on http://localhost:").nth(1)?;
+    let digits = rest.split(|c: char| !c.is_ascii_digit()).next()?;
+    // The line may still be on its way: the port is read once a character
+    // after it has arrived.
+    (digits.len() < rest.len()).then(|| digits.parse().ok())?
 }
 
 /// Writes `text` to `path` as deploy tools do: a temporary file, then an

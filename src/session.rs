@@ -109,7 +109,9 @@ pub use csrf::{CsrfFailure, CsrfGuard, CSRF_FIELD, CSRF_HEADER, DEFAULT_FORM_LIM
 /// [`Session::set_flash`] and [`Session::take_flash`] for one-shot messages
 /// (in a cookie of their own, see there); the
 /// adapters ([`tower`](crate::tower), [`actix`](crate::actix)) load it before
-/// the handler and write its cookie after it.
+/// the handler and write its cookie after it. A clone is a handle to the
+/// same session; a write through one kept past the response (by a spawned
+/// task) cannot reach the client: it is lost, and a warn event says so.
 pub struct Session<T> {
     shared: Arc<Shared<T>>,
 }

@@ -116,6 +116,10 @@ pub(crate) fn param(query: &str, name: &str) -> String {
 ///
 /// Every other method than `GET` goes through the adapter's CSRF guard
 /// (with `CsrfGuard::new()`, inside the session layer) to [`route_unsafe`].
+/// The sessions `/keep` kept past their responses.
+pub(crate) static KEPT: std::sync::Mutex<Vec<Session<TestSession>>> =
+    std::sync::Mutex::new(Vec::new());
+
 pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u16, String) {
     let (path, query) = path_and_query
         .split_once('?')
@@ -172,6 +176,13 @@ pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u1
             Ok(token) => (200, token),
             Err(_) => (500, String::new()),
         },
+        "/keep" => {
+            // A handle kept past the response, as a spawned task would.
+            KEPT.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(session.clone());
+            (200, "kept".to_owned())
+        }
         _ => (404, String::new()),
     }
 }
@@ -302,6 +313,7 @@ macro_rules! acceptance_suite {
             several_valid_cookies_are_logged_without_their_value,
             not_yet_valid_cookie_is_logged_as_a_warning,
             unsendable_reseal_is_logged_as_an_error,
+            write_after_the_response_is_logged_and_lost,
             // checks/flash.rs
             flash_is_read_once_after_a_redirect,
             unread_flash_survives_other_requests,

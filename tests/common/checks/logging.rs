@@ -202,3 +202,42 @@ pub(crate) async fn unsendable_reseal_is_logged_as_an_error(start: Start) {
     assert!(errors[0].contains("key_id=1"), "{lines:?}");
     assert_not_logged(&value);
 }
+
+/// A session written after its response went out (a handle a spawned task
+/// kept): the write cannot reach the client, so it is lost, and a warn
+/// event says so.
+pub(crate) async fn write_after_the_response_is_logged_and_lost(start: Start) {
+    const NAME: &str = "late-write";
+    const EVENT: &str = "session changed after the response was written";
+    capture::install();
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), NAME)));
+    let mut jar = crate::common::Jar::default();
+    let r = jar.get(server.addr, "/set?username=ada").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ok"));
+
+    // Only this check, once in this binary, keeps a session or writes late.
+    assert!(capture::lines_with(EVENT).is_empty());
+    let r = jar.get(server.addr, "/keep").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "kept"));
+    assert!(r.set_cookies.is_empty(), "{r:?}");
+    assert!(
+        capture::lines_with(EVENT).is_empty(),
+        "a write in time warned"
+    );
+    let kept = crate::common::KEPT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .pop()
+        .expect("the handler kept its session");
+    kept.update(|s| s.username = Some("mallory".to_owned()))
+        .expect("the write itself succeeds");
+    let lines = capture::lines_with(EVENT);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("WARN "), "{}", lines[0]);
+    assert!(lines[0].contains("the change is lost"), "{}", lines[0]);
+
+    // The client never saw it.
+    let r = jar.get(server.addr, "/get").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ada:0"));
+}

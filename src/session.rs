@@ -111,7 +111,8 @@ pub use csrf::{CsrfFailure, CsrfGuard, CSRF_FIELD, CSRF_HEADER, DEFAULT_FORM_LIM
 /// adapters ([`tower`](crate::tower), [`actix`](crate::actix)) load it before
 /// the handler and write its cookie after it. A clone is a handle to the
 /// same session; a write through one kept past the response (by a spawned
-/// task) cannot reach the client: it is lost, and a warn event says so.
+/// task) cannot reach the client: it is lost, and once the response's
+/// cookies were written, a warn event naming the cookie says so.
 pub struct Session<T> {
     shared: Arc<Shared<T>>,
 }
@@ -339,7 +340,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         let issued_at = self.issued_at_secs();
         let (header, times) = self.seal(&value, issued_at)?;
         let mut state = self.shared.lock();
-        warn_if_finished(&state);
+        warn_if_finished(&self.shared.config, &state);
         state.value = Some(value);
         state.times = Some(times);
         state.status = Status::Changed(header);
@@ -360,7 +361,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// left as it was.
     pub fn renew(&self) -> Result<()> {
         let mut state = self.shared.lock();
-        warn_if_finished(&state);
+        warn_if_finished(&self.shared.config, &state);
         match state.value.as_ref().map(|value| self.seal(value, None)) {
             // Sealed first: on error the session is left as it was.
             Some(sealed) => {
@@ -429,7 +430,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         let out = f(&mut value);
         let (header, times) = self.seal(&value, issued_at)?;
         let mut state = self.shared.lock();
-        warn_if_finished(&state);
+        warn_if_finished(&self.shared.config, &state);
         state.value = Some(value);
         state.times = Some(times);
         state.status = Status::Changed(header);
@@ -445,7 +446,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// made after `clear` is (for the login form).
     pub fn clear(&self) {
         let mut state = self.shared.lock();
-        warn_if_finished(&state);
+        warn_if_finished(&self.shared.config, &state);
         state.value = None;
         state.times = None;
         state.status = Status::Cleared;
@@ -651,9 +652,12 @@ fn seal_within_max<V: Serialize + ?Sized>(
     Ok((sealed, left))
 }
 
-fn warn_if_finished<T>(state: &State<T>) {
+fn warn_if_finished<T>(config: &SessionConfig, state: &State<T>) {
     if state.finished {
-        tracing::warn!("session changed after the response was written: the change is lost");
+        tracing::warn!(
+            cookie = config.name(),
+            "session changed after the response was written: the change is lost"
+        );
     }
 }
 

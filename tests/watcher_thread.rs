@@ -34,7 +34,11 @@ fn settles_at(n: usize) -> usize {
 #[test]
 fn the_watcher_thread_ends_with_the_last_clone() {
     let dir = std::env::temp_dir().join(format!("sealed-session-watcher-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let _ = std::fs::remove_dir_all(&dir);
+    // The key file holds a key: readable by this user only.
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&dir)
+        .expect("scratch dir");
     let path = dir.join("keys");
     let key = Key::try_generate().expect("rng").to_base64();
     std::fs::write(&path, format!("1:xchacha20poly1305:{key}\n")).expect("write");

@@ -403,9 +403,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         rand::rngs::OsRng
             .try_fill_bytes(&mut secret[..])
             .map_err(|_| Error::Rng)?;
-        let header = seal_csrf(&self.shared.config, &secret, current)?;
-        warn_if_finished(&state);
         let token = mask(&secret)?;
+        let header = seal_csrf(&self.shared.config, &secret, current)?;
+        warn_if_finished(&self.shared.config, &state);
         state.csrf.fresh = Some(Fresh {
             secret,
             bound: current,

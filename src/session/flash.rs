@@ -98,7 +98,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             false,
         )?;
         let mut state = self.shared.lock();
-        warn_if_finished(&state);
+        warn_if_finished(&self.shared.config, &state);
         state.flash.outgoing = Some(header);
         Ok(())
     }
@@ -119,7 +119,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             let mut state = self.shared.lock();
             match core::mem::replace(&mut state.flash.incoming, Incoming::Spent) {
                 Incoming::Sealed(sealed) => {
-                    warn_if_finished(&state);
+                    warn_if_finished(&self.shared.config, &state);
                     sealed
                 }
                 other => {

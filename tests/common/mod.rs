@@ -96,6 +96,10 @@ pub(crate) fn param(query: &str, name: &str) -> String {
         .to_owned()
 }
 
+/// The sessions `/keep` kept past their responses.
+pub(crate) static KEPT: std::sync::Mutex<Vec<Session<TestSession>>> =
+    std::sync::Mutex::new(Vec::new());
+
 /// The routes every adapter's test server answers (see the module docs).
 ///
 /// - `/set?username=NAME`: stores the username; `200 ok`.
@@ -113,13 +117,11 @@ pub(crate) fn param(query: &str, name: &str) -> String {
 ///   there is none; never writes the session.
 /// - `/csrf-form`: `200 TOKEN`, a CSRF token of the session
 ///   (`Session::csrf_token`), or `500` with an empty body.
+/// - `/keep`: keeps a clone of the session in [`KEPT`], past the response
+///   (as a spawned task would); `200 kept`.
 ///
 /// Every other method than `GET` goes through the adapter's CSRF guard
 /// (with `CsrfGuard::new()`, inside the session layer) to [`route_unsafe`].
-/// The sessions `/keep` kept past their responses.
-pub(crate) static KEPT: std::sync::Mutex<Vec<Session<TestSession>>> =
-    std::sync::Mutex::new(Vec::new());
-
 pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u16, String) {
     let (path, query) = path_and_query
         .split_once('?')

@@ -140,10 +140,15 @@ impl LiveKeyring {
 
     /// Reads the keyring from `path` (see [`Keyring::from_file`]) and keeps
     /// reading it every second in a background thread: a change is in force
-    /// within about a second, on every sealer sharing this live keyring,
-    /// without a restart. The file is read by its path each time, so an
-    /// edit in place, an atomic rename over it, and the symlink swap that
-    /// Kubernetes secret volumes make are all seen.
+    /// once two reads in a row found it, within about two seconds, on every
+    /// sealer sharing this live keyring, without a restart. The file is
+    /// read by its path each time, so an edit in place, an atomic rename
+    /// over it, and the symlink swap that Kubernetes secret volumes make are
+    /// all seen. Two reads, so that an edit in place read half written is
+    /// not applied: its first half may parse (the old keys without the new
+    /// one) and refuse every cookie of a key it lacks. A writer that stays
+    /// half done for a whole second still gets its half applied: write a
+    /// temporary file and rename it over the keyring's.
     ///
     /// A new content that does not parse, or that leaves no key able to
     /// seal, is not applied: the keyring in force stays, and an error event
@@ -200,7 +205,11 @@ fn read(path: &Path) -> Result<zeroize::Zeroizing<String>> {
 }
 
 /// The watcher thread: re-reads `path` every `interval` while the live
-/// keyring exists, and applies a changed content that parses and can seal.
+/// keyring exists, and applies a changed content that parses and can seal
+/// once two reads in a row found it: a file edited in place may be read
+/// while it is half written, and the half that parses (the old key, not
+/// yet the new one) would refuse every cookie of the missing key, and
+/// remove it. A writer would have to stay half done for a whole interval.
 fn watch(
     live: &Weak<Inner>,
     path: &Path,
@@ -208,6 +217,8 @@ fn watch(
     interval: Duration,
 ) {
     let mut unreadable = false;
+    // A changed content read once, applied if the next read finds it too.
+    let mut pending: Option<zeroize::Zeroizing<String>> = None;
     loop {
         std::thread::sleep(interval);
         let Some(inner) = live.upgrade() else {
@@ -226,8 +237,14 @@ fn watch(
         };
         unreadable = false;
         if *text == *last {
+            pending = None;
             continue;
         }
+        if pending.as_ref().map(|p| p.as_str()) != Some(text.as_str()) {
+            pending = Some(text);
+            continue;
+        }
+        pending = None;
         let applied = text
             .parse::<Keyring>()
             .and_then(|keyring| LiveKeyring { inner }.replace(keyring));

@@ -225,9 +225,10 @@ fn revoke_before_refuses_every_earlier_value() {
     }
 }
 
-/// `watch_file` reads the file every second: a change written just after a
-/// read is in force at the next read, about a second later (a default of
-/// two seconds or more fails this; a busy machine gets 0.9 s of slack).
+/// `watch_file` reads the file every second, and applies a change the
+/// second read in a row finds: a change written just after a read is in
+/// force two reads later, about two seconds later (a default of 1.5 s or
+/// more fails this; a busy machine gets 0.9 s of slack).
 #[test]
 fn the_default_watch_reads_the_file_every_second() {
     let dir = scratch_dir();
@@ -241,9 +242,46 @@ fn the_default_watch_reads_the_file_every_second() {
     replace_file(&path, &format!("{one}\n{two}\n{three}\n"));
     let took = within_5s(|| live.current().len() == 3);
     assert!(
-        took < Duration::from_millis(1900),
-        "the next read came after {took:?}"
+        took < Duration::from_millis(2900),
+        "the second read came after {took:?}"
     );
+    drop(live);
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// A file edited in place, read while half written: the half that parses
+/// (key 1 alone, while key 2 seals) would refuse and remove every cookie
+/// of key 2. A change is applied only once two reads in a row find it, so
+/// a half that stays less than one interval is never applied. Each round
+/// keeps the half for 60% of the interval: one read in a row at most
+/// (reads are at least an interval apart), and at least one read in the
+/// rounds almost surely (a watcher that applies a change at its first read
+/// fails a round with a chance of 60%, all six with 99.6%).
+#[test]
+fn a_half_written_file_is_not_applied() {
+    const INTERVAL: Duration = Duration::from_millis(500);
+    let dir = scratch_dir();
+    let path = dir.join("keys");
+    let (one, two) = (entry(1), entry(2));
+    let whole = format!("{one}\n{two}\n");
+    std::fs::write(&path, &whole).expect("write");
+    let live = LiveKeyring::watch_file_every(&path, INTERVAL).expect("loads");
+    assert_eq!(live.current().len(), 2);
+    for round in 0..6 {
+        // In place, as an editor or `>` does: the first line, then the rest.
+        std::fs::write(&path, format!("{one}\n")).expect("write");
+        let half_since = Instant::now();
+        while half_since.elapsed() < INTERVAL * 6 / 10 {
+            assert_eq!(live.current().len(), 2, "round {round}: the half applied");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::fs::write(&path, &whole).expect("write");
+        let whole_since = Instant::now();
+        while whole_since.elapsed() < INTERVAL * 2 {
+            assert_eq!(live.current().len(), 2, "round {round}: the half applied");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
     drop(live);
     std::fs::remove_dir_all(&dir).expect("clean up");
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sealed_session::{Algorithm, Key, KeyId, Keyring, Sealer};
+use sealed_session::{Algorithm, ConfigError, Error, Key, KeyId, Keyring, Sealer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sealed-session");
 
@@ -583,6 +583,49 @@ fn fingerprint_matches_the_library_and_prints_no_key_material() {
     assert_no_key_material(&[&run, &both, &env, &none], &keys);
 }
 
+/// `fingerprint` says when a server would refuse the keyring it prints
+/// (exit status 1): a `revoke-before` more than a minute ahead (usually a
+/// local time written with a `Z`), or no key active yet. The file is what
+/// `fingerprint` reads; a running server keeps the keyring in force. A
+/// cutoff of now passes.
+#[test]
+fn fingerprint_says_when_a_server_refuses_the_keyring() {
+    let (spec, keys) = keyring_spec(&[(1, "xchacha20poly1305", None)]);
+    let ahead = format!("{spec}revoke-before={}\n", unix_now() + 2 * 3600);
+    let refused = run(&["fingerprint", "--keys", &ahead]);
+    assert_eq!(refused.status, 1, "{refused:?}");
+    assert!(refused.has_line("fingerprint: "), "{refused:?}");
+    let line = refused.line("refused: ");
+    assert!(
+        line.starts_with("refused: a server refuses this keyring (")
+            && line.contains("revoke-before time is in the future"),
+        "{line}"
+    );
+    assert_eq!(
+        ahead.parse::<Keyring>().err(),
+        Some(Error::Config(ConfigError::CutoffInFuture)),
+        "the library refuses what the command says it refuses"
+    );
+
+    let later = keyring_spec(&[(1, "xchacha20poly1305", Some(unix_now() + 86_400))]).0;
+    let inactive = run(&["fingerprint", "--keys", &later]);
+    assert_eq!(inactive.status, 1, "{inactive:?}");
+    assert_eq!(
+        inactive.line("sealing key: "),
+        "sealing key: none (no key is active yet)"
+    );
+    assert!(inactive
+        .line("refused: ")
+        .contains("no key in the keyring may seal now"));
+
+    let now = format!("{spec}revoke-before={}\n", unix_now());
+    let accepted = run(&["fingerprint", "--keys", &now]);
+    assert_eq!(accepted.status, 0, "{accepted:?}");
+    assert!(!accepted.has_line("refused: "), "{accepted:?}");
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    assert_no_key_material(&[&refused, &inactive, &accepted], &keys);
+}
+
 // check
 
 /// Runs `check` on two keyring specs (as files), with extra arguments.
@@ -813,6 +856,29 @@ fn check_warns_about_a_keyring_that_cannot_seal() {
         .contains("NEW holds no key"));
     assert!(empty.has_line("new: ") && empty.line("new: ").ends_with("no keys"));
     assert_no_key_material(&[&run, &empty], &[&k1, &k2]);
+}
+
+/// A NEW keyring whose `revoke-before` is more than a minute ahead: every
+/// server refuses it (`cutoff-in-future`). Within the minute it passes.
+#[test]
+fn check_warns_about_a_cutoff_in_the_future() {
+    let k1 = fresh_key();
+    let old = entry(1, "xchacha20poly1305", &k1, None);
+    let ahead = format!("{old}revoke-before={}\n", unix_now() + 2 * 3600);
+    let run = check(&old, &ahead, &[]);
+    assert_eq!(run.status, 1, "{run:?}");
+    assert!(run
+        .line("warning[cutoff-in-future]: ")
+        .starts_with("warning[cutoff-in-future]: NEW's revoke-before ("));
+    assert_eq!(run.line("result: "), "result: 1 warning");
+    let now = format!("{old}revoke-before={}\n", unix_now() + 30);
+    let passes = check(&old, &now, &[]);
+    assert_eq!(passes.status, 0, "{passes:?}");
+    assert!(
+        !passes.has_line("warning[cutoff-in-future]: "),
+        "{passes:?}"
+    );
+    assert_no_key_material(&[&run, &passes], &[&k1]);
 }
 
 #[test]

@@ -65,9 +65,10 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
             "check: standard input cannot hold both keyrings".into(),
         ));
     }
+    let (new_keyring, new_refusal) = new.load_maybe_empty()?;
     let plan = Plan {
         old: old.load()?,
-        new: new.load_maybe_empty()?,
+        new: new_keyring,
         now: SystemTime::now(),
         window,
         ttl: ttl.min(sealed_session::MAX_TTL),
@@ -90,6 +91,11 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
     plan.reused_ids(&mut findings);
     plan.nonce_sizes(&mut findings);
     plan.can_seal(&mut findings);
+    if let Some(sealed_session::Error::Config(sealed_session::ConfigError::CutoffInFuture)) =
+        new_refusal
+    {
+        cutoff_in_future(plan.new.as_ref(), &mut findings);
+    }
     let warnings = findings.warnings;
     for line in findings.lines {
         report.line(line);
@@ -112,6 +118,22 @@ fn duration(flag: &str, value: &str) -> Result<Duration, Fail> {
                 "check: {flag} takes a duration such as 90s, 10m, 24h or 14d"
             ))
         })
+}
+
+/// A NEW keyring whose `revoke-before` cutoff is more than a minute ahead
+/// (usually a local time written with a `Z`): servers refuse it.
+fn cutoff_in_future(new: Option<&Keyring>, findings: &mut Findings) {
+    let at = new
+        .and_then(Keyring::revoked_before)
+        .map_or_else(|| "later".into(), text::time);
+    findings.warn(
+        "cutoff-in-future",
+        format!(
+            "NEW's revoke-before ({at}) is more than a minute ahead: it would refuse every new \
+             session until then, so a server refuses to start with it, and a live keyring \
+             refuses it and keeps the one in force (revoke-before is usually now, in UTC)"
+        ),
+    );
 }
 
 /// The `old:` or `new:` line.

@@ -25,7 +25,7 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
         Some(from) => from,
         None => KeysFrom::from_env()?,
     };
-    let keyring = from.load()?;
+    let (keyring, refusal) = from.load_judged()?;
     let now = SystemTime::now();
     let mut report = Report::new();
     report.line(format!("fingerprint: {}", keyring.fingerprint()));
@@ -48,9 +48,18 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
     }
     report.line(match sealing {
         Some(id) => format!("sealing key: {id}"),
-        None => "sealing key: none (no key is active yet: a server refuses this keyring)".into(),
+        None => "sealing key: none (no key is active yet)".into(),
     });
     report.line(revoke_before(&keyring));
+    // The fingerprint is the file's: a server that refuses the file keeps
+    // (or starts with) no such keyring.
+    if let Some(error) = refusal {
+        report.line(format!(
+            "refused: a server refuses this keyring ({error}); a running one keeps the keyring \
+             in force"
+        ));
+        report.status = 1;
+    }
     Ok(report)
 }
 

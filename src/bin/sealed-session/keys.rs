@@ -83,18 +83,35 @@ impl KeysFrom {
     }
 
     /// As [`KeysFrom::load`], but an empty keyring is `None` rather than an
-    /// error (for the NEW keyring of `check`, where it is a finding).
-    pub(crate) fn load_maybe_empty(&self) -> Result<Option<Keyring>, Fail> {
-        match Keyring::parse_planned(&self.read()?) {
-            Ok(keyring) => Ok(Some(keyring)),
-            Err(Error::Config(ConfigError::EmptyKeyring)) => Ok(None),
+    /// error (for the NEW keyring of `check`, where it is a finding); with
+    /// [`refusal`] of the same text.
+    pub(crate) fn load_maybe_empty(&self) -> Result<(Option<Keyring>, Option<Error>), Fail> {
+        let text = self.read()?;
+        match Keyring::parse_planned(&text) {
+            Ok(keyring) => Ok((Some(keyring), refusal(&text))),
+            Err(Error::Config(ConfigError::EmptyKeyring)) => Ok((None, None)),
             Err(e) => Err(self.error(&e)),
         }
+    }
+
+    /// As [`KeysFrom::load`], with [`refusal`] of the same text.
+    pub(crate) fn load_judged(&self) -> Result<(Keyring, Option<Error>), Fail> {
+        let text = self.read()?;
+        let keyring = Keyring::parse_planned(&text).map_err(|e| self.error(&e))?;
+        Ok((keyring, refusal(&text)))
     }
 
     fn error(&self, e: &Error) -> Fail {
         Fail::Usage(format!("keyring from {}: {e}", self.describe()))
     }
+}
+
+/// Why a server would refuse keyring `text` now, if it would: it parses
+/// its keyring as [`Keyring::from_str`] does, which adds to
+/// [`Keyring::parse_planned`] the checks of a key able to seal now and of a
+/// `revoke-before` cutoff at most a minute ahead.
+fn refusal(text: &str) -> Option<Error> {
+    text.parse::<Keyring>().err()
 }
 
 /// Whether a path given for a keyring file is more likely a spec (which

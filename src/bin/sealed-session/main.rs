@@ -48,6 +48,8 @@ commands:
       Print the keyring's fingerprint and each key's id, algorithm,
       activation and check value (never the key). Without KEYS, the keyring
       a server reads: the file SESSION_KEYS_FILE names, else SESSION_KEYS.
+      Exit status 1 if a server refuses the keyring (no key active yet, or
+      a revoke-before more than a minute ahead).
 
   check OLD NEW [--window DURATION] [--ttl DURATION]
   check --old-keys SPEC --new-keys SPEC [...]
@@ -56,8 +58,8 @@ commands:
       may still have unexpired values, a new key sealing before the
       propagation window (default 10m) is over, an id reused for another
       key, a move to AES-256-GCM's smaller nonce, a keyring that cannot
-      seal. --ttl is the longest session TTL (default 1d). Exit status 1 if
-      there is any warning.
+      seal, a revoke-before more than a minute ahead. --ttl is the longest
+      session TTL (default 1d). Exit status 1 if there is any warning.
 
 KEYS is --keys-file PATH (- for standard input) or --keys SPEC (a spec on the
 command line is visible in the process list: prefer a file).

@@ -581,6 +581,29 @@ mod flash {
         assert_eq!(s.finish(), [c.removal_cookie_named(c.flash_name())]);
     }
 
+    /// README: a flash lasts the flash TTL, or the idle timeout if that
+    /// is shorter; after the idle timeout it no longer opens.
+    #[test]
+    fn lasts_no_longer_than_the_idle_timeout() {
+        let now = Arc::new(AtomicU64::new(2_000_000_000));
+        let clock = Arc::clone(&now);
+        let c = SessionConfig::new(
+            Sealer::new(Keyring::ephemeral().expect("rng"))
+                .with_idle_timeout(Duration::from_secs(30), Duration::from_secs(10))
+                .with_clock(move || UNIX_EPOCH + Duration::from_secs(clock.load(Ordering::SeqCst))),
+        )
+        .expect("valid");
+        assert_eq!(c.flash_ttl(), crate::DEFAULT_FLASH_TTL);
+        let s = Session::<String>::load(&c, []);
+        s.set_flash("soon gone").expect("small");
+        let header = s.finish().pop().expect("flash");
+        assert!(header.ends_with("; Max-Age=30"), "{header}");
+        let flash = cookie_of(&header);
+        now.fetch_add(30 + 61, Ordering::SeqCst);
+        let s = Session::<String>::load(&c, [flash.as_bytes()]);
+        assert_eq!(s.take_flash::<String>(), None);
+    }
+
     #[test]
     fn clear_drops_flashes_renew_keeps_them() {
         let c = config();

@@ -25,7 +25,8 @@
 //! re-reads that file every second. Each line is `USERNAME UNIX_SECONDS`
 //! (`#` starts a comment): that user's sessions issued before that time are
 //! refused, on every server reading the same file; logging in again works,
-//! because a login starts a new session lifetime (`Session::renew`). A
+//! because a login starts a new session lifetime (`Session::renew`). Like
+//! the keyring, a change is applied once two reads in a row find it. A
 //! content with a bad line is not applied (the previous one stays) and is
 //! reported on stderr.
 //!
@@ -232,22 +233,34 @@ fn store_name(session: &Session<Visitor>, name: String) -> Reply {
 type Revoked = Arc<RwLock<HashMap<String, SystemTime>>>;
 
 /// Reads `path` (see the module docs) now, then every second in a
-/// background thread.
+/// background thread, and applies a change once two reads in a row find
+/// it, as the keyring's watcher does: a list read while it is half written
+/// could lack a user, or end in a line cut short (`ada 17` parses, as a
+/// cutoff in 1970).
 fn watch_revoked(path: PathBuf) -> Result<Revoked, Box<dyn std::error::Error>> {
     let mut last = std::fs::read_to_string(&path)
         .map_err(|e| format!("REVOKED_FILE {}: {e}", path.display()))?;
     let revoked = Revoked::new(RwLock::new(parse_revoked(&last)?));
     let shared = Arc::clone(&revoked);
+    let mut pending: Option<String> = None;
     std::thread::spawn(move || loop {
         std::thread::sleep(Duration::from_secs(1));
         let text = match std::fs::read_to_string(&path) {
-            Ok(text) if text == last => continue,
+            Ok(text) if text == last => {
+                pending = None;
+                continue;
+            }
+            Ok(text) if pending.as_ref() != Some(&text) => {
+                pending = Some(text);
+                continue;
+            }
             Ok(text) => text,
             Err(e) => {
                 eprintln!("REVOKED_FILE {}: {e}; keeping the last one", path.display());
                 continue;
             }
         };
+        pending = None;
         match parse_revoked(&text) {
             Ok(map) => *shared.write().unwrap_or_else(PoisonError::into_inner) = map,
             Err(e) => eprintln!("REVOKED_FILE {}: {e}; not applied", path.display()),

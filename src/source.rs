@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
-use crate::error::{ConfigError, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::keyring::Keyring;
 use crate::time::{Clock as _, SystemClock};
 
@@ -147,14 +147,19 @@ impl LiveKeyring {
     /// all seen. Two reads, so that an edit in place read half written is
     /// not applied: its first half may parse (the old keys without the new
     /// one) and refuse every cookie of a key it lacks. A writer that stays
-    /// half done for a whole second still gets its half applied: write a
-    /// temporary file and rename it over the keyring's.
+    /// half done for a whole second may still get its half applied: write
+    /// a temporary file and rename it over the keyring's. (A file rewritten
+    /// with another content at every read, more often than once a second,
+    /// is never applied.)
     ///
-    /// A new content that does not parse, or that leaves no key able to
-    /// seal, is not applied: the keyring in force stays, and an error event
-    /// says why (never with key material). A file that cannot be read is
-    /// reported the same way. The thread ends when the last clone of this
-    /// live keyring is dropped.
+    /// A new content that does not parse, that leaves no key able to seal,
+    /// or whose `revoke-before` is more than a minute ahead, is not applied:
+    /// the keyring in force stays, and an error event says why (never with
+    /// key material), once. One refused only for its time (no key active
+    /// yet, the cutoff ahead) is tried again at every read and applied when
+    /// its time comes, as a server started then would load it. A file that
+    /// cannot be read is reported the same way. The thread ends when the
+    /// last clone of this live keyring is dropped.
     ///
     /// # Errors
     /// As [`Keyring::from_file`], for the first reading: a server must not
@@ -205,20 +210,11 @@ fn read(path: &Path) -> Result<zeroize::Zeroizing<String>> {
 }
 
 /// The watcher thread: re-reads `path` every `interval` while the live
-/// keyring exists, and applies a changed content that parses and can seal
-/// once two reads in a row found it: a file edited in place may be read
-/// while it is half written, and the half that parses (the old key, not
-/// yet the new one) would refuse every cookie of the missing key, and
-/// remove it. A writer would have to stay half done for a whole interval.
-fn watch(
-    live: &Weak<Inner>,
-    path: &Path,
-    mut last: zeroize::Zeroizing<String>,
-    interval: Duration,
-) {
+/// keyring exists, and applies a changed content that parses and can seal,
+/// as [`Settle`] decides.
+fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, interval: Duration) {
     let mut unreadable = false;
-    // A changed content read once, applied if the next read finds it too.
-    let mut pending: Option<zeroize::Zeroizing<String>> = None;
+    let mut settle = Settle::new(last);
     loop {
         std::thread::sleep(interval);
         let Some(inner) = live.upgrade() else {
@@ -232,32 +228,110 @@ fn watch(
                     tracing::error!(%error, "keyring file not read; the keyring in force stays");
                 }
                 unreadable = true;
+                settle.unreadable();
                 continue;
             }
         };
         unreadable = false;
-        if *text == *last {
-            pending = None;
+        let Some(text) = settle.read(text) else {
             continue;
-        }
-        if pending.as_ref().map(|p| p.as_str()) != Some(text.as_str()) {
-            pending = Some(text);
-            continue;
-        }
-        pending = None;
+        };
         let applied = text
             .parse::<Keyring>()
             .and_then(|keyring| LiveKeyring { inner }.replace(keyring));
         match applied {
-            Ok(()) => {}
-            Err(error) => tracing::error!(
-                path = %path.display(),
-                %error,
-                "keyring file changed but is not applied; the keyring in force stays"
-            ),
+            Ok(()) => settle.applied(),
+            Err(error) => {
+                let for_now = matches!(
+                    error,
+                    Error::Config(ConfigError::NoSealingKey | ConfigError::CutoffInFuture)
+                );
+                if settle.refused(for_now) {
+                    tracing::error!(
+                        path = %path.display(),
+                        %error,
+                        "keyring file changed but is not applied; the keyring in force stays"
+                    );
+                }
+            }
         }
-        // A bad content is reported once, not every second.
-        last = text;
+    }
+}
+
+/// When the watcher applies what it reads.
+///
+/// A changed content is applied once two reads in a row found it: a file
+/// edited in place may be read while it is half written, and the half that
+/// parses (the old key, not yet the new one) would refuse every cookie of
+/// the missing key, and remove it. A writer would have to stay half done
+/// for a whole interval. A failed read starts the count again.
+///
+/// A content refused for good (it does not parse) is reported once and
+/// not tried again until the file changes. One refused for its time (no
+/// key is active yet, a `revoke-before` too far ahead) is reported once
+/// and tried again at every read, so it is applied when its time comes,
+/// as a server started then would load it: the fleet does not split.
+struct Settle {
+    /// The content in force, or the last one refused for good.
+    last: zeroize::Zeroizing<String>,
+    /// A content that differs from `last`, read at the last read.
+    pending: Option<zeroize::Zeroizing<String>>,
+    /// The last content whose refusal was reported.
+    reported: Option<zeroize::Zeroizing<String>>,
+}
+
+impl Settle {
+    fn new(in_force: zeroize::Zeroizing<String>) -> Self {
+        Settle {
+            last: in_force,
+            pending: None,
+            reported: None,
+        }
+    }
+
+    /// Takes a read of the file: the content to apply now, if any.
+    fn read(&mut self, text: zeroize::Zeroizing<String>) -> Option<&str> {
+        if *text == *self.last {
+            self.pending = None;
+            return None;
+        }
+        if self.pending.as_ref().is_some_and(|p| **p == *text) {
+            return self.pending.as_ref().map(|p| p.as_str());
+        }
+        self.pending = Some(text);
+        None
+    }
+
+    /// A read failed: the next content must be read twice again.
+    fn unreadable(&mut self) {
+        self.pending = None;
+    }
+
+    /// The content [`Settle::read`] gave is in force.
+    fn applied(&mut self) {
+        if let Some(text) = self.pending.take() {
+            self.last = text;
+        }
+        self.reported = None;
+    }
+
+    /// The content [`Settle::read`] gave was refused, `for_now` (for its
+    /// time: tried again at the next read) or for good. Whether to report
+    /// it: once per content.
+    fn refused(&mut self, for_now: bool) -> bool {
+        let Some(text) = &self.pending else {
+            return false;
+        };
+        let report = self.reported.as_ref().is_none_or(|r| **r != **text);
+        if report {
+            self.reported = Some(text.clone());
+        }
+        if !for_now {
+            if let Some(text) = self.pending.take() {
+                self.last = text;
+            }
+        }
+        report
     }
 }
 
@@ -299,4 +373,88 @@ fn log_in_force(keyring: &Keyring, how: &str) {
         how,
         "keyring in force"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settle;
+    use zeroize::Zeroizing;
+
+    /// Feeds reads to `settle`; the content it would apply at each.
+    fn reads(settle: &mut Settle, texts: &[&str]) -> Vec<Option<String>> {
+        texts
+            .iter()
+            .map(|t| {
+                settle
+                    .read(Zeroizing::new((*t).to_owned()))
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    fn settle() -> Settle {
+        Settle::new(Zeroizing::new("L".to_owned()))
+    }
+
+    #[test]
+    fn a_change_is_applied_at_its_second_read_in_a_row() {
+        let mut s = settle();
+        assert_eq!(reads(&mut s, &["L", "A"]), [None, None]);
+        assert_eq!(reads(&mut s, &["A"]), [Some("A".to_owned())]);
+        s.applied();
+        assert_eq!(reads(&mut s, &["A", "A"]), [None, None]);
+    }
+
+    #[test]
+    fn a_change_read_once_between_others_is_never_applied() {
+        let mut s = settle();
+        // Half written, then whole: the half was read once.
+        assert_eq!(reads(&mut s, &["H", "L", "H", "B", "H"]), vec![None; 5]);
+        // Back to the content in force drops what was pending.
+        assert_eq!(reads(&mut s, &["A", "L", "A"]), vec![None; 3]);
+        // A failed read in between starts the count again.
+        s.unreadable();
+        assert_eq!(reads(&mut s, &["A", "A"]), [None, Some("A".to_owned())]);
+    }
+
+    #[test]
+    fn a_content_refused_for_good_is_reported_once_and_not_tried_again() {
+        let mut s = settle();
+        assert_eq!(
+            reads(&mut s, &["bad", "bad"]),
+            [None, Some("bad".to_owned())]
+        );
+        assert!(s.refused(false), "reported");
+        assert_eq!(reads(&mut s, &["bad", "bad", "bad"]), vec![None; 3]);
+        // Fixed: applied at its second read.
+        assert_eq!(reads(&mut s, &["B", "B"]), [None, Some("B".to_owned())]);
+        s.applied();
+        // The same bad content again is a new change, reported again.
+        assert_eq!(
+            reads(&mut s, &["bad", "bad"]),
+            [None, Some("bad".to_owned())]
+        );
+        assert!(s.refused(false));
+    }
+
+    #[test]
+    fn a_content_refused_for_its_time_is_tried_at_every_read_and_reported_once() {
+        let mut s = settle();
+        assert_eq!(reads(&mut s, &["T", "T"]), [None, Some("T".to_owned())]);
+        assert!(s.refused(true), "reported");
+        for _ in 0..3 {
+            assert_eq!(reads(&mut s, &["T"]), [Some("T".to_owned())], "tried again");
+            assert!(!s.refused(true), "reported once");
+        }
+        // Its time came.
+        assert_eq!(reads(&mut s, &["T"]), [Some("T".to_owned())]);
+        s.applied();
+        assert_eq!(reads(&mut s, &["T", "T"]), [None, None]);
+        // Replaced by another before its time: that one is read twice.
+        let mut s = settle();
+        assert_eq!(reads(&mut s, &["T", "T"]), [None, Some("T".to_owned())]);
+        assert!(s.refused(true));
+        assert_eq!(reads(&mut s, &["U", "U"]), [None, Some("U".to_owned())]);
+        assert!(s.refused(true), "another content is reported");
+    }
 }

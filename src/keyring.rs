@@ -161,8 +161,14 @@ impl Slot {
     }
 }
 
-/// How far ahead of a server's clock a revocation cutoff may be: the clock
-/// difference tolerated between the host that wrote it and the servers.
+/// How far ahead of a server's clock a `revoke-before` cutoff may be: the
+/// clock difference tolerated between the host that wrote it and the
+/// servers. A keyring whose cutoff is later would refuse every new session
+/// until then (usually a mistyped date, or a local time written with a
+/// `Z`), so it is refused ([`ConfigError::CutoffInFuture`]).
+pub const MAX_CUTOFF_AHEAD: std::time::Duration = std::time::Duration::from_secs(CUTOFF_SLACK);
+
+/// [`MAX_CUTOFF_AHEAD`] in seconds.
 const CUTOFF_SLACK: u64 = 60;
 
 /// Values naming one key that were refused, by reason (see

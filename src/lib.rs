@@ -41,7 +41,9 @@ pub mod actix;
 pub use envelope::{EnvelopeInfo, Padding};
 pub use error::{ConfigError, CookieProblem, Error, KeyProblem, Refusal, Result, SealError};
 pub use key::{Algorithm, Key, KeyId, KEY_LEN};
-pub use keyring::{Fingerprint, KeyCheck, KeyEntry, KeyInfo, KeyStats, Keyring, Refusals};
+pub use keyring::{
+    Fingerprint, KeyCheck, KeyEntry, KeyInfo, KeyStats, Keyring, Refusals, MAX_CUTOFF_AHEAD,
+};
 pub use sealer::{
     NonceScheme, Opened, Sealer, DEFAULT_LEEWAY, DEFAULT_MAX_LEN, DEFAULT_TTL, MAX_TTL,
 };

@@ -618,12 +618,25 @@ fn fingerprint_says_when_a_server_refuses_the_keyring() {
         .line("refused: ")
         .contains("no key in the keyring may seal now"));
 
+    // Both at once: both said (a server's parse stops at the first).
+    let both = format!("{later}revoke-before={}\n", unix_now() + 2 * 3600);
+    let twice = run(&["fingerprint", "--keys", &both]);
+    assert_eq!(twice.status, 1, "{twice:?}");
+    let reasons: Vec<&str> = twice
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("refused: "))
+        .collect();
+    assert_eq!(reasons.len(), 2, "{twice:?}");
+    assert!(reasons[0].contains("no key in the keyring may seal now"));
+    assert!(reasons[1].contains("revoke-before time is in the future"));
+
     let now = format!("{spec}revoke-before={}\n", unix_now());
     let accepted = run(&["fingerprint", "--keys", &now]);
     assert_eq!(accepted.status, 0, "{accepted:?}");
     assert!(!accepted.has_line("refused: "), "{accepted:?}");
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    assert_no_key_material(&[&refused, &inactive, &accepted], &keys);
+    assert_no_key_material(&[&refused, &inactive, &twice, &accepted], &keys);
 }
 
 // check
@@ -871,6 +884,15 @@ fn check_warns_about_a_cutoff_in_the_future() {
         .line("warning[cutoff-in-future]: ")
         .starts_with("warning[cutoff-in-future]: NEW's revoke-before ("));
     assert_eq!(run.line("result: "), "result: 1 warning");
+    // With no key active yet as well: both warnings.
+    let later = entry(1, "xchacha20poly1305", &k1, Some(unix_now() + 86_400));
+    let both = check(
+        &old,
+        &format!("{later}revoke-before={}\n", unix_now() + 2 * 3600),
+        &[],
+    );
+    assert!(both.has_line("warning[cannot-seal]: "), "{both:?}");
+    assert!(both.has_line("warning[cutoff-in-future]: "), "{both:?}");
     let now = format!("{old}revoke-before={}\n", unix_now() + 30);
     let passes = check(&old, &now, &[]);
     assert_eq!(passes.status, 0, "{passes:?}");
@@ -878,7 +900,7 @@ fn check_warns_about_a_cutoff_in_the_future() {
         !passes.has_line("warning[cutoff-in-future]: "),
         "{passes:?}"
     );
-    assert_no_key_material(&[&run, &passes], &[&k1]);
+    assert_no_key_material(&[&run, &both, &passes], &[&k1]);
 }
 
 #[test]

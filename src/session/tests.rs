@@ -599,7 +599,10 @@ mod flash {
         let header = s.finish().pop().expect("flash");
         assert!(header.ends_with("; Max-Age=30"), "{header}");
         let flash = cookie_of(&header);
-        now.fetch_add(30 + 61, Ordering::SeqCst);
+        now.fetch_add(29, Ordering::SeqCst);
+        let s = Session::<String>::load(&c, [flash.as_bytes()]);
+        assert_eq!(s.take_flash::<String>().as_deref(), Some("soon gone"));
+        now.fetch_add(1 + 61, Ordering::SeqCst);
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         assert_eq!(s.take_flash::<String>(), None);
     }

@@ -65,10 +65,9 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
             "check: standard input cannot hold both keyrings".into(),
         ));
     }
-    let (new_keyring, new_refusal) = new.load_maybe_empty()?;
     let plan = Plan {
         old: old.load()?,
-        new: new_keyring,
+        new: new.load_maybe_empty()?,
         now: SystemTime::now(),
         window,
         ttl: ttl.min(sealed_session::MAX_TTL),
@@ -91,11 +90,7 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
     plan.reused_ids(&mut findings);
     plan.nonce_sizes(&mut findings);
     plan.can_seal(&mut findings);
-    if let Some(sealed_session::Error::Config(sealed_session::ConfigError::CutoffInFuture)) =
-        new_refusal
-    {
-        cutoff_in_future(plan.new.as_ref(), &mut findings);
-    }
+    plan.cutoff_in_future(&mut findings);
     let warnings = findings.warnings;
     for line in findings.lines {
         report.line(line);
@@ -118,22 +113,6 @@ fn duration(flag: &str, value: &str) -> Result<Duration, Fail> {
                 "check: {flag} takes a duration such as 90s, 10m, 24h or 14d"
             ))
         })
-}
-
-/// A NEW keyring whose `revoke-before` cutoff is more than a minute ahead
-/// (usually a local time written with a `Z`): servers refuse it.
-fn cutoff_in_future(new: Option<&Keyring>, findings: &mut Findings) {
-    let at = new
-        .and_then(Keyring::revoked_before)
-        .map_or_else(|| "later".into(), text::time);
-    findings.warn(
-        "cutoff-in-future",
-        format!(
-            "NEW's revoke-before ({at}) is more than a minute ahead: it would refuse every new \
-             session until then, so a server refuses to start with it, and a live keyring \
-             refuses it and keeps the one in force (revoke-before is usually now, in UTC)"
-        ),
-    );
 }
 
 /// The `old:` or `new:` line.
@@ -471,6 +450,30 @@ impl Plan {
                 );
             }
         }
+    }
+
+    /// A NEW keyring whose `revoke-before` cutoff is more than a minute
+    /// ahead (usually a local time written with a `Z`): servers refuse it.
+    fn cutoff_in_future(&self, findings: &mut Findings) {
+        let Some(new) = &self.new else {
+            return;
+        };
+        let Some(at) = new
+            .revoked_before()
+            .filter(|_| crate::keys::cutoff_ahead(new, self.now))
+        else {
+            return;
+        };
+        findings.warn(
+            "cutoff-in-future",
+            format!(
+                "NEW's revoke-before ({}) is more than a minute ahead: it would refuse every new \
+                 session until then, so a server refuses to start with it, and a live keyring \
+                 refuses it and keeps the one in force until then (revoke-before is usually \
+                 now, in UTC)",
+                text::time(at)
+            ),
+        );
     }
 
     /// A NEW keyring that cannot seal.

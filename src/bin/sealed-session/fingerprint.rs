@@ -25,7 +25,7 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
         Some(from) => from,
         None => KeysFrom::from_env()?,
     };
-    let (keyring, refusal) = from.load_judged()?;
+    let (keyring, refusals) = from.load_judged()?;
     let now = SystemTime::now();
     let mut report = Report::new();
     report.line(format!("fingerprint: {}", keyring.fingerprint()));
@@ -53,7 +53,7 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
     report.line(revoke_before(&keyring));
     // The fingerprint is the file's: a server that refuses the file keeps
     // (or starts with) no such keyring.
-    if let Some(error) = refusal {
+    for error in &refusals {
         report.line(format!(
             "refused: a server refuses this keyring ({error}); a running one keeps the keyring \
              in force"

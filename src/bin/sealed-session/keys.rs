@@ -2,6 +2,8 @@
 //! (`-` for standard input), or the environment a server reads. The spec
 //! text is wiped once parsed, and no message repeats it.
 
+use std::time::SystemTime;
+
 use sealed_session::{ConfigError, Error, Keyring};
 use zeroize::Zeroizing;
 
@@ -83,22 +85,22 @@ impl KeysFrom {
     }
 
     /// As [`KeysFrom::load`], but an empty keyring is `None` rather than an
-    /// error (for the NEW keyring of `check`, where it is a finding); with
-    /// [`refusal`] of the same text.
-    pub(crate) fn load_maybe_empty(&self) -> Result<(Option<Keyring>, Option<Error>), Fail> {
-        let text = self.read()?;
-        match Keyring::parse_planned(&text) {
-            Ok(keyring) => Ok((Some(keyring), refusal(&text))),
-            Err(Error::Config(ConfigError::EmptyKeyring)) => Ok((None, None)),
+    /// error (for the NEW keyring of `check`, where it is a finding).
+    pub(crate) fn load_maybe_empty(&self) -> Result<Option<Keyring>, Fail> {
+        match Keyring::parse_planned(&self.read()?) {
+            Ok(keyring) => Ok(Some(keyring)),
+            Err(Error::Config(ConfigError::EmptyKeyring)) => Ok(None),
             Err(e) => Err(self.error(&e)),
         }
     }
 
-    /// As [`KeysFrom::load`], with [`refusal`] of the same text.
-    pub(crate) fn load_judged(&self) -> Result<(Keyring, Option<Error>), Fail> {
+    /// As [`KeysFrom::load`], with every reason a server would refuse the
+    /// keyring now ([`refusals`]).
+    pub(crate) fn load_judged(&self) -> Result<(Keyring, Vec<Error>), Fail> {
         let text = self.read()?;
         let keyring = Keyring::parse_planned(&text).map_err(|e| self.error(&e))?;
-        Ok((keyring, refusal(&text)))
+        let refusals = refusals(&keyring, &text, SystemTime::now());
+        Ok((keyring, refusals))
     }
 
     fn error(&self, e: &Error) -> Fail {
@@ -106,12 +108,31 @@ impl KeysFrom {
     }
 }
 
-/// Why a server would refuse keyring `text` now, if it would: it parses
-/// its keyring as [`Keyring::from_str`] does, which adds to
-/// [`Keyring::parse_planned`] the checks of a key able to seal now and of a
-/// `revoke-before` cutoff at most a minute ahead.
-fn refusal(text: &str) -> Option<Error> {
-    text.parse::<Keyring>().err()
+/// Why a server would refuse `keyring` (parsed from `text`) at `now`,
+/// every reason: no key seals yet, a `revoke-before` cutoff more than
+/// [`MAX_CUTOFF_AHEAD`](sealed_session::MAX_CUTOFF_AHEAD) ahead. A server
+/// parses its keyring as [`Keyring::from_str`] does, which stops at the
+/// first; whatever else it refuses comes from it.
+pub(crate) fn refusals(keyring: &Keyring, text: &str, now: SystemTime) -> Vec<Error> {
+    let mut reasons = Vec::new();
+    if keyring.sealing_key_id(now).is_err() {
+        reasons.push(Error::Config(ConfigError::NoSealingKey));
+    }
+    if cutoff_ahead(keyring, now) {
+        reasons.push(Error::Config(ConfigError::CutoffInFuture));
+    }
+    if reasons.is_empty() {
+        reasons.extend(text.parse::<Keyring>().err());
+    }
+    reasons
+}
+
+/// Whether `keyring`'s `revoke-before` is further ahead of `now` than a
+/// server accepts.
+pub(crate) fn cutoff_ahead(keyring: &Keyring, now: SystemTime) -> bool {
+    keyring
+        .revoked_before()
+        .is_some_and(|at| at > now + sealed_session::MAX_CUTOFF_AHEAD)
 }
 
 /// Whether a path given for a keyring file is more likely a spec (which

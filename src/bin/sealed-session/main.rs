@@ -77,7 +77,7 @@ pub(crate) enum Fail {
 
 /// What a command prints on standard output, and its exit status (0, or 1
 /// for "the answer is no": a value that does not open, a plan with
-/// warnings).
+/// warnings, a keyring a server refuses).
 pub(crate) struct Report {
     /// The lines, wiped when dropped (keygen's holds a key).
     pub(crate) out: Zeroizing<String>,

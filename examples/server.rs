@@ -257,6 +257,7 @@ fn watch_revoked(path: PathBuf) -> Result<Revoked, Box<dyn std::error::Error>> {
             Ok(text) => text,
             Err(e) => {
                 eprintln!("REVOKED_FILE {}: {e}; keeping the last one", path.display());
+                pending = None;
                 continue;
             }
         };

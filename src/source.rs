@@ -140,7 +140,8 @@ impl LiveKeyring {
 
     /// Reads the keyring from `path` (see [`Keyring::from_file`]) and keeps
     /// reading it every second in a background thread: a change is in force
-    /// once two reads in a row found it, within about two seconds, on every
+    /// once two reads in a row found it in one write of the file (the same
+    /// modification time, length and inode), within about two seconds, on every
     /// sealer sharing this live keyring, without a restart. The file is
     /// read by its path each time, so an edit in place, an atomic rename
     /// over it, and the symlink swap that Kubernetes secret volumes make are
@@ -176,7 +177,7 @@ impl LiveKeyring {
         // Not a busy loop, whatever the caller asks.
         let interval = interval.max(Duration::from_millis(10));
         let path = path.as_ref().to_path_buf();
-        let text = read(&path)?;
+        let (text, _) = read_stamped(&path)?;
         let live = LiveKeyring::new(text.parse()?)?;
         let weak = Arc::downgrade(&live.inner);
         std::thread::Builder::new()
@@ -196,17 +197,44 @@ impl fmt::Debug for LiveKeyring {
     }
 }
 
-/// The file's text, wiped when dropped.
-fn read(path: &Path) -> Result<zeroize::Zeroizing<String>> {
-    std::fs::read_to_string(path)
-        .map(zeroize::Zeroizing::new)
-        .map_err(|e| {
-            ConfigError::KeyringFile {
-                path: path.display().to_string().into(),
-                kind: e.kind(),
-            }
-            .into()
+/// The file's text, wiped when dropped, and its [`Stamp`] (read from the
+/// file opened, so both are of one file).
+fn read_stamped(path: &Path) -> Result<(zeroize::Zeroizing<String>, Stamp)> {
+    let failed = |e: std::io::Error| {
+        Error::from(ConfigError::KeyringFile {
+            path: path.display().to_string().into(),
+            kind: e.kind(),
         })
+    };
+    let mut file = std::fs::File::open(path).map_err(failed)?;
+    let stamp = Stamp::of(&file.metadata().map_err(failed)?);
+    let mut text = zeroize::Zeroizing::new(String::new());
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(failed)?;
+    Ok((text, stamp))
+}
+
+/// What tells two writes of one content apart: the file's modification
+/// time, length and (on Unix) inode. An edit in place, a rename over the
+/// file and a symlink swap each change one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(metadata);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Stamp {
+            modified: metadata.modified().ok(),
+            len: metadata.len(),
+            inode,
+        }
+    }
 }
 
 /// The watcher thread: re-reads `path` every `interval` while the live
@@ -220,8 +248,8 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
         let Some(inner) = live.upgrade() else {
             return;
         };
-        let text = match read(path) {
-            Ok(text) => text,
+        let (text, stamp) = match read_stamped(path) {
+            Ok(read) => read,
             Err(error) => {
                 // Reported once, until the file can be read again.
                 if !unreadable {
@@ -233,7 +261,7 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
             }
         };
         unreadable = false;
-        let Some(text) = settle.read(text) else {
+        let Some(text) = settle.read(text, stamp) else {
             continue;
         };
         let applied = text
@@ -260,11 +288,13 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
 
 /// When the watcher applies what it reads.
 ///
-/// A changed content is applied once two reads in a row found it: a file
-/// edited in place may be read while it is half written, and the half that
-/// parses (the old key, not yet the new one) would refuse every cookie of
-/// the missing key, and remove it. A writer would have to stay half done
-/// for a whole interval. A failed read starts the count again.
+/// A changed content is applied once two reads in a row found it, in one
+/// write of the file (the same [`Stamp`]): a file edited in place may be
+/// read while it is half written, and the half that parses (the old key,
+/// not yet the new one) would refuse every cookie of the missing key, and
+/// remove it. A writer would have to stay half done for a whole interval;
+/// the same half read in two edits is two writes. A failed read starts the
+/// count again.
 ///
 /// A content refused for good (it does not parse) is reported once and
 /// not tried again until the file changes. One refused for its time (no
@@ -274,8 +304,9 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
 struct Settle {
     /// The content in force, or the last one refused for good.
     last: zeroize::Zeroizing<String>,
-    /// A content that differs from `last`, read at the last read.
-    pending: Option<zeroize::Zeroizing<String>>,
+    /// A content that differs from `last`, and its write, read at the
+    /// last read.
+    pending: Option<(zeroize::Zeroizing<String>, Stamp)>,
     /// The last content whose refusal was reported.
     reported: Option<zeroize::Zeroizing<String>>,
 }
@@ -290,15 +321,19 @@ impl Settle {
     }
 
     /// Takes a read of the file: the content to apply now, if any.
-    fn read(&mut self, text: zeroize::Zeroizing<String>) -> Option<&str> {
+    fn read(&mut self, text: zeroize::Zeroizing<String>, stamp: Stamp) -> Option<&str> {
         if *text == *self.last {
             self.pending = None;
             return None;
         }
-        if self.pending.as_ref().is_some_and(|p| **p == *text) {
-            return self.pending.as_ref().map(|p| p.as_str());
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|(p, at)| **p == *text && *at == stamp)
+        {
+            return self.pending.as_ref().map(|(p, _)| p.as_str());
         }
-        self.pending = Some(text);
+        self.pending = Some((text, stamp));
         None
     }
 
@@ -309,7 +344,7 @@ impl Settle {
 
     /// The content [`Settle::read`] gave is in force.
     fn applied(&mut self) {
-        if let Some(text) = self.pending.take() {
+        if let Some((text, _)) = self.pending.take() {
             self.last = text;
         }
         self.reported = None;
@@ -319,7 +354,7 @@ impl Settle {
     /// time: tried again at the next read) or for good. Whether to report
     /// it: once per content.
     fn refused(&mut self, for_now: bool) -> bool {
-        let Some(text) = &self.pending else {
+        let Some((text, _)) = &self.pending else {
             return false;
         };
         let report = self.reported.as_ref().is_none_or(|r| **r != **text);
@@ -327,7 +362,7 @@ impl Settle {
             self.reported = Some(text.clone());
         }
         if !for_now {
-            if let Some(text) = self.pending.take() {
+            if let Some((text, _)) = self.pending.take() {
                 self.last = text;
             }
         }
@@ -377,16 +412,26 @@ fn log_in_force(keyring: &Keyring, how: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::Settle;
+    use super::{read_stamped, Settle, Stamp};
     use zeroize::Zeroizing;
 
-    /// Feeds reads to `settle`; the content it would apply at each.
-    fn reads(settle: &mut Settle, texts: &[&str]) -> Vec<Option<String>> {
+    /// The stamp of write number `n`.
+    fn write(n: u64) -> Stamp {
+        Stamp {
+            modified: None,
+            len: 0,
+            inode: n,
+        }
+    }
+
+    /// Feeds reads (a content and the write it came from) to `settle`; the
+    /// content it would apply at each.
+    fn reads(settle: &mut Settle, texts: &[(&str, u64)]) -> Vec<Option<String>> {
         texts
             .iter()
-            .map(|t| {
+            .map(|(t, n)| {
                 settle
-                    .read(Zeroizing::new((*t).to_owned()))
+                    .read(Zeroizing::new((*t).to_owned()), write(*n))
                     .map(str::to_owned)
             })
             .collect()
@@ -396,43 +441,62 @@ mod tests {
         Settle::new(Zeroizing::new("L".to_owned()))
     }
 
+    fn applies(text: &str) -> Option<String> {
+        Some(text.to_owned())
+    }
+
     #[test]
     fn a_change_is_applied_at_its_second_read_in_a_row() {
         let mut s = settle();
-        assert_eq!(reads(&mut s, &["L", "A"]), [None, None]);
-        assert_eq!(reads(&mut s, &["A"]), [Some("A".to_owned())]);
+        assert_eq!(reads(&mut s, &[("L", 0), ("A", 1)]), [None, None]);
+        assert_eq!(reads(&mut s, &[("A", 1)]), [applies("A")]);
         s.applied();
-        assert_eq!(reads(&mut s, &["A", "A"]), [None, None]);
+        assert_eq!(reads(&mut s, &[("A", 1), ("A", 2)]), [None, None]);
     }
 
     #[test]
     fn a_change_read_once_between_others_is_never_applied() {
         let mut s = settle();
         // Half written, then whole: the half was read once.
-        assert_eq!(reads(&mut s, &["H", "L", "H", "B", "H"]), vec![None; 5]);
+        assert_eq!(
+            reads(&mut s, &[("H", 1), ("L", 2), ("H", 3), ("B", 4), ("H", 5)]),
+            vec![None; 5]
+        );
+        // The same half in two edits, each read once: two writes.
+        assert_eq!(reads(&mut s, &[("H", 6), ("H", 8)]), [None, None]);
+        // The same write read twice is applied (a writer half done for a
+        // whole interval).
+        assert_eq!(reads(&mut s, &[("H", 8)]), [applies("H")]);
+        let mut s = settle();
         // Back to the content in force drops what was pending.
-        assert_eq!(reads(&mut s, &["A", "L", "A"]), vec![None; 3]);
+        assert_eq!(
+            reads(&mut s, &[("A", 1), ("L", 2), ("A", 3)]),
+            vec![None; 3]
+        );
         // A failed read in between starts the count again.
         s.unreadable();
-        assert_eq!(reads(&mut s, &["A", "A"]), [None, Some("A".to_owned())]);
+        assert_eq!(reads(&mut s, &[("A", 3), ("A", 3)]), [None, applies("A")]);
     }
 
     #[test]
     fn a_content_refused_for_good_is_reported_once_and_not_tried_again() {
         let mut s = settle();
         assert_eq!(
-            reads(&mut s, &["bad", "bad"]),
-            [None, Some("bad".to_owned())]
+            reads(&mut s, &[("bad", 1), ("bad", 1)]),
+            [None, applies("bad")]
         );
         assert!(s.refused(false), "reported");
-        assert_eq!(reads(&mut s, &["bad", "bad", "bad"]), vec![None; 3]);
+        assert_eq!(
+            reads(&mut s, &[("bad", 1), ("bad", 1), ("bad", 2)]),
+            vec![None; 3]
+        );
         // Fixed: applied at its second read.
-        assert_eq!(reads(&mut s, &["B", "B"]), [None, Some("B".to_owned())]);
+        assert_eq!(reads(&mut s, &[("B", 3), ("B", 3)]), [None, applies("B")]);
         s.applied();
         // The same bad content again is a new change, reported again.
         assert_eq!(
-            reads(&mut s, &["bad", "bad"]),
-            [None, Some("bad".to_owned())]
+            reads(&mut s, &[("bad", 4), ("bad", 4)]),
+            [None, applies("bad")]
         );
         assert!(s.refused(false));
     }
@@ -440,21 +504,45 @@ mod tests {
     #[test]
     fn a_content_refused_for_its_time_is_tried_at_every_read_and_reported_once() {
         let mut s = settle();
-        assert_eq!(reads(&mut s, &["T", "T"]), [None, Some("T".to_owned())]);
+        assert_eq!(reads(&mut s, &[("T", 1), ("T", 1)]), [None, applies("T")]);
         assert!(s.refused(true), "reported");
         for _ in 0..3 {
-            assert_eq!(reads(&mut s, &["T"]), [Some("T".to_owned())], "tried again");
+            assert_eq!(reads(&mut s, &[("T", 1)]), [applies("T")], "tried again");
             assert!(!s.refused(true), "reported once");
         }
         // Its time came.
-        assert_eq!(reads(&mut s, &["T"]), [Some("T".to_owned())]);
+        assert_eq!(reads(&mut s, &[("T", 1)]), [applies("T")]);
         s.applied();
-        assert_eq!(reads(&mut s, &["T", "T"]), [None, None]);
+        assert_eq!(reads(&mut s, &[("T", 1), ("T", 2)]), [None, None]);
         // Replaced by another before its time: that one is read twice.
         let mut s = settle();
-        assert_eq!(reads(&mut s, &["T", "T"]), [None, Some("T".to_owned())]);
+        assert_eq!(reads(&mut s, &[("T", 1), ("T", 1)]), [None, applies("T")]);
         assert!(s.refused(true));
-        assert_eq!(reads(&mut s, &["U", "U"]), [None, Some("U".to_owned())]);
+        assert_eq!(reads(&mut s, &[("U", 2), ("U", 2)]), [None, applies("U")]);
         assert!(s.refused(true), "another content is reported");
+    }
+
+    /// The watcher's reads tell two writes of one content apart: a
+    /// rewrite in place (a later modification time), a rename over the
+    /// file (another inode).
+    #[test]
+    fn reads_tell_writes_of_one_content_apart() {
+        let dir = std::env::temp_dir().join(format!("sealed-session-stamp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("keys");
+        std::fs::write(&path, "same").expect("write");
+        let (text, first) = read_stamped(&path).expect("reads");
+        assert_eq!(*text, "same");
+        assert_eq!(read_stamped(&path).expect("reads").1, first, "no write");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&path, "same").expect("write");
+        let (text, second) = read_stamped(&path).expect("reads");
+        assert_eq!(*text, "same");
+        assert_ne!(second, first, "a rewrite in place");
+        let tmp = dir.join("keys.tmp");
+        std::fs::write(&tmp, "same").expect("write");
+        std::fs::rename(&tmp, &path).expect("rename");
+        assert_ne!(read_stamped(&path).expect("reads").1, second, "a rename");
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

@@ -903,6 +903,40 @@ fn check_warns_about_a_cutoff_in_the_future() {
     assert_no_key_material(&[&run, &both, &passes], &[&k1]);
 }
 
+/// A `revoke-before` removed or moved back lets the values it refused
+/// open again: `cutoff-lowered`, until they have expired anyway (the
+/// cutoff plus the TTL and the leeway).
+#[test]
+fn check_warns_about_a_cutoff_removed_or_moved_back() {
+    let k1 = fresh_key();
+    let key = entry(1, "xchacha20poly1305", &k1, None);
+    let cut = |secs: u64| format!("{key}revoke-before={secs}\n");
+    let hour_ago = unix_now() - 3600;
+    let removed = check(&cut(hour_ago), &key, &[]);
+    assert_eq!(removed.status, 1, "{removed:?}");
+    assert!(removed
+        .line("warning[cutoff-lowered]: ")
+        .contains("NEW none of them"));
+    let earlier = check(&cut(hour_ago), &cut(hour_ago - 600), &[]);
+    assert_eq!(earlier.status, 1, "{earlier:?}");
+    assert!(earlier
+        .line("warning[cutoff-lowered]: ")
+        .contains("NEW only those before"));
+    // Raised: a revocation, noted, not warned.
+    let raised = check(&cut(hour_ago), &cut(hour_ago + 600), &[]);
+    assert_eq!(raised.status, 0, "{raised:?}");
+    // Past the TTL and the leeway, nothing it refused is still valid.
+    let old_cut = check(&cut(hour_ago), &key, &["--ttl", "59m"]);
+    assert_eq!(old_cut.status, 0, "{old_cut:?}");
+    assert!(
+        !old_cut.has_line("warning[cutoff-lowered]: "),
+        "{old_cut:?}"
+    );
+    let still = check(&cut(hour_ago), &key, &["--ttl", "60m"]);
+    assert!(still.has_line("warning[cutoff-lowered]: "), "{still:?}");
+    assert_no_key_material(&[&removed, &earlier, &raised, &old_cut, &still], &[&k1]);
+}
+
 #[test]
 fn check_refuses_bad_arguments_and_keyrings_with_status_2() {
     let k1 = fresh_key();

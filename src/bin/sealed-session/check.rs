@@ -257,6 +257,27 @@ impl Plan {
                     ),
                 );
             }
+            // A cutoff removed or moved back brings back what it refused,
+            // until the values it refused have expired anyway.
+            if let Some(old) = old_cut.filter(|&old| new_cut.is_none_or(|cut| cut < old)) {
+                let harmless_from = later(old, self.ttl + self.leeway);
+                if self.now < harmless_from {
+                    let new_refuses = new_cut.map_or_else(
+                        || "NEW none of them".to_owned(),
+                        |cut| format!("NEW only those before {}", text::time(cut)),
+                    );
+                    findings.warn(
+                        "cutoff-lowered",
+                        format!(
+                            "OLD refuses every value issued before {}, {new_refuses}: those \
+                             still unexpired open again (revoked sessions come back); keep \
+                             OLD's cutoff until {} (its time plus the TTL and the leeway)",
+                            text::time(old),
+                            text::time(harmless_from)
+                        ),
+                    );
+                }
+            }
         }
     }
 

@@ -58,8 +58,10 @@ commands:
       may still have unexpired values, a new key sealing before the
       propagation window (default 10m) is over, an id reused for another
       key, a move to AES-256-GCM's smaller nonce, a keyring that cannot
-      seal, a revoke-before more than a minute ahead. --ttl is the longest
-      session TTL (default 1d). Exit status 1 if there is any warning.
+      seal, a revoke-before more than a minute ahead, a revoke-before
+      removed or moved back while what it refused may still be valid. --ttl
+      is the longest session TTL (default 1d). Exit status 1 if there is
+      any warning.
 
 KEYS is --keys-file PATH (- for standard input) or --keys SPEC (a spec on the
 command line is visible in the process list: prefer a file).

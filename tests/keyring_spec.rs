@@ -33,6 +33,25 @@ fn a_valid_spec_parses_in_any_separator_style() {
     }
 }
 
+/// What Windows editors write: a byte-order mark first, `\r\n` line ends.
+/// The same keyring, not "entry 1: key id is not a whole number".
+#[test]
+fn a_byte_order_mark_and_crlf_line_ends_are_the_same_keyring() {
+    let plain = format!("1:xchacha20poly1305:{K1}\n2:aes256gcm:{K2}\n");
+    let windows = format!("\u{feff}1:xchacha20poly1305:{K1}\r\n2:aes256gcm:{K2}\r\n");
+    let plain: Keyring = plain.parse().expect("parses");
+    let windows: Keyring = windows.parse().expect("parses");
+    assert_eq!(windows.fingerprint(), plain.fingerprint());
+    // Only at the start: elsewhere it is a bad entry.
+    assert_eq!(
+        entry_error(&format!(
+            "1:xchacha20poly1305:{K1} \u{feff}2:aes256gcm:{K2}"
+        ))
+        .0,
+        2
+    );
+}
+
 #[test]
 fn standard_base64_and_padding_are_accepted_for_keys() {
     // What `openssl rand -base64 32` prints.

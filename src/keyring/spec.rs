@@ -13,8 +13,8 @@ impl FromStr for Keyring {
     type Err = Error;
 
     /// Parses a keyring spec: entries separated by commas and/or whitespace
-    /// (so one per line works too), `#` starting a comment to the end of its
-    /// line, each entry `ID:ALGORITHM:KEY` or `ID:ALGORITHM:KEY@ACTIVATION`,
+    /// (so one per line works too, with `\n` or `\r\n`), `#` starting a
+    /// comment to the end of its line, a leading byte-order mark ignored, each entry `ID:ALGORITHM:KEY` or `ID:ALGORITHM:KEY@ACTIVATION`,
     /// or at most once `revoke-before=TIME`, where
     ///
     /// - `ID` is a whole number from 0 to 4294967295,
@@ -65,6 +65,8 @@ impl Keyring {
     /// # Errors
     /// As [`Keyring::from_str`], but never [`ConfigError::NoSealingKey`].
     pub fn parse_planned(spec: &str) -> Result<Self> {
+        // A byte-order mark, as Windows editors may write at the start.
+        let spec = spec.strip_prefix('\u{feff}').unwrap_or(spec);
         let mut entries = Vec::new();
         let mut cutoff: Option<UnixTime> = None;
         let words = spec

@@ -499,6 +499,40 @@ impl Keyring {
         }
     }
 
+    /// When a server first accepts this keyring: `now` if it does now;
+    /// else once a key may seal ([`ConfigError::NoSealingKey`] before its
+    /// first activation) and the `revoke-before` cutoff is at most
+    /// [`MAX_CUTOFF_AHEAD`] ahead ([`ConfigError::CutoffInFuture`] before),
+    /// whichever is later. A live keyring watching a file applies a keyring
+    /// refused for its time then.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use sealed_session::Keyring;
+    /// let spec = "2:xchacha20poly1305:Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw@2999-01-01T00:00:00Z";
+    /// let keyring = Keyring::parse_planned(spec)?;
+    /// let at = SystemTime::UNIX_EPOCH + Duration::from_secs(32_472_144_000);
+    /// assert_eq!(keyring.accepted_from(SystemTime::now()), at);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn accepted_from(&self, now: SystemTime) -> SystemTime {
+        let sealing = match self.sealing_key_id(now) {
+            Ok(_) => now,
+            Err(_) => self
+                .slots
+                .iter()
+                .filter_map(|s| s.activation)
+                .min()
+                .map_or(now, UnixTime::to_system),
+        };
+        let cutoff = self
+            .revoked_before()
+            .and_then(|cut| cut.checked_sub(MAX_CUTOFF_AHEAD))
+            .filter(|&from| from > now)
+            .unwrap_or(now);
+        sealing.max(cutoff)
+    }
+
     /// The revocation cutoff, if any (see [`Keyring::with_revoke_before`]).
     pub fn revoked_before(&self) -> Option<SystemTime> {
         self.revoked_before.map(UnixTime::to_system)

@@ -17,6 +17,7 @@ use arc_swap::ArcSwap;
 
 use crate::error::{ConfigError, Error, Result};
 use crate::keyring::Keyring;
+use crate::time::UnixTime;
 use crate::time::{Clock as _, SystemClock};
 
 /// A sealer's keyring, as it reads it per operation.
@@ -270,16 +271,29 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
         match applied {
             Ok(()) => settle.applied(),
             Err(error) => {
-                let for_now = matches!(
+                // Refused for its time: when it will be applied.
+                let applies_at = matches!(
                     error,
                     Error::Config(ConfigError::NoSealingKey | ConfigError::CutoffInFuture)
-                );
-                if settle.refused(for_now) {
-                    tracing::error!(
-                        path = %path.display(),
-                        %error,
-                        "keyring file changed but is not applied; the keyring in force stays"
-                    );
+                )
+                .then(|| Keyring::parse_planned(text).ok())
+                .flatten()
+                .map(|keyring| keyring.accepted_from(SystemClock.now()));
+                if settle.refused(applies_at.is_some()) {
+                    match applies_at.and_then(UnixTime::from_system) {
+                        Some(at) => tracing::error!(
+                            path = %path.display(),
+                            %error,
+                            applies_at = at.secs(),
+                            "keyring file changed but is not applied yet; the keyring in force \
+                             stays until applies_at (unix seconds), and then this one is applied"
+                        ),
+                        None => tracing::error!(
+                            path = %path.display(),
+                            %error,
+                            "keyring file changed but is not applied; the keyring in force stays"
+                        ),
+                    }
                 }
             }
         }

@@ -591,7 +591,8 @@ fn fingerprint_matches_the_library_and_prints_no_key_material() {
 #[test]
 fn fingerprint_says_when_a_server_refuses_the_keyring() {
     let (spec, keys) = keyring_spec(&[(1, "xchacha20poly1305", None)]);
-    let ahead = format!("{spec}revoke-before={}\n", unix_now() + 2 * 3600);
+    let cutoff = unix_now() + 2 * 3600;
+    let ahead = format!("{spec}revoke-before={cutoff}\n");
     let refused = run(&["fingerprint", "--keys", &ahead]);
     assert_eq!(refused.status, 1, "{refused:?}");
     assert!(refused.has_line("fingerprint: "), "{refused:?}");
@@ -599,6 +600,17 @@ fn fingerprint_says_when_a_server_refuses_the_keyring() {
     assert!(
         line.starts_with("refused: a server refuses this keyring (")
             && line.contains("revoke-before time is in the future"),
+        "{line}"
+    );
+    // Until the cutoff is a minute ahead: then a watching server applies it.
+    let from = line
+        .split_once(") until ")
+        .and_then(|(_, rest)| rest.split(';').next())
+        .expect("until TIME");
+    let keys_text = keys.first().expect("a key");
+    assert_eq!(
+        parse_time(from, keys_text),
+        UNIX_EPOCH + Duration::from_secs(cutoff - 60),
         "{line}"
     );
     assert_eq!(

@@ -322,6 +322,10 @@ fn a_keyring_refused_for_its_time_is_applied_when_its_time_comes() {
         refused[0].contains("no key in the keyring may seal now"),
         "{refused:?}"
     );
+    assert!(
+        refused[0].contains(&format!("applies_at={secs}")),
+        "says when: {refused:?}"
+    );
     drop(live);
     std::fs::remove_dir_all(&dir).expect("clean up");
 }

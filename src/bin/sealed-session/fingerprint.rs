@@ -53,10 +53,19 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
     report.line(revoke_before(&keyring));
     // The fingerprint is the file's: a server that refuses the file keeps
     // (or starts with) no such keyring.
+    let from = keyring.accepted_from(now);
+    let until = if from > now {
+        format!(
+            " until {}; a running one keeps the keyring in force until then, and then applies \
+             this one from its file",
+            text::time(from)
+        )
+    } else {
+        "; a running one keeps the keyring in force".to_owned()
+    };
     for error in &refusals {
         report.line(format!(
-            "refused: a server refuses this keyring ({error}); a running one keeps the keyring \
-             in force"
+            "refused: a server refuses this keyring ({error}){until}"
         ));
         report.status = 1;
     }

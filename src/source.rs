@@ -142,17 +142,20 @@ impl LiveKeyring {
     /// Reads the keyring from `path` (see [`Keyring::from_file`]) and keeps
     /// reading it every second in a background thread: a change is in force
     /// once two reads in a row found it in one write of the file (the same
-    /// modification time, length and inode), within about two seconds, on every
-    /// sealer sharing this live keyring, without a restart. The file is
+    /// modification time, length and inode; or three reads in a row, whatever
+    /// the writes), within about two seconds, on every sealer sharing this
+    /// live keyring, without a restart. The file is
     /// read by its path each time, so an edit in place, an atomic rename
     /// over it, and the symlink swap that Kubernetes secret volumes make are
     /// all seen. Two reads, so that an edit in place read half written is
     /// not applied: its first half may parse (the old keys without the new
     /// one) and refuse every cookie of a key it lacks. A writer that stays
     /// half done for a whole second may still get its half applied: write
-    /// a temporary file and rename it over the keyring's. (A file rewritten
-    /// with another content at every read, more often than once a second,
-    /// is never applied.)
+    /// a temporary file and rename it over the keyring's. Two quick edits
+    /// that leave the same half are told apart by the file's modification
+    /// time, where the file system keeps it finer than a second. (A file
+    /// rewritten with another content at every read, more often than once
+    /// a second, is never applied.)
     ///
     /// A new content that does not parse, that leaves no key able to seal,
     /// or whose `revoke-before` is more than a minute ahead, is not applied:
@@ -199,8 +202,9 @@ impl fmt::Debug for LiveKeyring {
 }
 
 /// The file's text, wiped when dropped, and its [`Stamp`] (read from the
-/// file opened, so both are of one file).
-fn read_stamped(path: &Path) -> Result<(zeroize::Zeroizing<String>, Stamp)> {
+/// file opened, so both are of one file); no stamp if the file's length is
+/// not the text's (it changed while it was read).
+fn read_stamped(path: &Path) -> Result<(zeroize::Zeroizing<String>, Option<Stamp>)> {
     let failed = |e: std::io::Error| {
         Error::from(ConfigError::KeyringFile {
             path: path.display().to_string().into(),
@@ -211,25 +215,31 @@ fn read_stamped(path: &Path) -> Result<(zeroize::Zeroizing<String>, Stamp)> {
     let stamp = Stamp::of(&file.metadata().map_err(failed)?);
     let mut text = zeroize::Zeroizing::new(String::new());
     std::io::Read::read_to_string(&mut file, &mut text).map_err(failed)?;
-    Ok((text, stamp))
+    let whole = u64::try_from(text.len()).is_ok_and(|len| len == stamp.len);
+    Ok((text, whole.then_some(stamp)))
 }
 
 /// What tells two writes of one content apart: the file's modification
-/// time, length and (on Unix) inode. An edit in place, a rename over the
-/// file and a symlink swap each change one of them.
+/// time, length and (on Unix) device and inode. An edit in place, a rename
+/// over the file and a symlink swap each change one of them, where the file
+/// system keeps fine modification times (not FAT, HFS+, some network file
+/// systems: there two quick edits of one length in one second look alike).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stamp {
     modified: Option<std::time::SystemTime>,
     len: u64,
-    inode: u64,
+    inode: (u64, u64),
 }
 
 impl Stamp {
     fn of(metadata: &std::fs::Metadata) -> Self {
         #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(metadata);
+        let inode = (
+            std::os::unix::fs::MetadataExt::dev(metadata),
+            std::os::unix::fs::MetadataExt::ino(metadata),
+        );
         #[cfg(not(unix))]
-        let inode = 0;
+        let inode = (0, 0);
         Stamp {
             modified: metadata.modified().ok(),
             len: metadata.len(),
@@ -250,7 +260,12 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
             return;
         };
         let (text, stamp) = match read_stamped(path) {
-            Ok(read) => read,
+            Ok((text, Some(stamp))) => (text, stamp),
+            // Written while it was read: read it again next time.
+            Ok((_, None)) => {
+                settle.unreadable();
+                continue;
+            }
             Err(error) => {
                 // Reported once, until the file can be read again.
                 if !unreadable {
@@ -303,11 +318,14 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
 /// When the watcher applies what it reads.
 ///
 /// A changed content is applied once two reads in a row found it, in one
-/// write of the file (the same [`Stamp`]): a file edited in place may be
-/// read while it is half written, and the half that parses (the old key,
-/// not yet the new one) would refuse every cookie of the missing key, and
-/// remove it. A writer would have to stay half done for a whole interval;
-/// the same half read in two edits is two writes. A failed read starts the
+/// write of the file (the same [`Stamp`]), or three reads in a row whatever
+/// the writes: a file edited in place may be read while it is half written,
+/// and the half that parses (the old key, not yet the new one) would refuse
+/// every cookie of the missing key, and remove it. A writer would have to
+/// stay half done for a whole interval; the same half read in two edits is
+/// two writes. Three reads of one content are applied all the same, for a
+/// file rewritten with the same bytes at every read (a sidecar), or on a
+/// file system whose stamps move by themselves. A failed read starts the
 /// count again.
 ///
 /// A content refused for good (it does not parse) is reported once and
@@ -318,12 +336,22 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
 struct Settle {
     /// The content in force, or the last one refused for good.
     last: zeroize::Zeroizing<String>,
-    /// A content that differs from `last`, and its write, read at the
-    /// last read.
-    pending: Option<(zeroize::Zeroizing<String>, Stamp)>,
+    /// A content that differs from `last`, read at the last read.
+    pending: Option<Pending>,
     /// The last content whose refusal was reported.
     reported: Option<zeroize::Zeroizing<String>>,
 }
+
+/// [`Settle::pending`]: a content, the write it was last read in, and how
+/// many reads in a row found it.
+struct Pending {
+    text: zeroize::Zeroizing<String>,
+    stamp: Stamp,
+    reads: u8,
+}
+
+/// Reads in a row of one content that apply it whatever its writes.
+const SAME_TEXT_READS: u8 = 3;
 
 impl Settle {
     fn new(in_force: zeroize::Zeroizing<String>) -> Self {
@@ -340,15 +368,20 @@ impl Settle {
             self.pending = None;
             return None;
         }
-        if self
-            .pending
-            .as_ref()
-            .is_some_and(|(p, at)| **p == *text && *at == stamp)
-        {
-            return self.pending.as_ref().map(|(p, _)| p.as_str());
+        let again = self.pending.as_ref().is_some_and(|p| *p.text == *text);
+        if !again {
+            self.pending = Some(Pending {
+                text,
+                stamp,
+                reads: 1,
+            });
+            return None;
         }
-        self.pending = Some((text, stamp));
-        None
+        let p = self.pending.as_mut()?;
+        p.reads = p.reads.saturating_add(1);
+        let settled = p.stamp == stamp || p.reads >= SAME_TEXT_READS;
+        p.stamp = stamp;
+        settled.then_some(p.text.as_str())
     }
 
     /// A read failed: the next content must be read twice again.
@@ -358,8 +391,8 @@ impl Settle {
 
     /// The content [`Settle::read`] gave is in force.
     fn applied(&mut self) {
-        if let Some((text, _)) = self.pending.take() {
-            self.last = text;
+        if let Some(p) = self.pending.take() {
+            self.last = p.text;
         }
         self.reported = None;
     }
@@ -368,7 +401,7 @@ impl Settle {
     /// time: tried again at the next read) or for good. Whether to report
     /// it: once per content.
     fn refused(&mut self, for_now: bool) -> bool {
-        let Some((text, _)) = &self.pending else {
+        let Some(Pending { text, .. }) = &self.pending else {
             return false;
         };
         let report = self.reported.as_ref().is_none_or(|r| **r != **text);
@@ -376,8 +409,8 @@ impl Settle {
             self.reported = Some(text.clone());
         }
         if !for_now {
-            if let Some((text, _)) = self.pending.take() {
-                self.last = text;
+            if let Some(p) = self.pending.take() {
+                self.last = p.text;
             }
         }
         report
@@ -434,7 +467,7 @@ mod tests {
         Stamp {
             modified: None,
             len: 0,
-            inode: n,
+            inode: (0, n),
         }
     }
 
@@ -477,6 +510,7 @@ mod tests {
             vec![None; 5]
         );
         // The same half in two edits, each read once: two writes.
+        let mut s = settle();
         assert_eq!(reads(&mut s, &[("H", 6), ("H", 8)]), [None, None]);
         // The same write read twice is applied (a writer half done for a
         // whole interval).
@@ -490,6 +524,24 @@ mod tests {
         // A failed read in between starts the count again.
         s.unreadable();
         assert_eq!(reads(&mut s, &[("A", 3), ("A", 3)]), [None, applies("A")]);
+    }
+
+    /// One content at three reads in a row, each from another write (a
+    /// sidecar that rewrites the same bytes at every read, stamps that
+    /// move by themselves): applied at the third.
+    #[test]
+    fn one_content_read_three_times_in_a_row_is_applied_whatever_its_writes() {
+        let mut s = settle();
+        assert_eq!(
+            reads(&mut s, &[("A", 1), ("A", 2), ("A", 3)]),
+            [None, None, applies("A")]
+        );
+        // Another content between starts the count again.
+        let mut s = settle();
+        assert_eq!(
+            reads(&mut s, &[("A", 1), ("A", 2), ("B", 3), ("A", 4), ("A", 5)]),
+            vec![None; 5]
+        );
     }
 
     #[test]
@@ -537,26 +589,36 @@ mod tests {
     }
 
     /// The watcher's reads tell two writes of one content apart: a
-    /// rewrite in place (a later modification time), a rename over the
-    /// file (another inode).
+    /// rewrite in place (a later modification time: retried for up to 3 s,
+    /// for file systems that keep whole seconds), a rename over the file
+    /// (another inode).
     #[test]
     fn reads_tell_writes_of_one_content_apart() {
         let dir = std::env::temp_dir().join(format!("sealed-session-stamp-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("keys");
+        let stamp = || {
+            let (text, stamp) = read_stamped(&path).expect("reads");
+            assert_eq!(*text, "same");
+            stamp.expect("read whole")
+        };
         std::fs::write(&path, "same").expect("write");
-        let (text, first) = read_stamped(&path).expect("reads");
-        assert_eq!(*text, "same");
-        assert_eq!(read_stamped(&path).expect("reads").1, first, "no write");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        std::fs::write(&path, "same").expect("write");
-        let (text, second) = read_stamped(&path).expect("reads");
-        assert_eq!(*text, "same");
+        let first = stamp();
+        assert_eq!(stamp(), first, "no write");
+        let started = std::time::Instant::now();
+        let second = loop {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            std::fs::write(&path, "same").expect("write");
+            let now = stamp();
+            if now != first || started.elapsed() > std::time::Duration::from_secs(3) {
+                break now;
+            }
+        };
         assert_ne!(second, first, "a rewrite in place");
         let tmp = dir.join("keys.tmp");
         std::fs::write(&tmp, "same").expect("write");
         std::fs::rename(&tmp, &path).expect("rename");
-        assert_ne!(read_stamped(&path).expect("reads").1, second, "a rename");
+        assert_ne!(stamp(), second, "a rename");
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

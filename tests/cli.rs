@@ -946,7 +946,17 @@ fn check_warns_about_a_cutoff_removed_or_moved_back() {
     );
     let still = check(&cut(hour_ago), &key, &["--ttl", "60m"]);
     assert!(still.has_line("warning[cutoff-lowered]: "), "{still:?}");
-    assert_no_key_material(&[&removed, &earlier, &raised, &old_cut, &still], &[&k1]);
+    // OLD's cutoff too far ahead was never in force: fixing it is no
+    // lowering (it is what the servers wait for).
+    let mistyped = check(&cut(unix_now() + 2 * 3600), &cut(unix_now()), &[]);
+    assert!(
+        !mistyped.has_line("warning[cutoff-lowered]: "),
+        "{mistyped:?}"
+    );
+    assert_no_key_material(
+        &[&removed, &earlier, &raised, &old_cut, &still, &mistyped],
+        &[&k1],
+    );
 }
 
 #[test]

@@ -14,8 +14,9 @@ impl FromStr for Keyring {
 
     /// Parses a keyring spec: entries separated by commas and/or whitespace
     /// (so one per line works too, with `\n` or `\r\n`), `#` starting a
-    /// comment to the end of its line, a leading byte-order mark ignored, each entry `ID:ALGORITHM:KEY` or `ID:ALGORITHM:KEY@ACTIVATION`,
-    /// or at most once `revoke-before=TIME`, where
+    /// comment to the end of its line, a leading byte-order mark ignored,
+    /// each entry `ID:ALGORITHM:KEY` or `ID:ALGORITHM:KEY@ACTIVATION`, or at
+    /// most once `revoke-before=TIME`, where
     ///
     /// - `ID` is a whole number from 0 to 4294967295,
     /// - `ALGORITHM` is exactly `xchacha20poly1305` or `aes256gcm` (see

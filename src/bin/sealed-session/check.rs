@@ -258,8 +258,15 @@ impl Plan {
                 );
             }
             // A cutoff removed or moved back brings back what it refused,
-            // until the values it refused have expired anyway.
-            if let Some(old) = old_cut.filter(|&old| new_cut.is_none_or(|cut| cut < old)) {
+            // until the values it refused have expired anyway; one too far
+            // ahead was never in force (servers refused OLD), and a NEW
+            // with no key is a finding of its own.
+            let lowered = old_cut.filter(|&old| {
+                new_cut.is_none_or(|cut| cut < old)
+                    && self.new.is_some()
+                    && !crate::keys::cutoff_ahead(&self.old, self.now)
+            });
+            if let Some(old) = lowered {
                 let harmless_from = later(old, self.ttl + self.leeway);
                 if self.now < harmless_from {
                     let new_refuses = new_cut.map_or_else(

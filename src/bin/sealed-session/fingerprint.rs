@@ -53,12 +53,12 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
     report.line(revoke_before(&keyring));
     // The fingerprint is the file's: a server that refuses the file keeps
     // (or starts with) no such keyring.
-    let from = keyring.accepted_from(now);
-    let until = if from > now {
+    let accepted = keyring.accepted_from(now);
+    let until = if accepted > now {
         format!(
-            " until {}; a running one keeps the keyring in force until then, and then applies \
-             this one from its file",
-            text::time(from)
+            " until {}; a running one keeps the keyring in force until then (and applies this \
+             one then, if it watches the file)",
+            text::time(accepted)
         )
     } else {
         "; a running one keeps the keyring in force".to_owned()

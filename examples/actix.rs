@@ -1,6 +1,8 @@
 //! The demo server of `examples/server.rs` (cookie sessions in a browser,
 //! like the classic Flask sessions tutorial), served by actix-web 4 on
-//! http://localhost:3000. Same routes, same cookie.
+//! http://localhost:3000. Same routes, same cookie (name, purpose and
+//! chunking: the two demos open each other's sessions), same keys
+//! (`SESSION_KEYS_FILE`, `SESSION_KEYS`); it does not read `REVOKED_FILE`.
 //!
 //! ```text
 //! cargo run --example actix --features actix

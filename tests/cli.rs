@@ -464,6 +464,44 @@ fn inspect_reports_the_key_status_against_the_keyring() {
     assert_no_key_material(&[&rotated, &newer, &unknown], &keys);
 }
 
+/// A session over several cookies: `inspect` takes the chunks' values in
+/// order (the first begins with their count) and opens the whole; given
+/// the first alone, it says what else it needs.
+#[test]
+fn inspect_puts_a_chunked_session_back_together() {
+    let (spec, keys) = keyring_spec(&[(1, "xchacha20poly1305", None)]);
+    let value = Sealer::new(spec.parse().expect("keyring"))
+        .seal_bytes(&[7; 3000])
+        .expect("seals");
+    let (a, b) = value.split_at(value.len() / 2);
+    let (b, c) = b.split_at(b.len() / 2);
+    let first = format!("3.{a}");
+    let whole = run(&["inspect", &first, b, c, "--keys", &spec]);
+    assert_eq!(whole.status, 0, "{whole:?}");
+    assert_eq!(whole.line("authenticates: "), "authenticates: yes");
+    let from_stdin = run_with(
+        &["inspect", "-", "--keys", &spec],
+        Some(&format!("{first}\n{b}\n{c}\n")),
+        &[],
+    );
+    assert_eq!(from_stdin.line("authenticates: "), "authenticates: yes");
+    let alone = run(&["inspect", &first, "--keys", &spec]);
+    assert_eq!(alone.status, 1, "{alone:?}");
+    assert!(
+        alone.stderr.contains("stored over 3 cookies")
+            && alone.stderr.contains("NAME, NAME.1, ... NAME.2"),
+        "{alone:?}"
+    );
+    // In the wrong order: the pieces do not open.
+    let swapped = run(&["inspect", &first, c, b, "--keys", &spec]);
+    assert_eq!(swapped.status, 1, "{swapped:?}");
+    // Several values without a count first: a usage error.
+    let uncounted = run(&["inspect", a, b, "--keys", &spec]);
+    assert_eq!(uncounted.status, 2, "{uncounted:?}");
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    assert_no_key_material(&[&whole, &from_stdin, &alone, &swapped, &uncounted], &keys);
+}
+
 #[test]
 fn inspect_refuses_garbage_clearly_without_panicking() {
     let version_3 = URL_SAFE_NO_PAD.encode([&[3u8, 1][..], &[0u8; 40]].concat());

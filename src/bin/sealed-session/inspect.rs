@@ -74,14 +74,14 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
 
 /// The options, or `None` for `--help`.
 fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
-    let mut value = None;
+    let mut values: Vec<Zeroizing<String>> = Vec::new();
     let mut keys = None;
     let mut name = None;
     let mut purpose = None;
     let mut show_payload = false;
     while let Some(arg) = args.next()? {
         match arg {
-            Arg::Positional(v) if value.is_none() => value = Some(v),
+            Arg::Positional(v) if values.len() < sealed_session::MAX_CHUNKS => values.push(v),
             Arg::Flag(flag) if flag == "--keys" => keys = Some(KeysFrom::Spec(args.value(&flag)?)),
             Arg::Flag(flag) if flag == "--keys-file" => {
                 keys = Some(KeysFrom::File(args.value(&flag)?.to_string()));
@@ -95,32 +95,78 @@ fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
             arg => return Err(args::unexpected("inspect", &arg)),
         }
     }
-    let value = value.ok_or_else(|| {
-        Fail::Usage("inspect: give the VALUE to inspect (- reads it from standard input)".into())
-    })?;
+    let Some(first) = values.first() else {
+        return Err(Fail::Usage(
+            "inspect: give the VALUE to inspect (- reads it from standard input)".into(),
+        ));
+    };
     if keys.is_none() && (name.is_some() || purpose.is_some() || show_payload) {
         return Err(Fail::Usage(
             "inspect: --name, --purpose and --show-payload need a keyring (--keys-file PATH or --keys SPEC)"
                 .into(),
         ));
     }
-    let value = if value.as_str() == "-" {
+    let values = if first.as_str() == "-" && values.len() == 1 {
         if keys.as_ref().is_some_and(KeysFrom::is_stdin) {
             return Err(Fail::Usage(
                 "inspect: standard input cannot hold both the value and the keyring".into(),
             ));
         }
-        keys::read_stdin("the value")?
+        let text = keys::read_stdin("the value")?;
+        text.split_whitespace()
+            .map(|v| Zeroizing::new(v.to_owned()))
+            .collect()
     } else {
-        value
+        values
     };
     Ok(Some(Options {
-        value: Zeroizing::new(value.trim().to_owned()),
+        value: joined(&values)?,
         keys,
         name: name.unwrap_or_else(|| "session".into()),
         purpose: purpose.unwrap_or_default(),
         show_payload,
     }))
+}
+
+/// The sealed value in `values`: one cookie's value, or the values of a
+/// session's chunks in order (`NAME`'s, which begins with their count and
+/// a dot, then `NAME.1`'s, ...), put back together.
+fn joined(values: &[Zeroizing<String>]) -> Result<Zeroizing<String>, Fail> {
+    let Some((first, rest)) = values.split_first() else {
+        return Err(Fail::Usage("inspect: give the VALUE to inspect".into()));
+    };
+    let first = first.trim();
+    let count = first
+        .split_once('.')
+        .filter(|(count, _)| !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(count, piece)| (count.parse::<usize>().unwrap_or(usize::MAX), piece));
+    match count {
+        None if rest.is_empty() => Ok(Zeroizing::new(first.to_owned())),
+        None => Err(Fail::Usage(
+            "inspect: several values are the chunks of one session, the first beginning with \
+             their count (N.): this first value has none"
+                .into(),
+        )),
+        Some((n, piece)) if n == values.len() && n >= 2 => {
+            let mut value = Zeroizing::new(piece.to_owned());
+            for more in rest {
+                value.push_str(more.trim());
+            }
+            Ok(value)
+        }
+        Some((n, _)) if (2..=sealed_session::MAX_CHUNKS).contains(&n) => {
+            Err(Fail::Failed(format!(
+                "inspect: this is a session stored over {n} cookies (chunking), and {} of them \
+                 {} given: give the values of NAME, NAME.1, ... NAME.{} in that order",
+                values.len(),
+                if values.len() == 1 { "is" } else { "are" },
+                n - 1
+            )))
+        }
+        Some(_) => Err(Fail::Failed(
+            "inspect: not a sealed value (it begins with a chunk count that no session has)".into(),
+        )),
+    }
 }
 
 /// Opens the value with `keyring` and reports what it holds.

@@ -481,10 +481,35 @@ fn inspect_puts_a_chunked_session_back_together() {
     assert_eq!(whole.line("authenticates: "), "authenticates: yes");
     let from_stdin = run_with(
         &["inspect", "-", "--keys", &spec],
-        Some(&format!("{first}\n{b}\n{c}\n")),
+        Some(&format!("{first}\r\n{b}\r\n{c}\r\n")),
         &[],
     );
     assert_eq!(from_stdin.line("authenticates: "), "authenticates: yes");
+    // After --, as a chunk may begin with '-'.
+    let after_dashes = run(&["inspect", "--keys", &spec, "--", &first, b, c]);
+    assert_eq!(after_dashes.line("authenticates: "), "authenticates: yes");
+    // Counts the servers refuse: a leading zero, more than 16 cookies.
+    let zero = run(&["inspect", &format!("03.{a}"), b, c, "--keys", &spec]);
+    assert_eq!(zero.status, 1, "{zero:?}");
+    assert!(
+        zero.stderr.contains("chunk count that no session has"),
+        "{zero:?}"
+    );
+    let pieces: Vec<String> = value
+        .as_bytes()
+        .chunks(value.len().div_ceil(17))
+        .map(|p| String::from_utf8(p.to_vec()).expect("ASCII"))
+        .collect();
+    assert_eq!(pieces.len(), 17);
+    let seventeen = run_with(
+        &["inspect", "-", "--keys", &spec],
+        Some(&format!("17.{}", pieces.join(" "))),
+        &[],
+    );
+    assert_eq!(seventeen.status, 1, "{seventeen:?}");
+    // - reads every value: not beside others.
+    let mixed = run(&["inspect", &first, "-", "--keys", &spec]);
+    assert_eq!(mixed.status, 2, "{mixed:?}");
     let alone = run(&["inspect", &first, "--keys", &spec]);
     assert_eq!(alone.status, 1, "{alone:?}");
     assert!(
@@ -499,7 +524,20 @@ fn inspect_puts_a_chunked_session_back_together() {
     let uncounted = run(&["inspect", a, b, "--keys", &spec]);
     assert_eq!(uncounted.status, 2, "{uncounted:?}");
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    assert_no_key_material(&[&whole, &from_stdin, &alone, &swapped, &uncounted], &keys);
+    assert_no_key_material(
+        &[
+            &whole,
+            &from_stdin,
+            &after_dashes,
+            &zero,
+            &seventeen,
+            &mixed,
+            &alone,
+            &swapped,
+            &uncounted,
+        ],
+        &keys,
+    );
 }
 
 #[test]

@@ -38,13 +38,6 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
             report.status = 1;
             return Ok(report);
         }
-        Err(_) if options.value.contains('=') => {
-            return Err(Fail::Failed(
-                "inspect: not a sealed value (it holds '=': give the cookie's value alone, \
-                 not NAME=VALUE)"
-                    .into(),
-            ))
-        }
         Err(_) => {
             return Err(Fail::Failed(
                 "inspect: not a sealed value (malformed: a sealed value is unpadded base64url \
@@ -81,7 +74,7 @@ fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
     let mut show_payload = false;
     while let Some(arg) = args.next()? {
         match arg {
-            Arg::Positional(v) if values.len() < sealed_session::MAX_CHUNKS => values.push(v),
+            Arg::Positional(v) if values.len() < MAX_CHUNKS => values.push(v),
             Arg::Flag(flag) if flag == "--keys" => keys = Some(KeysFrom::Spec(args.value(&flag)?)),
             Arg::Flag(flag) if flag == "--keys-file" => {
                 keys = Some(KeysFrom::File(args.value(&flag)?.to_string()));
@@ -106,7 +99,12 @@ fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
                 .into(),
         ));
     }
-    let values = if first.as_str() == "-" && values.len() == 1 {
+    if values.len() > 1 && values.iter().any(|v| v.as_str() == "-") {
+        return Err(Fail::Usage(
+            "inspect: - reads every value from standard input: give it alone".into(),
+        ));
+    }
+    let values = if first.as_str() == "-" {
         if keys.as_ref().is_some_and(KeysFrom::is_stdin) {
             return Err(Fail::Usage(
                 "inspect: standard input cannot hold both the value and the keyring".into(),
@@ -128,18 +126,36 @@ fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
     }))
 }
 
+/// The most cookies a session is stored over: the library's `MAX_CHUNKS`
+/// (of its `cookie` feature, which this command does not need).
+const MAX_CHUNKS: usize = 16;
+
 /// The sealed value in `values`: one cookie's value, or the values of a
 /// session's chunks in order (`NAME`'s, which begins with their count and
-/// a dot, then `NAME.1`'s, ...), put back together.
+/// a dot, then `NAME.1`'s, ...), put back together. The count is read as
+/// the servers read it: 2 to [`MAX_CHUNKS`], no leading zero.
 fn joined(values: &[Zeroizing<String>]) -> Result<Zeroizing<String>, Fail> {
     let Some((first, rest)) = values.split_first() else {
         return Err(Fail::Usage("inspect: give the VALUE to inspect".into()));
     };
     let first = first.trim();
+    if first.contains('=') {
+        return Err(Fail::Failed(
+            "inspect: not a sealed value (it holds '=': give the cookie's value alone, not \
+             NAME=VALUE)"
+                .into(),
+        ));
+    }
     let count = first
         .split_once('.')
         .filter(|(count, _)| !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()))
-        .map(|(count, piece)| (count.parse::<usize>().unwrap_or(usize::MAX), piece));
+        .map(|(count, piece)| {
+            let n = count
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (2..=MAX_CHUNKS).contains(n) && !count.starts_with('0'));
+            (n, piece)
+        });
     match count {
         None if rest.is_empty() => Ok(Zeroizing::new(first.to_owned())),
         None => Err(Fail::Usage(
@@ -147,23 +163,25 @@ fn joined(values: &[Zeroizing<String>]) -> Result<Zeroizing<String>, Fail> {
              their count (N.): this first value has none"
                 .into(),
         )),
-        Some((n, piece)) if n == values.len() && n >= 2 => {
+        Some((Some(n), piece)) if n == values.len() => {
             let mut value = Zeroizing::new(piece.to_owned());
             for more in rest {
                 value.push_str(more.trim());
             }
             Ok(value)
         }
-        Some((n, _)) if (2..=sealed_session::MAX_CHUNKS).contains(&n) => {
-            Err(Fail::Failed(format!(
-                "inspect: this is a session stored over {n} cookies (chunking), and {} of them \
-                 {} given: give the values of NAME, NAME.1, ... NAME.{} in that order",
-                values.len(),
-                if values.len() == 1 { "is" } else { "are" },
-                n - 1
-            )))
-        }
-        Some(_) => Err(Fail::Failed(
+        Some((Some(n), _)) => Err(Fail::Failed(format!(
+            "inspect: this is a session stored over {n} cookies (chunking), and {} of them {} \
+             given: give the values of {} in that order (after --, as one may begin with -)",
+            values.len(),
+            if values.len() == 1 { "is" } else { "are" },
+            if n == 2 {
+                "NAME and NAME.1".to_owned()
+            } else {
+                format!("NAME, NAME.1, ... NAME.{}", n - 1)
+            }
+        ))),
+        Some((None, _)) => Err(Fail::Failed(
             "inspect: not a sealed value (it begins with a chunk count that no session has)".into(),
         )),
     }

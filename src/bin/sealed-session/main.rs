@@ -43,6 +43,8 @@ commands:
       --show-payload. VALUE - reads the value from standard input. A
       session over several cookies (chunking): give the cookies' values in
       order, NAME's first (it begins with their count, N.), then NAME.1's...
+      after -- (a value may begin with -), or - and all of them on standard
+      input, separated by whitespace.
       Exit status 1 if the value does not open (or, without a keyring, is
       not an envelope).
 

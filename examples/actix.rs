@@ -17,6 +17,12 @@
 //!   shrinks it again, and past the chunking budget the handler gets the
 //!   error: a 413, nothing sent)
 //!
+//! A demo of sessions, kept short: `/?username=` and `/logout` change the
+//! session on GET, and no route has the CSRF guard, against the rules of
+//! README's CSRF section. `examples/axum.rs` puts its forms behind the
+//! guard, as an application must (`sealed_session::actix::CsrfMiddleware`
+//! here).
+//!
 //! Keys come from the file named by `SESSION_KEYS_FILE` (re-read every
 //! second: rotate and revoke without a restart), else from `SESSION_KEYS`
 //! (see `Keyring`'s `FromStr` for the format). Without either the server

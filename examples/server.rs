@@ -15,6 +15,11 @@
 //! - `/login`   a form that stores a username (POST)
 //! - `/logout`  clears the session
 //!
+//! A demo of sessions, kept short: `/?username=` and `/logout` change the
+//! session on GET, and no route has the CSRF guard, against the rules of
+//! README's CSRF section. `examples/axum.rs` puts its forms behind the
+//! guard, as an application must.
+//!
 //! Keys come from the file named by `SESSION_KEYS_FILE` (re-read every
 //! second: rotate and revoke without a restart), else from `SESSION_KEYS`
 //! (see `Keyring`'s `FromStr` for the format). Without either the server

@@ -77,7 +77,10 @@ impl Error {
 
 impl From<Error> for std::io::Error {
     /// For `main` functions that return `std::io::Result` (actix-web's
-    /// usual one): the message names what to fix.
+    /// usual one): its message (`Display`) names what to fix. A `main` that
+    /// returns it prints its `Debug` (the variant and its fields); print
+    /// the message yourself for operators. The crate's error stays inside
+    /// (`get_ref` and `downcast_ref`).
     fn from(error: Error) -> Self {
         let kind = match error {
             Error::Config(_) => std::io::ErrorKind::InvalidInput,

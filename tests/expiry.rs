@@ -79,6 +79,27 @@ fn leeway_extends_both_ends_by_exactly_its_length() {
     );
 }
 
+/// The idle timeout is an expiry like the TTL: enforced with the leeway.
+/// A copied cookie unused for `idle` still opens for up to the leeway more
+/// (browsers drop it at `Max-Age`); a leeway of zero ends it at `idle`.
+#[test]
+fn the_idle_timeout_is_enforced_with_the_leeway() {
+    for leeway in [60, 0] {
+        let clock = Manual::at(T0);
+        let sealer = sealer(&clock, 3600, leeway)
+            .with_idle_timeout(Duration::from_secs(300), Duration::from_secs(60));
+        let value = sealer.seal_bytes(b"s").expect("seals");
+        clock.set(T0 + 300 + leeway - 1);
+        assert!(sealer.open_bytes(&value).is_ok(), "leeway {leeway}");
+        clock.set(T0 + 300 + leeway);
+        assert_eq!(
+            sealer.open_bytes(&value).err(),
+            Some(Error::Refused(Refusal::Expired)),
+            "leeway {leeway}"
+        );
+    }
+}
+
 #[test]
 fn a_value_from_the_future_is_not_yet_valid_without_leeway() {
     let clock = Manual::at(T0);

@@ -806,6 +806,35 @@ mod csrf {
         assert!(s.finish().is_empty());
     }
 
+    /// README: the first store of an empty session retires a token made
+    /// before it (the CSRF cookie was bound to "no session"); a token
+    /// taken after the write passes.
+    #[test]
+    fn the_first_store_retires_an_earlier_token() {
+        let c = config();
+        let (csrf, early) = mint(&c, "");
+        // A write alone: the CSRF cookie stays, bound to no session.
+        let s = Session::<String>::load(&c, [csrf.as_bytes()]);
+        s.set("ada".into()).expect("small");
+        let session = cookie_of(&s.finish_one().expect("stored"));
+        let jar = format!("{session}; {csrf}");
+        let s = Session::<String>::load(&c, [jar.as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&early), Err(CsrfFailure::OtherSession));
+        // A token taken after the write passes (with its new cookie).
+        let s = Session::<String>::load(&c, [csrf.as_bytes()]);
+        s.set("ada".into()).expect("small");
+        let fresh = s.csrf_token().expect("after the write");
+        let jar = s
+            .finish()
+            .iter()
+            .map(|h| cookie_of(h))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let s = Session::<String>::load(&c, [jar.as_bytes()]);
+        assert!(s.verify_csrf_token(&early).is_err());
+        assert_eq!(s.verify_csrf_token(&fresh), Ok(()));
+    }
+
     #[test]
     fn clear_removes_it_and_a_later_token_is_new() {
         let c = config();

@@ -286,29 +286,33 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
         match applied {
             Ok(()) => settle.applied(),
             Err(error) => {
-                // Refused for its time: when it will be applied.
-                let applies_at = matches!(
+                let for_now = matches!(
                     error,
                     Error::Config(ConfigError::NoSealingKey | ConfigError::CutoffInFuture)
-                )
-                .then(|| Keyring::parse_planned(text).ok())
-                .flatten()
-                .map(|keyring| keyring.accepted_from(SystemClock.now()));
-                if settle.refused(applies_at.is_some()) {
-                    match applies_at.and_then(UnixTime::from_system) {
-                        Some(at) => tracing::error!(
-                            path = %path.display(),
-                            %error,
-                            applies_at = at.secs(),
-                            "keyring file changed but is not applied yet; the keyring in force \
-                             stays until applies_at (unix seconds), and then this one is applied"
-                        ),
-                        None => tracing::error!(
-                            path = %path.display(),
-                            %error,
-                            "keyring file changed but is not applied; the keyring in force stays"
-                        ),
-                    }
+                );
+                if !settle.refused(for_now) {
+                    continue;
+                }
+                // Refused for its time (still pending): when it will be
+                // applied, worked out once, for the report.
+                let applies_at = settle
+                    .pending()
+                    .filter(|_| for_now)
+                    .and_then(|text| Keyring::parse_planned(text).ok())
+                    .map(|keyring| keyring.accepted_from(SystemClock.now()));
+                match applies_at.and_then(UnixTime::from_system) {
+                    Some(at) => tracing::error!(
+                        path = %path.display(),
+                        %error,
+                        applies_at = at.secs(),
+                        "keyring file changed but is not applied yet; the keyring in force \
+                         stays until applies_at (unix seconds), and then this one is applied"
+                    ),
+                    None => tracing::error!(
+                        path = %path.display(),
+                        %error,
+                        "keyring file changed but is not applied; the keyring in force stays"
+                    ),
                 }
             }
         }
@@ -382,6 +386,11 @@ impl Settle {
         let settled = p.stamp == stamp || p.reads >= SAME_TEXT_READS;
         p.stamp = stamp;
         settled.then_some(p.text.as_str())
+    }
+
+    /// The content read and not yet in force, if any.
+    fn pending(&self) -> Option<&str> {
+        self.pending.as_ref().map(|p| p.text.as_str())
     }
 
     /// A read failed: the next content must be read twice again.

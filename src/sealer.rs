@@ -532,9 +532,7 @@ impl Sealer {
     /// keyring's `revoke-before` cutoff), or `Decode` (authentic, but not a
     /// `T`).
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
-        self.open_with(value, |payload| {
-            read::from_bytes(payload).map_err(|_| Refusal::Decode.into())
-        })
+        self.open_with(value, |payload| read::decode(payload))
     }
 
     /// Opens `value` as [`Sealer::open`] does, then asks the application's
@@ -661,6 +659,11 @@ impl Sealer {
         self.source.with(|keyring| {
             let capacity = envelope::open_capacity(value, &self.context);
             let mut named = None;
+            // The header comes out beside the value, not with it: a
+            // `(Header, T)` handed back through the closures was taken
+            // apart and put together again, each move's loads stalling on
+            // the stores of the one before.
+            let mut head = None;
             let opened = with_scratch(capacity, |buf| {
                 envelope::open(
                     buf,
@@ -681,14 +684,19 @@ impl Sealer {
                         {
                             return Err(Refusal::Revoked.into());
                         }
-                        Ok((header, decode(payload)?))
+                        head = Some(header);
+                        decode(payload)
                     },
                 )
             });
             if let Some(slot) = named {
                 slot.count_open(opened.as_ref().map(|_| ()));
             }
-            let (header, value) = opened?;
+            let value = opened?;
+            // Set by every open that succeeds.
+            let Some(header) = head else {
+                return Err(Refusal::Malformed.into());
+            };
             // Only an older key asks for a re-seal: a value of a newer key
             // comes from a server whose clock already passed that key's
             // activation, and sealing it back under the older key would

@@ -13,25 +13,39 @@
 //! byte into unaligned copies whose loads straddle the stores that had just
 //! written it, and the CPU could not forward them. With an error of no
 //! bytes a decoded value moves as itself.
-//!
-//! [`Refusal::Decode`]: crate::Refusal::Decode
 
 use core::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer as _, Visitor};
+
+use crate::error::Refusal;
 
 #[cfg(test)]
 mod tests;
 
 /// Reads a `T` from all of `input`: bytes left over refuse it, as they do
 /// `postcard::take_from_bytes` with a non-empty rest.
+#[cfg(any(test, feature = "cookie"))]
 pub(super) fn from_bytes<'de, T: de::Deserialize<'de>>(input: &'de [u8]) -> Result<T, Invalid> {
+    read_all(input, Invalid)
+}
+
+/// [`from_bytes`] with the error an open returns, [`Refusal::Decode`].
+///
+/// The value is moved once, into the result: mapping the error of
+/// [`from_bytes`] instead was a second move of it, whose loads stalled on
+/// the stores that had just written it.
+pub(super) fn decode<'de, T: de::Deserialize<'de>>(input: &'de [u8]) -> crate::Result<T> {
+    read_all(input, Refusal::Decode.into())
+}
+
+/// Reads a `T` from all of `input`, or fails with `invalid`.
+#[inline(always)]
+fn read_all<'de, T: de::Deserialize<'de>, E>(input: &'de [u8], invalid: E) -> Result<T, E> {
     let mut reader = Reader { input, at: 0 };
-    let value = T::deserialize(&mut reader)?;
-    if reader.at == input.len() {
-        Ok(value)
-    } else {
-        Err(Invalid)
+    match T::deserialize(&mut reader) {
+        Ok(value) if reader.at == input.len() => Ok(value),
+        _ => Err(invalid),
     }
 }
 

@@ -27,6 +27,14 @@ use super::SessionMiddleware;
 /// describes, with an empty `403 Forbidden` and a warn event saying why.
 /// Safe methods pass untouched.
 ///
+/// The `403` carries the [`CsrfFailure`] in its extensions, so a middleware
+/// between the guard and the session middleware can answer a refusal its
+/// own way: a `.wrap_fn` right after `.wrap(CsrfMiddleware)` that reads
+/// `response.response().extensions().get::<CsrfFailure>()` (a redirect to
+/// the login page for [`CsrfFailure::MissingCookie`] and
+/// [`CsrfFailure::OtherSession`], which an expired session gives). Inside
+/// the session middleware, its answer still gets the session's cookies.
+///
 /// It reads the request's [`Session<T>`], so the [`SessionMiddleware<T>`]
 /// must wrap it: `.wrap(CsrfMiddleware)` *before* `.wrap(SessionMiddleware)`
 /// (the last `wrap` is the outermost). Without that session the request
@@ -177,15 +185,18 @@ where
     }
 }
 
-/// The guard's `403` for `req`, and its event.
+/// The guard's `403` for `req`, with `failure` in its extensions, and its
+/// event.
 fn refuse<B>(
     req: ServiceRequest,
     cookie: &str,
     failure: CsrfFailure,
 ) -> ServiceResponse<EitherBody<B>> {
     log_refused_csrf(failure, req.method().as_str(), cookie);
-    req.into_response(HttpResponse::Forbidden().finish())
-        .map_into_right_body()
+    let mut response = HttpResponse::Forbidden().finish();
+    // For a middleware outside the guard that answers refusals its own way.
+    response.extensions_mut().insert(failure);
+    req.into_response(response).map_into_right_body()
 }
 
 /// Reads a form's body, verifies its token, puts the body back and calls

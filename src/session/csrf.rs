@@ -35,7 +35,11 @@ pub const DEFAULT_FORM_LIMIT: usize = 64 * 1024;
 
 /// Why a CSRF guard refused a request (or
 /// [`Session::verify_csrf_token`] a token). The guard answers every one
-/// with an empty `403 Forbidden` and logs this reason at warn level.
+/// with an empty `403 Forbidden`, which carries this reason in its
+/// extensions (for the application's own layer, see
+/// [`tower::CsrfLayer`](crate::tower::CsrfLayer) and
+/// [`actix::CsrfMiddleware`](crate::actix::CsrfMiddleware)), and logs it at
+/// warn level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CsrfFailure {
@@ -95,8 +99,9 @@ pub enum CsrfFailure {
 ///    to the request's session ([`Session::csrf_token`] says how).
 ///
 /// Requests without either header (older browsers, other clients) are
-/// judged by the token alone. A failure is an empty `403 Forbidden` and a
-/// warn event with the [`CsrfFailure`] (never a token or cookie value).
+/// judged by the token alone. A failure is an empty `403 Forbidden` that
+/// carries the [`CsrfFailure`] in its extensions, and a warn event with it
+/// (never a token or cookie value).
 /// This follows the OWASP CSRF cheat sheet: a synchronizer token bound to
 /// the session, plus the Fetch Metadata and origin checks.
 ///

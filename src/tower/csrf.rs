@@ -29,6 +29,15 @@ use super::SessionLayer;
 /// with an empty `403 Forbidden` and a warn event saying why. Safe methods
 /// pass untouched.
 ///
+/// The `403` carries the [`CsrfFailure`] in its extensions, so a layer
+/// between the guard and the session layer can answer a refusal its own
+/// way: with axum, `.layer(axum::middleware::map_response(f))` right after
+/// `.layer(CsrfLayer)`, where `f` reads
+/// `response.extensions().get::<CsrfFailure>()` (a redirect to the login
+/// page for [`CsrfFailure::MissingCookie`] and [`CsrfFailure::OtherSession`],
+/// which an expired session gives). Inside the session layer, its answer
+/// still gets the session's cookies.
+///
 /// It reads the request's [`Session<T>`], so it goes *inside* the
 /// [`SessionLayer<T>`] (in axum, `.layer(CsrfLayer)` *before*
 /// `.layer(SessionLayer)`: the last layer added is the outermost). Without
@@ -266,6 +275,15 @@ fn answer<B: Default>(status: StatusCode) -> Response<B> {
     response
 }
 
+/// The guard's empty `403` for `failure`, which it carries in its
+/// extensions for a layer outside the guard that answers refusals its own
+/// way.
+fn forbidden<B: Default>(failure: CsrfFailure) -> Response<B> {
+    let mut response = answer(StatusCode::FORBIDDEN);
+    response.extensions_mut().insert(failure);
+    response
+}
+
 /// `S: Clone`: for a form, the future takes the inner service that was
 /// polled ready and leaves a clone in its place, as with the session
 /// layer's asynchronous check.
@@ -311,7 +329,7 @@ where
         };
         let refused = |failure| {
             log_refused_csrf(failure, req.method().as_str(), session.config().name());
-            answered(answer(StatusCode::FORBIDDEN))
+            answered(forbidden(failure))
         };
         match self.guard.screen(&facts) {
             Ok(Next::Pass) => {}
@@ -369,7 +387,7 @@ where
         }
         Err(failure) => {
             log_refused_csrf(failure, parts.method.as_str(), session.config().name());
-            Ok(answer(StatusCode::FORBIDDEN))
+            Ok(forbidden(failure))
         }
     }
 }

@@ -20,6 +20,9 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) set_cookies: Vec<String>,
     pub(crate) body: String,
+    /// The `x-csrf-failure` header: the test servers copy the CSRF guard's
+    /// `CsrfFailure` there from the extensions of its `403`.
+    pub(crate) csrf_failure: Option<String>,
 }
 
 impl Reply {
@@ -132,6 +135,10 @@ async fn exchange(
             .iter()
             .map(|v| v.to_str().expect("ASCII Set-Cookie").to_owned())
             .collect();
+        let csrf_failure = res
+            .headers()
+            .get("x-csrf-failure")
+            .map(|v| v.to_str().expect("ASCII x-csrf-failure").to_owned());
         let body = res.into_body().collect().await.ok()?.to_bytes();
         drop(sender);
         let closed = conn.await.expect("connection task");
@@ -142,6 +149,7 @@ async fn exchange(
             status,
             set_cookies,
             body: String::from_utf8(body.to_vec()).expect("UTF-8 body"),
+            csrf_failure,
         })
     };
     tokio::time::timeout(EXCHANGE_TIMEOUT, exchange)

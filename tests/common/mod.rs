@@ -122,6 +122,11 @@ pub(crate) static KEPT: std::sync::Mutex<Vec<Session<TestSession>>> =
 ///
 /// Every other method than `GET` goes through the adapter's CSRF guard
 /// (with `CsrfGuard::new()`, inside the session layer) to [`route_unsafe`].
+/// Between the two, a layer of the server answers the guard's refusals its
+/// own way, as an application may: it replaces the guard's `403` with a
+/// new empty `403` whose `x-csrf-failure` header is the `Debug` of the
+/// `CsrfFailure` that the guard's response carries in its extensions. The
+/// session layer outside still adds its cookies to that new response.
 pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u16, String) {
     let (path, query) = path_and_query
         .split_once('?')
@@ -330,6 +335,7 @@ macro_rules! acceptance_suite {
             csrf_cross_site_requests_are_forbidden,
             csrf_works_across_servers_with_one_keyring,
             csrf_secret_changes_at_login_and_goes_at_logout,
+            csrf_form_after_the_session_expired_is_missing_its_cookie,
             // checks/revocation.rs
             async_check_logs_out_a_revoked_subject,
             async_check_of_another_type_fails_closed,

@@ -5,11 +5,12 @@
 
 use std::sync::mpsc;
 
-use actix_web::dev::{ServerHandle, Service, ServiceRequest};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServerHandle, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use sealed_session::actix::{CsrfMiddleware, SessionExt, SessionMiddleware};
-use sealed_session::{ConfigError, CsrfGuard, Error, Keyring, Session, SessionConfig};
+use sealed_session::{ConfigError, CsrfFailure, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
 use crate::common::{
     leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail, TestServer,
@@ -98,6 +99,29 @@ async fn keyring_error() -> Result<HttpResponse, Error> {
     Ok(respond(200, "the spec parsed".into()))
 }
 
+/// Between the CSRF guard and the session middleware: a refusal of the
+/// guard, read from its `403`'s extensions, answered with a new `403` that
+/// names it in `x-csrf-failure`.
+fn mark_refusal<B: MessageBody + 'static>(
+    response: ServiceResponse<B>,
+) -> ServiceResponse<BoxBody> {
+    let failure = response
+        .response()
+        .extensions()
+        .get::<CsrfFailure>()
+        .copied();
+    match failure {
+        Some(failure) => response
+            .into_response(
+                HttpResponse::Forbidden()
+                    .insert_header(("x-csrf-failure", format!("{failure:?}")))
+                    .finish(),
+            )
+            .map_into_boxed_body(),
+        None => response.map_into_boxed_body(),
+    }
+}
+
 /// Stops the server when dropped.
 struct StopOnDrop(ServerHandle);
 
@@ -123,6 +147,10 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                         // The guard inside the session middleware (the last
                         // `wrap` is the outermost).
                         .wrap(CsrfMiddleware::<TestSession>::new(CsrfGuard::new()))
+                        .wrap_fn(|req, srv| {
+                            let response = srv.call(req);
+                            async move { Ok(mark_refusal(response.await?)) }
+                        })
                         .wrap(SessionMiddleware::<TestSession>::new(config.clone()))
                         // A second middleware for the same session and
                         // cookie on a nested scope.

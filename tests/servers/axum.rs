@@ -5,13 +5,13 @@
 
 use axum::extract::Request;
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, Uri};
-use axum::middleware::{from_fn, Next};
-use axum::response::Response;
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{from_fn, map_response, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sealed_session::tower::{CsrfLayer, SessionExt, SessionLayer};
-use sealed_session::{ConfigError, CsrfGuard, Error, Keyring, Session, SessionConfig};
+use sealed_session::{ConfigError, CsrfFailure, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
 use crate::common::{
     leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail, TestServer,
@@ -97,6 +97,19 @@ async fn keyring_error() -> Result<&'static str, Error> {
     Ok("the spec parsed")
 }
 
+/// Between the CSRF guard and the session layer: a refusal of the guard,
+/// read from its `403`'s extensions, answered with a new `403` that names
+/// it in `x-csrf-failure`.
+async fn mark_refusal(response: Response) -> Response {
+    match response.extensions().get::<CsrfFailure>() {
+        Some(failure) => {
+            let value = HeaderValue::from_str(&format!("{failure:?}")).expect("a header value");
+            (StatusCode::FORBIDDEN, [("x-csrf-failure", value)]).into_response()
+        }
+        None => response,
+    }
+}
+
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
@@ -125,6 +138,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
         .nest("/nested", nested)
         .fallback(handler)
         .layer(CsrfLayer::<TestSession>::new(CsrfGuard::new()))
+        .layer(map_response(mark_refusal))
         .layer(SessionLayer::<TestSession>::new(config));
     let app = Router::new()
         .route("/no-layer", get(no_layer))

@@ -13,7 +13,8 @@ use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use sealed_session::tower::{CsrfBody, CsrfLayer, SessionExt, SessionLayer};
-use sealed_session::{ConfigError, CsrfGuard, Error, SessionConfig};
+use sealed_session::{ConfigError, CsrfFailure, CsrfGuard, Error, SessionConfig};
+use tower::util::MapResponseLayer;
 use tower::{service_fn, Layer, ServiceExt};
 
 use crate::common::{route, route_unsafe, TestServer, TestSession};
@@ -109,6 +110,20 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Between the CSRF guard and the session layer: a refusal of the guard,
+/// read from its `403`'s extensions, answered with a new `403` that names
+/// it in `x-csrf-failure`.
+fn mark_refusal<B: Default>(response: Response<B>) -> Response<B> {
+    match response.extensions().get::<CsrfFailure>() {
+        Some(failure) => Response::builder()
+            .status(403)
+            .header("x-csrf-failure", format!("{failure:?}"))
+            .body(B::default())
+            .expect("valid response"),
+        None => response,
+    }
+}
+
 /// Call from inside a tokio runtime: the server runs as a task on it.
 pub(crate) fn start(config: SessionConfig) -> TestServer {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
@@ -119,8 +134,9 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
     // a nested router.
     let nested = SessionLayer::<TestSession>::new(config.clone()).layer(service_fn(handler));
     let guarded = CsrfLayer::<TestSession>::new(CsrfGuard::new());
-    let layered = SessionLayer::<TestSession>::new(config).layer(guarded.layer(service_fn(
-        move |req: Req| {
+    let marked = MapResponseLayer::new(mark_refusal);
+    let layered = SessionLayer::<TestSession>::new(config).layer(marked.layer(guarded.layer(
+        service_fn(move |req: Req| {
             let nested = nested.clone();
             async move {
                 if req.uri().path() == "/ext" {
@@ -132,7 +148,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                     handler(req).await
                 }
             }
-        },
+        }),
     )));
     let server = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {

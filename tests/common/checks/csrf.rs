@@ -1,12 +1,14 @@
 //! CSRF protection on the wire: the adapter's guard (inside the session
 //! layer, `CsrfGuard::new()`) in front of the harness's `route_unsafe`
 //! routes, with tokens from `GET /csrf-form`. Refusals are an empty `403`
-//! and a warn event with the reason; safe methods pass.
+//! carrying the `CsrfFailure` in its extensions (the test servers answer it
+//! with a `403` of their own that names it in `x-csrf-failure`) and a warn
+//! event with the reason; safe methods pass.
 
 use sealed_session::CsrfGuard;
 
 use crate::common::{
-    capture, config, get, one_key_ring, removal_cookie, send, Jar, Req, Start, TestClock,
+    capture, config, get, one_key_ring, removal_cookie, send, Jar, Req, Start, TestClock, TTL,
 };
 
 /// A urlencoded form to `/csrf-post` with `note=hi` and `token`.
@@ -14,10 +16,23 @@ fn form(token: &str) -> Req<'static> {
     Req::form("/csrf-post", &format!("note=hi&csrf_token={token}"))
 }
 
-/// Asserts an empty `403`.
+/// Asserts an empty `403` for the guard's refusal `failure` (the `Debug`
+/// of a `CsrfFailure`): the server's own answer to the `403` whose
+/// extensions carried it.
 #[track_caller]
-fn assert_forbidden(r: &crate::common::Reply, what: &str) {
+fn assert_forbidden(r: &crate::common::Reply, what: &str, failure: &str) {
     assert_eq!((r.status, r.body.as_str()), (403, ""), "{what}: {r:?}");
+    assert_eq!(r.csrf_failure.as_deref(), Some(failure), "{what}: {r:?}");
+}
+
+/// Asserts a response the guard let through (no `CsrfFailure` on it).
+#[track_caller]
+fn assert_passed(r: &crate::common::Reply, what: &str) {
+    assert_eq!(
+        (r.status, r.csrf_failure.as_deref()),
+        (200, None),
+        "{what}: {r:?}"
+    );
 }
 
 /// A token from the form page, in a hidden field of a urlencoded form,
@@ -45,6 +60,7 @@ pub(crate) async fn csrf_form_round_trip(start: Start) {
     let r = jar.send(server.addr, &form(&token)).await;
     assert_eq!((r.status, r.body.as_str()), (200, "posted hi"));
     assert!(r.set_cookies.is_empty(), "{r:?}");
+    assert_passed(&r, "a token in the form");
 
     // The header carries it for any body (a fetch() with JSON).
     let json = Req {
@@ -100,25 +116,25 @@ pub(crate) async fn csrf_missing_or_bad_token_is_forbidden(start: Start) {
     let r = jar
         .send(server.addr, &Req::form("/csrf-post", "note=x"))
         .await;
-    assert_forbidden(&r, "no token in the form");
+    assert_forbidden(&r, "no token in the form", "MissingToken");
     let r = jar
         .send(server.addr, &Req::get("/csrf-post").method("POST"))
         .await;
-    assert_forbidden(&r, "no token, no body");
+    assert_forbidden(&r, "no token, no body", "MissingToken");
     let r = jar
         .send(server.addr, &Req::get("/x").method("DELETE"))
         .await;
-    assert_forbidden(&r, "DELETE without a token");
+    assert_forbidden(&r, "DELETE without a token", "MissingToken");
     let path = format!("/csrf-post?csrf_token={token}");
     let r = jar.send(server.addr, &Req::form(&path, "note=x")).await;
-    assert_forbidden(&r, "token in the query string only");
+    assert_forbidden(&r, "token in the query string only", "MissingToken");
     let r = send(server.addr, &form(&token), &[]).await;
-    assert_forbidden(&r, "no CSRF cookie");
+    assert_forbidden(&r, "no CSRF cookie", "MissingCookie");
     let mut tampered = token.clone().into_bytes();
     tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).expect("ASCII");
     let r = jar.send(server.addr, &form(&tampered)).await;
-    assert_forbidden(&r, "tampered token");
+    assert_forbidden(&r, "tampered token", "WrongToken");
     // The guard reads 64 KiB of a form: a form of exactly that passes, a
     // byte more is refused.
     assert_eq!(CsrfGuard::new().form_limit(), 64 * 1024);
@@ -133,7 +149,7 @@ pub(crate) async fn csrf_missing_or_bad_token_is_forbidden(start: Start) {
     let r = jar
         .send(server.addr, &Req::form("/csrf-post", &sized(64 * 1024 + 1)))
         .await;
-    assert_forbidden(&r, "a form over the guard's limit");
+    assert_forbidden(&r, "a form over the guard's limit", "FormTooLarge");
 
     // A tampered CSRF cookie: refused (logged without its value) and
     // removed.
@@ -147,7 +163,7 @@ pub(crate) async fn csrf_missing_or_bad_token_is_forbidden(start: Start) {
     let mut tampered_jar = jar.clone();
     tampered_jar.set(&format!("{NAME}-csrf"), &bad);
     let r = tampered_jar.send(server.addr, &form(&token)).await;
-    assert_forbidden(&r, "a tampered CSRF cookie");
+    assert_forbidden(&r, "a tampered CSRF cookie", "MissingCookie");
     assert!(
         r.set_cookies
             .iter()
@@ -218,7 +234,7 @@ pub(crate) async fn csrf_token_of_another_session_is_forbidden(start: Start) {
     );
 
     let r = victim.send(server.addr, &form(&attackers_token)).await;
-    assert_forbidden(&r, "another session's token");
+    assert_forbidden(&r, "another session's token", "WrongToken");
     // The attacker's CSRF cookie planted beside the victim's session: it
     // belongs to the attacker's session.
     let mut planted = victim.clone();
@@ -227,7 +243,7 @@ pub(crate) async fn csrf_token_of_another_session_is_forbidden(start: Start) {
         attacker.value("session-csrf").expect("attacker's cookie"),
     );
     let r = planted.send(server.addr, &form(&attackers_token)).await;
-    assert_forbidden(&r, "a planted CSRF cookie with its token");
+    assert_forbidden(&r, "a planted CSRF cookie with its token", "OtherSession");
     let victims_token = victim.get(server.addr, "/csrf-form").await.body;
     assert_eq!(
         victim.send(server.addr, &form(&victims_token)).await.status,
@@ -247,25 +263,25 @@ pub(crate) async fn csrf_cross_site_requests_are_forbidden(start: Start) {
     let mut jar = Jar::default();
     let token = jar.get(server.addr, "/csrf-form").await.body;
 
-    for (header, value, pass) in [
-        ("sec-fetch-site", "cross-site", false),
-        ("sec-fetch-site", "same-site", false),
-        ("sec-fetch-site", "same-origin", true),
-        ("sec-fetch-site", "none", true),
-        ("origin", "https://evil.example", false),
-        ("origin", "http://localhost:1", false),
-        ("origin", "null", false),
+    for (header, value, refused) in [
+        ("sec-fetch-site", "cross-site", Some("CrossSite")),
+        ("sec-fetch-site", "same-site", Some("CrossSite")),
+        ("sec-fetch-site", "same-origin", None),
+        ("sec-fetch-site", "none", None),
+        ("origin", "https://evil.example", Some("OriginMismatch")),
+        ("origin", "http://localhost:1", Some("OriginMismatch")),
+        ("origin", "null", Some("OriginMismatch")),
         // The client sends `Host: localhost`.
-        ("origin", "http://localhost", true),
-        ("origin", "https://LOCALHOST", true),
+        ("origin", "http://localhost", None),
+        ("origin", "https://LOCALHOST", None),
     ] {
         let r = jar
             .send(server.addr, &form(&token).header(header, value))
             .await;
-        if pass {
-            assert_eq!(r.status, 200, "{header}: {value}");
-        } else {
-            assert_forbidden(&r, &format!("{header}: {value}"));
+        let what = format!("{header}: {value}");
+        match refused {
+            None => assert_passed(&r, &what),
+            Some(failure) => assert_forbidden(&r, &what, failure),
         }
     }
     // Each refusal is a warn event with its reason.
@@ -300,7 +316,7 @@ pub(crate) async fn csrf_works_across_servers_with_one_keyring(start: Start) {
     assert_eq!(jar.send(a.addr, &form(&token_b.body)).await.status, 200);
 
     let r = jar.send(other.addr, &form(&token)).await;
-    assert_forbidden(&r, "another keyring");
+    assert_forbidden(&r, "another keyring", "MissingCookie");
 }
 
 /// Login (a renewed session) retires the CSRF secret of the anonymous
@@ -326,7 +342,11 @@ pub(crate) async fn csrf_secret_changes_at_login_and_goes_at_logout(start: Start
     assert_eq!(jar.get(server.addr, "/who").await.body, "ada");
 
     let r = jar.send(server.addr, &form(&login_token)).await;
-    assert_forbidden(&r, "the anonymous session's token after login");
+    assert_forbidden(
+        &r,
+        "the anonymous session's token after login",
+        "MissingCookie",
+    );
     let page = jar.get(server.addr, "/csrf-form").await;
     assert!(page.only_cookie().starts_with("session-csrf="), "{page:?}");
     assert_ne!(jar.value("session-csrf"), Some(anonymous.as_str()));
@@ -336,5 +356,28 @@ pub(crate) async fn csrf_secret_changes_at_login_and_goes_at_logout(start: Start
     assert!(r.set_cookies.contains(&csrf_removal), "{r:?}");
     assert!(jar.value("session-csrf").is_none());
     let r = jar.send(server.addr, &form(&page.body)).await;
-    assert_forbidden(&r, "after logout");
+    assert_forbidden(&r, "after logout", "MissingCookie");
+}
+
+/// A form posted after its session expired (the browser still sending
+/// both cookies) is refused as `MissingCookie`: the CSRF cookie expires
+/// with the session. That is the refusal an application turns into a
+/// redirect to its login page (README, "CSRF protection").
+pub(crate) async fn csrf_form_after_the_session_expired_is_missing_its_cookie(start: Start) {
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), "session")));
+    let mut jar = Jar::default();
+    jar.get(server.addr, "/set?username=ada").await;
+    let token = jar.get(server.addr, "/csrf-form").await.body;
+    assert_passed(&jar.send(server.addr, &form(&token)).await, "in time");
+
+    // Past the TTL and the leeway (a minute).
+    clock.advance(TTL + std::time::Duration::from_secs(61));
+    let mut stale = jar.clone();
+    let r = stale.send(server.addr, &form(&token)).await;
+    assert_forbidden(&r, "after the session expired", "MissingCookie");
+    // A browser that dropped both at their Max-Age: the same.
+    let r = send(server.addr, &form(&token), &[]).await;
+    assert_forbidden(&r, "without cookies", "MissingCookie");
+    assert_eq!(jar.get(server.addr, "/who").await.body, "-");
 }

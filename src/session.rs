@@ -85,6 +85,13 @@ pub use csrf::{CsrfFailure, CsrfGuard, CSRF_FIELD, CSRF_HEADER, DEFAULT_FORM_LIM
 /// accepted a nameless cookie such as `=__Host-session=x` from a sibling
 /// subdomain and sent it back as ours).
 ///
+/// The flash and CSRF cookies follow the same rule where it matters: of
+/// several with one name (one may be planted), none is removed for coming
+/// with the others, and the one that opens is used when it is needed: the
+/// flash [`Session::take_flash`] takes (none if two open), the CSRF cookies
+/// of this session a token is checked against (one planted beside an
+/// empty session belongs to it too: a token of either passes).
+///
 /// **A session over several cookies**
 /// ([`CookieOptions::with_chunking`](crate::CookieOptions::with_chunking)):
 /// the chunks the request carried are put together in every way their

@@ -17,7 +17,12 @@ use zeroize::{Zeroize as _, Zeroizing};
 use super::flash::Incoming;
 use super::{seal_header, warn_if_finished, Session};
 use crate::error::{ConfigError, Error, Result};
+use crate::sealer::Opened;
 use crate::time::UnixTime;
+
+/// What a CSRF cookie holds: the secret, and the `issued_at` (seconds) of
+/// the session it belongs to (`None`: an empty session).
+type CsrfValue = ([u8; SECRET_LEN], Option<u64>);
 
 /// Bytes of the per-session secret, and of a token's mask.
 const SECRET_LEN: usize = 32;
@@ -61,7 +66,8 @@ pub enum CsrfFailure {
     MissingCookie,
     /// The CSRF cookie belongs to another session than the request's: the
     /// session was renewed (login), cleared, or replaced since the token
-    /// was issued.
+    /// was issued, or it ended at an idle timeout (the CSRF cookie lives to
+    /// the session's absolute lifetime).
     #[error("the CSRF cookie belongs to another session")]
     OtherSession,
     /// The token does not match the request's CSRF cookie: a token of
@@ -290,7 +296,8 @@ pub(super) struct Csrf {
     pub(super) incoming: Incoming,
     /// The incoming cookie once opened: its secret and the `issued_at`
     /// (seconds) of the session it belongs to (`None`: an empty session).
-    opened: Option<(Secret, Option<u64>)>,
+    /// Of several cookies, each that opened.
+    opened: Vec<(Secret, Option<u64>)>,
     /// The incoming cookie re-sealed under the current key (it was sealed
     /// under a key that no longer seals), keeping its times.
     resealed: Option<String>,
@@ -327,7 +334,8 @@ impl Csrf {
     /// this request is ours and follows the new session.
     pub(super) fn retire(&mut self) {
         self.resealed = None;
-        let came = self.opened.take().is_some() || !matches!(self.incoming, Incoming::Absent);
+        let came = !self.opened.is_empty() || !matches!(self.incoming, Incoming::Absent);
+        self.opened.clear();
         self.incoming = if came {
             Incoming::Spent
         } else {
@@ -340,7 +348,7 @@ impl fmt::Debug for Csrf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Csrf")
             .field("incoming", &self.incoming.name())
-            .field("opened", &self.opened.is_some())
+            .field("opened", &self.opened.len())
             .field("resealed", &self.resealed.is_some())
             .field("fresh", &self.fresh.is_some())
             .finish()
@@ -397,12 +405,17 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         if let Some(fresh) = &state.csrf.fresh {
             return mask(&fresh.secret);
         }
-        self.open_csrf(&mut state.csrf);
         let current = state.times.map(|t| t.issued_at.secs());
-        if let Some((secret, bound)) = &state.csrf.opened {
-            if *bound == current {
-                return mask(secret);
-            }
+        self.open_csrf(&mut state.csrf);
+        // The secret of the one cookie of this session (of several that
+        // belong to it, a new one: one may be planted).
+        let mut ours = state
+            .csrf
+            .opened
+            .iter()
+            .filter(|(_, bound)| *bound == current);
+        if let (Some((secret, _)), None) = (ours.next(), ours.next()) {
+            return mask(secret);
         }
         let mut secret = Secret::default();
         rand::rngs::OsRng
@@ -433,15 +446,22 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
 
     pub(crate) fn verify_csrf(&self, token: &[u8]) -> Result<(), CsrfFailure> {
         let mut state = self.shared.lock();
-        self.open_csrf(&mut state.csrf);
         let current = state.times.map(|t| t.issued_at.secs());
-        let Some((secret, bound)) = &state.csrf.opened else {
+        self.open_csrf(&mut state.csrf);
+        let opened = &state.csrf.opened;
+        if opened.is_empty() {
             return Err(CsrfFailure::MissingCookie);
-        };
-        if *bound != current {
+        }
+        let mut ours = opened
+            .iter()
+            .filter(|(_, bound)| *bound == current)
+            .peekable();
+        if ours.peek().is_none() {
             return Err(CsrfFailure::OtherSession);
         }
-        if unmask_matches(token, secret) {
+        // Of several of this session's (one may be planted beside an
+        // empty session), the token may be of any.
+        if ours.any(|(secret, _)| unmask_matches(token, secret)) {
             Ok(())
         } else {
             Err(CsrfFailure::WrongToken)
@@ -449,32 +469,46 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     }
 
     /// Opens the CSRF cookie that came, once. One that does not open is
-    /// used up: the response removes it (unless a new one replaces it).
+    /// used up: the response removes it (unless a new one replaces it). Of
+    /// several, each that opens is kept and none is removed (see
+    /// [`Incoming::Several`]).
     fn open_csrf(&self, csrf: &mut Csrf) {
-        let Incoming::Sealed(sealed) = &csrf.incoming else {
-            return;
-        };
         let config = &self.shared.config;
-        match config
-            .csrf_sealer()
-            .open::<([u8; SECRET_LEN], Option<u64>)>(sealed)
-        {
-            Ok(mut opened) => {
-                if opened.needs_reseal {
-                    // As for the session cookie: the same secret and times
-                    // under the current key, so removing the old key does
-                    // not break the forms already rendered.
-                    csrf.resealed = reseal_csrf(config, &opened);
+        let open = |sealed: &str| {
+            let opened = config.csrf_sealer().open::<CsrfValue>(sealed);
+            if let Err(error) = &opened {
+                super::request::log_refused_named(config.csrf_name(), "CSRF", error);
+            }
+            opened.ok()
+        };
+        let keep = |csrf: &mut Csrf, mut opened: Opened<CsrfValue>| {
+            let secret = Zeroizing::new(opened.value.0);
+            opened.value.0.zeroize();
+            csrf.opened.push((secret, opened.value.1));
+        };
+        match core::mem::take(&mut csrf.incoming) {
+            Incoming::Sealed(sealed) => match open(&sealed) {
+                Some(opened) => {
+                    if opened.needs_reseal {
+                        // As for the session cookie: the same secret and
+                        // times under the current key, so removing the old
+                        // key does not break the forms already rendered.
+                        csrf.resealed = reseal_csrf(config, &opened);
+                    }
+                    keep(csrf, opened);
                 }
-                let secret = Zeroizing::new(opened.value.0);
-                opened.value.0.zeroize();
-                csrf.opened = Some((secret, opened.value.1));
-                csrf.incoming = Incoming::Absent;
+                None => csrf.incoming = Incoming::Spent,
+            },
+            Incoming::Several(values) => {
+                // Not re-sealed: the one written back would be ours only
+                // if no other of this session came.
+                for sealed in &values {
+                    if let Some(opened) = open(sealed) {
+                        keep(csrf, opened);
+                    }
+                }
             }
-            Err(error) => {
-                super::request::log_refused_named(config.csrf_name(), "CSRF", &error);
-                csrf.incoming = Incoming::Spent;
-            }
+            other => csrf.incoming = other,
         }
     }
 
@@ -541,10 +575,7 @@ fn seal_csrf(config: &super::SessionConfig, secret: &Secret, bound: Option<u64>)
 /// The CSRF cookie that came, `opened` under a key that no longer seals,
 /// re-sealed under the current key with its own times; `None` (and an
 /// error event) if that fails: it keeps opening while its key is listed.
-fn reseal_csrf(
-    config: &super::SessionConfig,
-    opened: &crate::sealer::Opened<([u8; SECRET_LEN], Option<u64>)>,
-) -> Option<String> {
+fn reseal_csrf(config: &super::SessionConfig, opened: &Opened<CsrfValue>) -> Option<String> {
     let sealer = config.csrf_sealer();
     let left = opened
         .expires_at

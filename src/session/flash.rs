@@ -30,8 +30,16 @@ pub(super) enum Incoming {
     /// One came, not opened yet ([`Session::take_flash`] opens it): left
     /// alone unless taken, so it survives until it is read or expires.
     Sealed(String),
-    /// One came and is used up: taken, refused, ambiguous (several), or
-    /// cleared. The response removes it.
+    /// Several came with different values (a sibling domain may have
+    /// planted some), not opened yet: the ones that might open (UTF-8, not
+    /// too long), none if more came than a name may. Of these, the one
+    /// that opens (for the CSRF cookie: and belongs to the session) is
+    /// used; none is removed for coming with others, since a removal would
+    /// reach only the cookie at our own path and domain, ours, and leave a
+    /// planted one in place.
+    Several(Vec<String>),
+    /// One came and is used up: taken, refused, or cleared. The response
+    /// removes it.
     Spent,
 }
 
@@ -40,6 +48,7 @@ impl Incoming {
         match self {
             Incoming::Absent => "Absent",
             Incoming::Sealed(_) => "Sealed",
+            Incoming::Several(_) => "Several",
             Incoming::Spent => "Spent",
         }
     }
@@ -111,16 +120,22 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// `None` when the request carried no flash, when it was already taken
     /// (or removed by [`Session::clear`]), or when it does not open as an
     /// `M` (tampered, expired, sealed for another cookie name or purpose,
-    /// another type, several flash cookies): such a flash is removed too,
-    /// with a `tracing` event saying why (never its value). A flash set in
-    /// this same request is for the next one and is not returned.
+    /// another type): such a flash is removed too, with a `tracing` event
+    /// saying why (never its value). Of several flash cookies (one may be
+    /// planted by a sibling domain) the one that opens is taken; `None` if
+    /// two do. A flash set in this same request is for the next one and is
+    /// not returned.
     pub fn take_flash<M: DeserializeOwned>(&self) -> Option<M> {
         let sealed = {
             let mut state = self.shared.lock();
             match core::mem::replace(&mut state.flash.incoming, Incoming::Spent) {
                 Incoming::Sealed(sealed) => {
                     warn_if_finished(&self.shared.config, &state);
-                    sealed
+                    vec![sealed]
+                }
+                Incoming::Several(values) => {
+                    warn_if_finished(&self.shared.config, &state);
+                    values
                 }
                 other => {
                     state.flash.incoming = other;
@@ -129,13 +144,16 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
             }
         };
         let config = &self.shared.config;
-        match config.flash_sealer().open::<M>(&sealed) {
-            Ok(opened) => Some(opened.value),
-            Err(error) => {
-                request::log_refused_named(config.flash_name(), "flash", &error);
-                None
+        let mut taken = None;
+        for value in &sealed {
+            match config.flash_sealer().open::<M>(value) {
+                // Two that open: neither is taken (one was planted).
+                Ok(_) if taken.is_some() => return None,
+                Ok(opened) => taken = Some(opened.value),
+                Err(error) => request::log_refused_named(config.flash_name(), "flash", &error),
             }
         }
+        taken
     }
 
     pub(super) fn decide_flash(&self) -> Option<String> {

@@ -198,10 +198,12 @@ pub(super) fn log_refused(name: &str, error: &Error) {
 /// A cookie of the session's beside the session cookie (the flash or the
 /// CSRF cookie), read unopened (see [`Session::take_flash`] and
 /// [`Session::csrf_token`]) one `Cookie` header at a time beside the
-/// session cookie's reading. At most one is used; several (one may be
-/// planted), one that is not UTF-8 or one longer than its sealer opens are
-/// used up at once, so the response removes them. At most two values are
-/// looked at.
+/// session cookie's reading. One alone that is not UTF-8 or is longer than
+/// its sealer opens is used up at once, so the response removes it.
+/// Several with different values (one may be planted) are kept, unopened,
+/// as [`Incoming::Several`]: the one that opens is used then, and none is
+/// removed for coming with the others. More than
+/// [`MAX_SAME_NAME_COOKIES`] are none.
 pub(super) struct OneCookieReader<'c> {
     name: &'c str,
     /// What the cookie is, for events: "flash", "CSRF".
@@ -241,21 +243,22 @@ impl<'c> OneCookieReader<'c> {
         if pair_name != self.name.as_bytes() {
             return false;
         }
-        if self.seen > 1 {
+        if self.seen > MAX_SAME_NAME_COOKIES {
             return true;
         }
         self.seen += 1;
-        if self.seen > 1 {
+        if self.seen > MAX_SAME_NAME_COOKIES {
             tracing::warn!(
                 cookie = self.name,
-                "several {} cookies (cookie tossing?); none used, removed",
+                max = MAX_SAME_NAME_COOKIES,
+                "more {} cookies than a name may have (cookie tossing?); none used, none removed",
                 self.what
             );
-            self.incoming = Incoming::Spent;
+            self.incoming = Incoming::Several(Vec::new());
             return true;
         }
-        self.incoming = match core::str::from_utf8(value) {
-            Ok(value) if value.len() <= self.max_len => Incoming::Sealed(value.to_owned()),
+        let value = match core::str::from_utf8(value) {
+            Ok(value) if value.len() <= self.max_len => Some(value),
             Ok(value) => {
                 log_refused_named(
                     self.name,
@@ -265,14 +268,45 @@ impl<'c> OneCookieReader<'c> {
                         max: self.max_len,
                     }),
                 );
-                Incoming::Spent
+                None
             }
             Err(_) => {
                 log_refused_named(self.name, self.what, &Error::from(Refusal::Malformed));
-                Incoming::Spent
+                None
+            }
+        };
+        self.incoming = match (core::mem::take(&mut self.incoming), value) {
+            (Incoming::Absent, Some(value)) => Incoming::Sealed(value.to_owned()),
+            (Incoming::Absent, None) => Incoming::Spent,
+            // The same cookie twice (another path or domain): one cookie.
+            (Incoming::Sealed(first), Some(value)) if first == value => Incoming::Sealed(first),
+            (first, value) => {
+                let mut values = match first {
+                    Incoming::Sealed(first) => {
+                        self.warn_several();
+                        vec![first]
+                    }
+                    Incoming::Several(values) => values,
+                    Incoming::Absent | Incoming::Spent => {
+                        self.warn_several();
+                        Vec::new()
+                    }
+                };
+                if let Some(value) = value.filter(|v| !values.iter().any(|seen| seen == v)) {
+                    values.push(value.to_owned());
+                }
+                Incoming::Several(values)
             }
         };
         true
+    }
+
+    fn warn_several(&self) {
+        tracing::warn!(
+            cookie = self.name,
+            "several {} cookies (cookie tossing?); the one that opens is used, none removed",
+            self.what
+        );
     }
 
     pub(super) fn finish(self) -> Incoming {

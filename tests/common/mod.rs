@@ -336,6 +336,7 @@ macro_rules! acceptance_suite {
             csrf_works_across_servers_with_one_keyring,
             csrf_secret_changes_at_login_and_goes_at_logout,
             csrf_form_after_the_session_expired_is_missing_its_cookie,
+            csrf_cookies_planted_beside_ours_do_not_block_forms,
             // checks/revocation.rs
             async_check_logs_out_a_revoked_subject,
             async_check_of_another_type_fails_closed,

@@ -381,3 +381,45 @@ pub(crate) async fn csrf_form_after_the_session_expired_is_missing_its_cookie(st
     assert_forbidden(&r, "without cookies", "MissingCookie");
     assert_eq!(jar.get(server.addr, "/who").await.body, "-");
 }
+
+/// A CSRF cookie planted beside the user's (cookie tossing from a sibling
+/// domain, without `__Host-`): garbage, or another session's valid CSRF
+/// cookie. The user's forms still pass, every time, and no response
+/// removes the user's own CSRF cookie (a removal would reach only it,
+/// never the planted one).
+pub(crate) async fn csrf_cookies_planted_beside_ours_do_not_block_forms(start: Start) {
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), "session")));
+    let mut attacker = Jar::default();
+    attacker.get(server.addr, "/csrf-form").await;
+    let attackers = attacker.value("session-csrf").expect("minted").to_owned();
+    for planted in ["planted-garbage".to_owned(), attackers] {
+        let planted = format!("session-csrf={planted}");
+        let mut jar = Jar::default();
+        jar.get(server.addr, "/set?username=ada").await;
+        // The jar's cookies and the planted one, in a header of its own.
+        let with_planted = |jar: &Jar| {
+            let mut headers = jar.headers();
+            headers.push(planted.clone());
+            headers
+        };
+        let page = send(server.addr, &Req::get("/csrf-form"), &with_planted(&jar)).await;
+        assert_eq!(page.status, 200, "{planted}");
+        jar.apply(&page);
+        assert!(
+            jar.value("session-csrf").is_some(),
+            "{planted}: minted ours"
+        );
+        for round in 0..2 {
+            let r = send(server.addr, &form(&page.body), &with_planted(&jar)).await;
+            assert_passed(&r, &format!("{planted}, round {round}"));
+            assert_eq!(r.body, "posted hi");
+            assert!(r.set_cookies.is_empty(), "{planted}: {r:?}");
+        }
+        // A later page reuses our cookie.
+        let again = send(server.addr, &Req::get("/csrf-form"), &with_planted(&jar)).await;
+        assert!(again.set_cookies.is_empty(), "{planted}: {again:?}");
+        let r = send(server.addr, &form(&again.body), &with_planted(&jar)).await;
+        assert_passed(&r, &planted);
+    }
+}

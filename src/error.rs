@@ -34,7 +34,7 @@ use crate::key::KeyId;
 /// assert!(refused.refusal().is_some_and(Refusal::is_routine));
 /// # Ok::<(), Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 // A word-sized tag puts every variant's fields on an 8-byte boundary. With
 // the default byte tag, rustc moved a `Result<String, Error>` (as a seal
@@ -75,11 +75,27 @@ impl Error {
     }
 }
 
+/// The variant and its fields, then the message: `Config(EnvNotSet { var:
+/// "SESSION_KEYS" }): SESSION_KEYS is not set: ...`. A `main` that returns
+/// the error, or an `io::Error` or a boxed error made from it, prints its
+/// `Debug`, so the person starting the server reads what to fix.
+impl core::fmt::Debug for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::Refused(refusal) => f.debug_tuple("Refused").field(refusal).finish()?,
+            Error::Seal(error) => f.debug_tuple("Seal").field(error).finish()?,
+            Error::Config(error) => f.debug_tuple("Config").field(error).finish()?,
+            Error::Rng => f.write_str("Rng")?,
+        }
+        write!(f, ": {self}")
+    }
+}
+
 impl From<Error> for std::io::Error {
     /// For `main` functions that return `std::io::Result` (actix-web's
-    /// usual one): its message (`Display`) names what to fix. A `main` that
-    /// returns it prints its `Debug` (the variant and its fields); print
-    /// the message yourself for operators. The crate's error stays inside
+    /// usual one): its message (`Display`) names what to fix, and so does
+    /// the `Debug` a `main` that returns it prints (the crate's error's,
+    /// which ends with that message). The crate's error stays inside
     /// (`get_ref` and `downcast_ref`).
     fn from(error: Error) -> Self {
         let kind = match error {

@@ -263,6 +263,10 @@ mod actix_main {
             message.starts_with(&format!("{KEYS_VAR} is not set: ")),
             "{message}"
         );
+        // What a `main` that returns it prints: its `Debug`, which ends
+        // with the message.
+        let printed = format!("{error:?}");
+        assert!(printed.contains(&format!(": {message}")), "{printed}");
         assert_eq!(
             inner(&error),
             Some(&Error::Config(ConfigError::EnvNotSet {
@@ -279,6 +283,51 @@ mod actix_main {
             error.to_string(),
             "cookie configuration: cookie name is empty or not a token"
         );
+        let printed = format!("{error:?}");
+        assert!(
+            printed.contains(": cookie configuration: cookie name is empty or not a token"),
+            "{printed}"
+        );
         assert_eq!(inner(&error), Some(&Error::from(CookieProblem::Name)));
+    }
+}
+
+/// A `main` that returns the crate's error, or a boxed error made from it
+/// (an axum application's usual one), prints its `Debug`: that ends with
+/// the message, which names what to fix.
+mod plain_main {
+    use sealed_session::{Error, Keyring, Sealer};
+
+    /// Never set.
+    const KEYS_VAR: &str = "SEALED_SESSION_TEST_PLAIN_MAIN_KEYS_NEVER_SET";
+
+    fn main() -> Result<(), Error> {
+        let _sealer = Sealer::new(Keyring::from_env(KEYS_VAR)?);
+        Ok(())
+    }
+
+    fn boxed_main() -> Result<(), Box<dyn std::error::Error>> {
+        let _sealer = Sealer::new(Keyring::from_env(KEYS_VAR)?);
+        Ok(())
+    }
+
+    #[test]
+    fn what_main_prints_names_what_to_fix() {
+        assert!(std::env::var_os(KEYS_VAR).is_none());
+        let plain = main().expect_err("not set");
+        let message = plain.to_string();
+        assert!(message.starts_with(&format!("{KEYS_VAR} is not set: ")));
+        let boxed = boxed_main().expect_err("not set");
+        for printed in [format!("{plain:?}"), format!("{boxed:?}")] {
+            assert!(printed.starts_with("Config(EnvNotSet"), "{printed}");
+            assert!(printed.ends_with(&format!(": {message}")), "{printed}");
+        }
+        let spec = "1:xchacha20poly1305:c2hvcnQ"
+            .parse::<Keyring>()
+            .expect_err("a short key");
+        assert_eq!(
+            format!("{spec:?}"),
+            format!("Config(Entry {{ entry: 1, problem: Length(5) }}): {spec}")
+        );
     }
 }

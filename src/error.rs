@@ -270,9 +270,7 @@ pub enum ConfigError {
         "the keyring's revoke-before time is in the future: it would refuse every new session until then (give the current time)"
     )]
     CutoffInFuture,
-    /// An origin given to
-    /// [`CsrfGuard::with_allowed_origin`](crate::CsrfGuard::with_allowed_origin)
-    /// is not `http://` or `https://` and a host (and port) alone.
+    /// An origin given to `CsrfGuard::with_allowed_origin` is not `http://` or `https://` and a host (and port) alone.
     #[error(
         "an allowed origin must be http:// or https:// followed by a host and an optional port, nothing else (as browsers send it in Origin)"
     )]

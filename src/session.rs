@@ -115,7 +115,7 @@ pub use csrf::{CsrfFailure, CsrfGuard, CSRF_FIELD, CSRF_HEADER, DEFAULT_FORM_LIM
 /// [`Session::update`], [`Session::clear`] and [`Session::renew`], and
 /// [`Session::set_flash`] and [`Session::take_flash`] for one-shot messages
 /// (in a cookie of their own, see there); the
-/// adapters ([`tower`](crate::tower), [`actix`](crate::actix)) load it before
+/// adapters (`tower`, `actix`) load it before
 /// the handler and write its cookie after it. A clone is a handle to the
 /// same session; a write through one kept past the response (by a spawned
 /// task) cannot reach the client: it is lost, and once the response's

@@ -233,8 +233,8 @@ impl SessionConfig {
 
     /// Adds an asynchronous per-subject check, for a lookup that has to
     /// wait (a database or a shared cache): after a cookie opens as a
-    /// `Session<T>`, the adapter ([`tower`](crate::tower),
-    /// [`actix`](crate::actix)) awaits `check(&value, issued_at)` before
+    /// `Session<T>`, the adapter (`tower`,
+    /// `actix`) awaits `check(&value, issued_at)` before
     /// the handler runs. `false` makes it an empty session and removes the
     /// cookie, as [`SessionConfig::with_check`] does (logged as
     /// [`Refusal::RevokedSubject`](crate::Refusal::RevokedSubject)).

@@ -42,8 +42,8 @@ pub const DEFAULT_FORM_LIMIT: usize = 64 * 1024;
 /// [`Session::verify_csrf_token`] a token). The guard answers every one
 /// with an empty `403 Forbidden`, which carries this reason in its
 /// extensions (for the application's own layer, see
-/// [`tower::CsrfLayer`](crate::tower::CsrfLayer) and
-/// [`actix::CsrfMiddleware`](crate::actix::CsrfMiddleware)), and logs it at
+/// `tower::CsrfLayer` and
+/// `actix::CsrfMiddleware`), and logs it at
 /// warn level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -84,8 +84,8 @@ pub enum CsrfFailure {
 }
 
 /// What a CSRF guard checks, shared by the adapters' guards
-/// ([`tower::CsrfLayer`](crate::tower::CsrfLayer),
-/// [`actix::CsrfMiddleware`](crate::actix::CsrfMiddleware)). Cheap to
+/// (`tower::CsrfLayer`,
+/// `actix::CsrfMiddleware`). Cheap to
 /// clone.
 ///
 /// Safe methods (`GET`, `HEAD`, `OPTIONS`, `TRACE`) pass unchecked: they
@@ -359,8 +359,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
     /// A CSRF token for this session, to put into a form (a hidden field
     /// named [`CSRF_FIELD`], `csrf_token`) or to send in the
     /// [`CSRF_HEADER`] header (`x-csrf-token`) of unsafe requests, which a
-    /// CSRF guard ([`tower::CsrfLayer`](crate::tower::CsrfLayer),
-    /// [`actix::CsrfMiddleware`](crate::actix::CsrfMiddleware)) or
+    /// CSRF guard (`tower::CsrfLayer`,
+    /// `actix::CsrfMiddleware`) or
     /// [`Session::verify_csrf_token`] checks.
     ///
     /// The secret behind it is 32 random bytes from the operating system,

@@ -181,3 +181,48 @@ fn zeroization_survives_a_panicking_deserialize() {
         "plaintext left in the scratch buffer after a panic"
     );
 }
+
+/// Seals, as its `Serialize`, a secret with the same sealer on the same
+/// thread (a value that carries a sealed token of its own).
+struct SealsInside<'a> {
+    sealer: &'a Sealer,
+    secret: Vec<u8>,
+}
+
+impl Serialize for SealsInside<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let inner = self
+            .sealer
+            .seal_bytes(&self.secret)
+            .map_err(S::Error::custom)?;
+        serializer.serialize_str(&inner)
+    }
+}
+
+/// A seal inside a `Serialize` impl, while the outer seal holds the
+/// thread's buffer, gets a buffer of its own: both values open, the outer
+/// seal's buffer is still the thread's afterwards, and it holds neither
+/// plaintext.
+#[test]
+fn zeroization_a_seal_inside_a_seal_has_a_buffer_of_its_own() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    sealer.seal(&0u8).expect("seals");
+    let (addr, capacity) = scratch_region();
+    let secret = pattern(200);
+    let outer = sealer
+        .seal(&SealsInside {
+            sealer: &sealer,
+            secret: secret.clone(),
+        })
+        .expect("seals");
+    assert_eq!(scratch_region(), (addr, capacity), "the thread's buffer");
+    let inner = sealer.open::<String>(&outer).expect("opens").value;
+    assert_eq!(sealer.open_bytes(&inner).expect("opens").value, secret);
+    let memory = scratch_memory();
+    assert!(!holds_any_of(&memory, &secret), "the inner plaintext left");
+    assert!(
+        !holds_any_of(&memory, inner.as_bytes()),
+        "the outer plaintext left"
+    );
+}

@@ -35,7 +35,10 @@
 //! and Edge treat `http://localhost` (and `http://127.0.0.1`) as a secure
 //! origin and keep `Secure` cookies from it over plain HTTP, and so does
 //! curl 7.79 or later (`curl -c jar -b jar http://localhost:3000/`). Safari
-//! does not: use another browser, or put TLS in front.
+//! does not: use another browser, or put TLS in front. curl (7.88 at least)
+//! keeps a cookie whose removal is not the last `Set-Cookie` of its
+//! response, so after a logout that removes the session and its CSRF
+//! cookie, its jar still holds the session: a browser does not.
 
 use actix_web::http::header::{ContentType, LOCATION};
 use actix_web::http::StatusCode;

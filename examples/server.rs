@@ -41,6 +41,10 @@
 //! `Secure` cookies from it over plain HTTP, and so does curl 7.79 or later
 //! (`curl -c jar -b jar http://localhost:3000/`), so the demo works without
 //! TLS there. Safari does not: use another browser, or put TLS in front.
+//! curl (7.88 at least) keeps a cookie whose removal is not the last
+//! `Set-Cookie` of its response, so after a `/logout` that removes the
+//! session and another of its cookies (a flash, chunks) its jar may still
+//! hold the session: a browser does not.
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -535,7 +535,15 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         }
         let flash = self.decide_flash();
         let csrf = self.decide_csrf();
-        session.into_iter().chain(flash).chain(csrf).collect()
+        let mut headers: Vec<String> = session.into_iter().chain(flash).chain(csrf).collect();
+        // Removals last (a stable sort keeps the rest in order): curl
+        // (7.88 at least) keeps a cookie whose removal another
+        // `Set-Cookie` follows in the same response, so a logout that set
+        // its "logged out" flash after the removal left curl's jar logged
+        // in. (With several removals only the last takes in curl.)
+        // Browsers do not mind the order of cookies of different names.
+        headers.sort_by_key(|header| is_removal(header));
+        headers
     }
 
     fn decide(&self) -> Option<Vec<String>> {
@@ -682,3 +690,11 @@ pub(crate) use answer::{log_answered, status_code};
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// Whether a `Set-Cookie` header value is one of our removals: an empty
+/// value (every cookie we set holds a sealed value, never empty).
+fn is_removal(header: &str) -> bool {
+    header
+        .split_once('=')
+        .is_some_and(|(_, rest)| rest.is_empty() || rest.starts_with(';'))
+}

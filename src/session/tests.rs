@@ -658,7 +658,10 @@ mod flash {
         s.set_flash("logged out").expect("small");
         let out = s.finish();
         assert_eq!(out.len(), 2, "{out:?}");
-        assert!(out[1].starts_with("session-flash=") && !out[1].ends_with("Max-Age=0"));
+        // The removal last (curl keeps a cookie whose removal another
+        // `Set-Cookie` follows).
+        assert!(out[0].starts_with("session-flash=") && !out[0].ends_with("Max-Age=0"));
+        assert_eq!(out[1], c.removal_cookie());
         // Renew leaves a flash to be taken.
         let s = Session::<String>::load(&c, [flash.as_bytes()]);
         s.renew().expect("empty");
@@ -977,7 +980,8 @@ mod csrf {
         let token = s.csrf_token().expect("for the login form");
         let out = s.finish();
         assert_eq!(out.len(), 2, "{out:?}");
-        let s = Session::<String>::load(&c, [cookie_of(&out[1]).as_bytes()]);
+        assert_eq!(out[1], c.removal_cookie(), "the removal last");
+        let s = Session::<String>::load(&c, [cookie_of(&out[0]).as_bytes()]);
         assert_eq!(s.verify_csrf_token(&token), Ok(()));
     }
 

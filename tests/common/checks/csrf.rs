@@ -423,3 +423,53 @@ pub(crate) async fn csrf_cookies_planted_beside_ours_do_not_block_forms(start: S
         assert_passed(&r, &planted);
     }
 }
+
+/// The guard reads the token from the `x-csrf-token` header or from a
+/// urlencoded form only (README): in a multipart form, a JSON body or a
+/// `text/plain` body it is no token (`MissingToken`), and the same bodies
+/// pass with the header. A header, even an empty one, is the token: the
+/// form's is not looked at.
+pub(crate) async fn csrf_token_only_from_the_header_or_a_urlencoded_form(start: Start) {
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), "session")));
+    let mut jar = Jar::default();
+    let token = jar.get(server.addr, "/csrf-form").await.body;
+    let boundary = "sealedsessionboundary";
+    let multipart = format!(
+        "--{boundary}\r\ncontent-disposition: form-data; name=\"csrf_token\"\r\n\r\n\
+         {token}\r\n--{boundary}\r\ncontent-disposition: form-data; name=\"note\"\r\n\r\n\
+         hi\r\n--{boundary}--\r\n"
+    );
+    let bodies = [
+        (
+            format!("multipart/form-data; boundary={boundary}"),
+            multipart,
+        ),
+        (
+            "application/json".to_owned(),
+            format!(r#"{{"csrf_token":"{token}","note":"hi"}}"#),
+        ),
+        (
+            "text/plain".to_owned(),
+            format!("csrf_token={token}&note=hi"),
+        ),
+    ];
+    for (content_type, body) in &bodies {
+        let req = || Req {
+            method: "POST",
+            path: "/csrf-post",
+            headers: vec![("content-type", content_type.clone())],
+            body: body.clone(),
+        };
+        let r = jar.send(server.addr, &req()).await;
+        assert_forbidden(&r, content_type, "MissingToken");
+        let r = jar
+            .send(server.addr, &req().header("x-csrf-token", &token))
+            .await;
+        assert_passed(&r, content_type);
+    }
+    let r = jar
+        .send(server.addr, &form(&token).header("x-csrf-token", ""))
+        .await;
+    assert_forbidden(&r, "an empty header beside the form's token", "WrongToken");
+}

@@ -180,7 +180,10 @@ where
                 Box::pin(async move { Ok(response.await?.map_into_left_body()) })
             }
             Ok(Some(limit)) => Box::pin(check_form(inner, req, session, limit)),
-            Err(failure) => Box::pin(ready(Ok(refuse(req, session.config().name(), failure)))),
+            Err(failure) => {
+                log_refused_csrf(failure, facts.method, session.config().name(), Some(&facts));
+                Box::pin(ready(Ok(forbid(req, failure))))
+            }
         }
     }
 }
@@ -192,7 +195,12 @@ fn refuse<B>(
     cookie: &str,
     failure: CsrfFailure,
 ) -> ServiceResponse<EitherBody<B>> {
-    log_refused_csrf(failure, req.method().as_str(), cookie);
+    log_refused_csrf(failure, req.method().as_str(), cookie, None);
+    forbid(req, failure)
+}
+
+/// The guard's `403` for `req`, with `failure` in its extensions.
+fn forbid<B>(req: ServiceRequest, failure: CsrfFailure) -> ServiceResponse<EitherBody<B>> {
     let mut response = HttpResponse::Forbidden().finish();
     // For a middleware outside the guard that answers refusals its own way.
     response.extensions_mut().insert(failure);

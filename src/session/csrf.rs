@@ -280,9 +280,44 @@ pub(crate) fn form_token(body: &[u8]) -> Option<&[u8]> {
 }
 
 /// The event for a request a guard refused: the reason, the method and
-/// the session cookie's name, never a token, a cookie's value or the path.
-pub(crate) fn log_refused(failure: CsrfFailure, method: &str, cookie: &str) {
-    tracing::warn!(cookie, %failure, method, "request refused by the CSRF guard");
+/// the session cookie's name; for a refusal by `Sec-Fetch-Site` or
+/// `Origin`, also those headers and the `Host` they were compared with
+/// (public values, escaped, at most [`SHOWN_LEN`] bytes each), so that an
+/// operator behind a proxy sees what to allow. Never a token, a cookie's
+/// value or the path.
+pub(crate) fn log_refused(
+    failure: CsrfFailure,
+    method: &str,
+    cookie: &str,
+    facts: Option<&Facts<'_>>,
+) {
+    match (failure, facts) {
+        (CsrfFailure::CrossSite | CsrfFailure::OriginMismatch, Some(facts)) => tracing::warn!(
+            cookie,
+            %failure,
+            method,
+            sec_fetch_site = ?shown(facts.sec_fetch_site),
+            origin = ?shown(facts.origin),
+            host = ?shown(facts.host),
+            "request refused by the CSRF guard"
+        ),
+        _ => tracing::warn!(cookie, %failure, method, "request refused by the CSRF guard"),
+    }
+}
+
+/// The most bytes of a header a refusal's event shows.
+const SHOWN_LEN: usize = 200;
+
+/// A header for an event: its text (invalid UTF-8 replaced), cut at
+/// [`SHOWN_LEN`] bytes; `None` if it did not come.
+fn shown(header: Option<&[u8]>) -> Option<String> {
+    header.map(|value| {
+        let mut text = String::from_utf8_lossy(&value[..value.len().min(SHOWN_LEN)]).into_owned();
+        if value.len() > SHOWN_LEN {
+            text.push_str("...");
+        }
+        text
+    })
 }
 
 /// The per-session secret, wiped when dropped.

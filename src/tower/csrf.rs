@@ -328,7 +328,12 @@ where
             content_type: headers.get(CONTENT_TYPE).map(|v| v.as_bytes()),
         };
         let refused = |failure| {
-            log_refused_csrf(failure, req.method().as_str(), session.config().name());
+            log_refused_csrf(
+                failure,
+                req.method().as_str(),
+                session.config().name(),
+                Some(&facts),
+            );
             answered(forbidden(failure))
         };
         match self.guard.screen(&facts) {
@@ -386,7 +391,12 @@ where
             inner.call(req).await
         }
         Err(failure) => {
-            log_refused_csrf(failure, parts.method.as_str(), session.config().name());
+            log_refused_csrf(
+                failure,
+                parts.method.as_str(),
+                session.config().name(),
+                None,
+            );
             Ok(forbidden(failure))
         }
     }

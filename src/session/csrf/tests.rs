@@ -246,3 +246,21 @@ fn masked_tokens_differ_and_all_unmask() {
     let long = format!("{a}A");
     assert!(!unmask_matches(long.as_bytes(), &secret));
 }
+
+/// A refusal's event shows the headers it judged as text, invalid UTF-8
+/// replaced, cut at `SHOWN_LEN` bytes.
+#[test]
+fn refusal_events_show_headers_cut_and_as_text() {
+    assert_eq!(shown(None), None);
+    assert_eq!(
+        shown(Some(b"https://a.example")).as_deref(),
+        Some("https://a.example")
+    );
+    assert_eq!(shown(Some(b"x\xffy")).as_deref(), Some("x\u{fffd}y"));
+    let long = shown(Some(&[b'a'; SHOWN_LEN + 1])).expect("shown");
+    assert_eq!(long, format!("{}...", "a".repeat(SHOWN_LEN)));
+    assert_eq!(
+        shown(Some(&[b'a'; SHOWN_LEN])).expect("shown").len(),
+        SHOWN_LEN
+    );
+}

@@ -284,16 +284,38 @@ pub(crate) async fn csrf_cross_site_requests_are_forbidden(start: Start) {
             Some(failure) => assert_forbidden(&r, &what, failure),
         }
     }
-    // Each refusal is a warn event with its reason.
+    // Each refusal is a warn event with its reason, and the headers it
+    // judged and the `Host` they were compared with (what an operator
+    // behind a proxy needs to allow an origin).
     let events = capture::lines_with(&format!("cookie={NAME:?}"));
     let cross_site = "Sec-Fetch-Site says the request is cross-site";
     let origin = "Origin is not this server's origin nor an allowed one";
-    let reasons = [cross_site, cross_site, origin, origin, origin];
+    let reasons = [
+        (
+            cross_site,
+            r#"sec_fetch_site=Some("cross-site") origin=None"#,
+        ),
+        (
+            cross_site,
+            r#"sec_fetch_site=Some("same-site") origin=None"#,
+        ),
+        (
+            origin,
+            r#"sec_fetch_site=None origin=Some("https://evil.example")"#,
+        ),
+        (
+            origin,
+            r#"sec_fetch_site=None origin=Some("http://localhost:1")"#,
+        ),
+        (origin, r#"sec_fetch_site=None origin=Some("null")"#),
+    ];
     assert_eq!(events.len(), reasons.len(), "{events:#?}");
-    for (event, reason) in events.iter().zip(reasons) {
+    for (event, (reason, headers)) in events.iter().zip(reasons) {
         assert!(event.starts_with("WARN "), "{event}");
         assert!(event.contains(reason), "{event}");
         assert!(event.contains("method=\"POST\""), "{event}");
+        assert!(event.contains(headers), "{event}");
+        assert!(event.contains(r#"host=Some("localhost")"#), "{event}");
     }
 }
 

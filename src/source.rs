@@ -280,9 +280,10 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
         let Some(text) = settle.read(text, stamp) else {
             continue;
         };
+        let live = LiveKeyring { inner };
         let applied = text
             .parse::<Keyring>()
-            .and_then(|keyring| LiveKeyring { inner }.replace(keyring));
+            .and_then(|keyring| live.replace(keyring));
         match applied {
             Ok(()) => settle.applied(),
             Err(error) => {
@@ -294,19 +295,39 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
                     continue;
                 }
                 // Refused for its time (still pending): when it will be
-                // applied, worked out once, for the report.
-                let applies_at = settle
+                // applied, and which keys in force it drops then, worked
+                // out once, for the report.
+                let planned = settle
                     .pending()
                     .filter(|_| for_now)
-                    .and_then(|text| Keyring::parse_planned(text).ok())
+                    .and_then(|text| Keyring::parse_planned(text).ok());
+                let applies_at = planned
+                    .as_ref()
                     .map(|keyring| keyring.accepted_from(SystemClock.now()));
+                let removes: Vec<u32> = planned.as_ref().map_or_else(Vec::new, |planned| {
+                    live.current()
+                        .ids()
+                        .filter(|id| planned.ids().all(|kept| kept != *id))
+                        .map(|id| id.0)
+                        .collect()
+                });
                 match applies_at.and_then(UnixTime::from_system) {
-                    Some(at) => tracing::error!(
+                    Some(at) if removes.is_empty() => tracing::error!(
                         path = %path.display(),
                         %error,
                         applies_at = at.secs(),
                         "keyring file changed but is not applied yet; the keyring in force \
                          stays until applies_at (unix seconds), and then this one is applied"
+                    ),
+                    Some(at) => tracing::error!(
+                        path = %path.display(),
+                        %error,
+                        applies_at = at.secs(),
+                        ?removes,
+                        "keyring file changed but is not applied yet; the keyring in force \
+                         stays until applies_at (unix seconds), and then this one is applied: \
+                         it lacks keys in force now (removes), so the values they sealed stop \
+                         opening then"
                     ),
                     None => tracing::error!(
                         path = %path.display(),

@@ -326,6 +326,26 @@ fn a_keyring_refused_for_its_time_is_applied_when_its_time_comes() {
         refused[0].contains(&format!("applies_at={secs}")),
         "says when: {refused:?}"
     );
+    assert!(
+        refused[0].contains("removes=[1]"),
+        "says it drops key 1, in force then: {refused:?}"
+    );
+    // A cutoff too far ahead, keeping key 2: refused for its time too,
+    // and it drops no key.
+    let cutoff = secs + 120;
+    replace_file(
+        &path,
+        &format!(
+            "{}@{secs}
+revoke-before={cutoff}
+",
+            entry(2)
+        ),
+    );
+    within_5s(|| capture::lines_with(&path_text).len() == 2);
+    let refused = capture::lines_with(&path_text);
+    assert!(refused[1].contains("applies_at="), "{refused:?}");
+    assert!(!refused[1].contains("removes"), "{refused:?}");
     drop(live);
     std::fs::remove_dir_all(&dir).expect("clean up");
 }

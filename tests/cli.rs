@@ -1022,6 +1022,15 @@ fn check_warns_about_a_cutoff_removed_or_moved_back() {
     );
     let still = check(&cut(hour_ago), &key, &["--ttl", "60m"]);
     assert!(still.has_line("warning[cutoff-lowered]: "), "{still:?}");
+    // The leeway counts with the TTL (`--leeway`, default a minute).
+    let longer = check(&cut(hour_ago), &key, &["--ttl", "58m", "--leeway", "3m"]);
+    assert!(longer.has_line("warning[cutoff-lowered]: "), "{longer:?}");
+    assert!(
+        longer.has_line("assuming: ttl 58m, leeway 3m"),
+        "{longer:?}"
+    );
+    let shorter = check(&cut(hour_ago), &key, &["--ttl", "60m", "--leeway", "0s"]);
+    assert_eq!(shorter.status, 0, "{shorter:?}");
     // OLD's cutoff too far ahead was never in force: fixing it is no
     // lowering (it is what the servers wait for).
     let mistyped = check(&cut(unix_now() + 2 * 3600), &cut(unix_now()), &[]);

@@ -34,6 +34,7 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
     let mut files = Vec::new();
     let mut window = DEFAULT_WINDOW;
     let mut ttl = DEFAULT_TTL;
+    let mut leeway = DEFAULT_LEEWAY;
     while let Some(arg) = args.next()? {
         match arg {
             Arg::Positional(path) if files.len() < 2 => files.push(path.to_string()),
@@ -45,6 +46,9 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
             }
             Arg::Flag(flag) if flag == "--window" => window = duration(&flag, &args.value(&flag)?)?,
             Arg::Flag(flag) if flag == "--ttl" => ttl = duration(&flag, &args.value(&flag)?)?,
+            Arg::Flag(flag) if flag == "--leeway" => {
+                leeway = duration(&flag, &args.value(&flag)?)?;
+            }
             Arg::Flag(flag) if crate::is_help(&flag) => return Ok(crate::usage()),
             arg => return Err(args::unexpected("check", &arg)),
         }
@@ -71,7 +75,7 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
         now: SystemTime::now(),
         window,
         ttl: ttl.min(sealed_session::MAX_TTL),
-        leeway: DEFAULT_LEEWAY,
+        leeway,
     };
     let mut report = Report::new();
     report.line(describe("old", &old, Some(&plan.old), plan.now));

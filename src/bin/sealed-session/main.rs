@@ -5,7 +5,7 @@
 //! sealed-session keygen [--id N] [--aes256gcm] [--activate-at TIME]
 //! sealed-session inspect VALUE [VALUE...] [--keys-file PATH | --keys SPEC] [--name NAME] [--purpose PURPOSE] [--show-payload]
 //! sealed-session fingerprint [--keys-file PATH | --keys SPEC]
-//! sealed-session check OLD NEW [--window DURATION] [--ttl DURATION]
+//! sealed-session check OLD NEW [--window DURATION] [--ttl DURATION] [--leeway DURATION]
 //! ```
 //!
 //! Install it with `cargo install sealed-session --features cli`. It prints
@@ -55,7 +55,7 @@ commands:
       Exit status 1 if a server refuses the keyring (no key active yet, or
       a revoke-before more than a minute ahead).
 
-  check OLD NEW [--window DURATION] [--ttl DURATION]
+  check OLD NEW [--window DURATION] [--ttl DURATION] [--leeway DURATION]
   check --old-keys SPEC --new-keys SPEC [...]
       Check a planned change from keyring file OLD to keyring file NEW (- for
       standard input) and print a warning for each risk: a removed key that
@@ -64,8 +64,8 @@ commands:
       key, a move to AES-256-GCM's smaller nonce, a keyring that cannot
       seal, a revoke-before more than a minute ahead, a revoke-before
       removed or moved back while what it refused may still be valid. --ttl
-      is the longest session TTL (default 1d). Exit status 1 if there is
-      any warning.
+      is the longest session TTL (default 1d), --leeway the largest
+      sealer's leeway (default 1m). Exit status 1 if there is any warning.
 
 KEYS is --keys-file PATH (- for standard input) or --keys SPEC (a spec on the
 command line is visible in the process list: prefer a file).

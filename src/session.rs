@@ -540,9 +540,19 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         // (7.88 at least) keeps a cookie whose removal another
         // `Set-Cookie` follows in the same response, so a logout that set
         // its "logged out" flash after the removal left curl's jar logged
-        // in. (With several removals only the last takes in curl.)
-        // Browsers do not mind the order of cookies of different names.
-        headers.sort_by_key(|header| is_removal(header));
+        // in. Browsers do not mind the order of cookies of different names.
+        // The session's own removal last of all: where a response removes
+        // several cookies, curl takes only the last removal, and the
+        // session is the one that matters (its other cookies are bound to
+        // it or ignored without it).
+        let name = self.shared.config.name();
+        headers.sort_by_key(|header| {
+            let removal = is_removal(header);
+            (
+                removal,
+                removal && header.split_once('=').is_some_and(|(n, _)| n == name),
+            )
+        });
         headers
     }
 

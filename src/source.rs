@@ -304,11 +304,20 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
                 let applies_at = planned
                     .as_ref()
                     .map(|keyring| keyring.accepted_from(SystemClock.now()));
+                // A key in force is kept only by the same id with the same
+                // secret and algorithm (an id reused for a new key drops
+                // the old one as surely).
                 let removes: Vec<u32> = planned.as_ref().map_or_else(Vec::new, |planned| {
-                    live.current()
-                        .ids()
-                        .filter(|id| planned.ids().all(|kept| kept != *id))
-                        .map(|id| id.0)
+                    let current = live.current();
+                    current
+                        .keys()
+                        .filter(|key| {
+                            planned.keys().all(|kept| {
+                                (kept.id, kept.algorithm, kept.check)
+                                    != (key.id, key.algorithm, key.check)
+                            })
+                        })
+                        .map(|key| key.id.0)
                         .collect()
                 });
                 match applies_at.and_then(UnixTime::from_system) {

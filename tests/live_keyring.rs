@@ -306,7 +306,8 @@ fn a_keyring_refused_for_its_time_is_applied_when_its_time_comes() {
         .as_secs()
         + 1;
     // Key 2 alone, active in two or three seconds: no key seals now.
-    replace_file(&path, &format!("{}@{secs}\n", entry(2)));
+    let two = entry(2);
+    replace_file(&path, &format!("{two}@{secs}\n"));
     let path_text = path.display().to_string();
     within_5s(|| !capture::lines_with(&path_text).is_empty());
     let ids = || live.current().ids().collect::<Vec<_>>();
@@ -333,19 +334,20 @@ fn a_keyring_refused_for_its_time_is_applied_when_its_time_comes() {
     // A cutoff too far ahead, keeping key 2: refused for its time too,
     // and it drops no key.
     let cutoff = secs + 120;
-    replace_file(
-        &path,
-        &format!(
-            "{}@{secs}
-revoke-before={cutoff}
-",
-            entry(2)
-        ),
-    );
+    replace_file(&path, &format!("{two}@{secs}\nrevoke-before={cutoff}\n"));
     within_5s(|| capture::lines_with(&path_text).len() == 2);
     let refused = capture::lines_with(&path_text);
     assert!(refused[1].contains("applies_at="), "{refused:?}");
     assert!(!refused[1].contains("removes"), "{refused:?}");
+    // The same with id 2 holding another secret: the key in force is
+    // dropped all the same.
+    replace_file(
+        &path,
+        &format!("{}@{secs}\nrevoke-before={cutoff}\n", entry(2)),
+    );
+    within_5s(|| capture::lines_with(&path_text).len() == 3);
+    let refused = capture::lines_with(&path_text);
+    assert!(refused[2].contains("removes=[2]"), "{refused:?}");
     drop(live);
     std::fs::remove_dir_all(&dir).expect("clean up");
 }

@@ -61,7 +61,8 @@ pub enum CsrfFailure {
     #[error("no CSRF token in the request")]
     MissingToken,
     /// The request carried no CSRF cookie that opens (none, tampered,
-    /// expired, sealed for another cookie, several).
+    /// expired, sealed for another cookie, or more than
+    /// [`MAX_SAME_NAME_COOKIES`](crate::MAX_SAME_NAME_COOKIES) of them).
     #[error("no valid CSRF cookie in the request")]
     MissingCookie,
     /// The CSRF cookie belongs to another session than the request's: the
@@ -442,14 +443,17 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
         }
         let current = state.times.map(|t| t.issued_at.secs());
         self.open_csrf(&mut state.csrf);
-        // The secret of the one cookie of this session (of several that
-        // belong to it, a new one: one may be planted).
-        let mut ours = state
+        // The secret of the cookie of this session: of several (one may be
+        // planted beside an empty session) the first, the same one at
+        // every page while the browser sends them in one order, so that
+        // earlier pages' tokens keep passing; `verify_csrf` takes a token
+        // of any of them.
+        let ours = state
             .csrf
             .opened
             .iter()
-            .filter(|(_, bound)| *bound == current);
-        if let (Some((secret, _)), None) = (ours.next(), ours.next()) {
+            .find(|(_, bound)| *bound == current);
+        if let Some((secret, _)) = ours {
             return mask(secret);
         }
         let mut secret = Secret::default();
@@ -535,6 +539,9 @@ impl<T: Serialize + DeserializeOwned + 'static> Session<T> {
                 None => csrf.incoming = Incoming::Spent,
             },
             Incoming::Several(values) => {
+                // Room for all first: a reallocation would free the
+                // secrets pushed so far unwiped.
+                csrf.opened.reserve_exact(values.len());
                 // Not re-sealed: the one written back would be ours only
                 // if no other of this session came.
                 for sealed in &values {

@@ -251,7 +251,7 @@ impl<'c> OneCookieReader<'c> {
             tracing::warn!(
                 cookie = self.name,
                 max = MAX_SAME_NAME_COOKIES,
-                "more {} cookies than a name may have (cookie tossing?); none used, none removed",
+                "more {} cookies than a name may have (cookie tossing?); none used",
                 self.what
             );
             self.incoming = Incoming::Several(Vec::new());

@@ -240,9 +240,10 @@ fn without_chunking_chunk_cookies_are_not_read() {
     assert_eq!(s.get(), None);
     assert_eq!(
         s.finish(),
+        // The session's own removal last (see `Session::finish`).
         [
+            plain.chunk_removals(0b10, 1).remove(0),
             plain.removal_cookie(),
-            plain.chunk_removals(0b10, 1).remove(0)
         ]
     );
     assert!(plain.chunk_removals(0b10, 1)[0].starts_with("s.1=; "));
@@ -306,10 +307,14 @@ fn too_large_reports_what_binds() {
 fn hostile_chunk_sets_are_no_session() {
     let c = config();
     let removal_all = |extra: &[usize]| {
-        let mut v = vec![c.removal_cookie()];
-        v.extend(extra.iter().map(|&i| {
-            crate::cookie::format(&chunk_name("s", i), "", c.options(), Some(Duration::ZERO))
-        }));
+        // The session's own removal last (see `Session::finish`).
+        let mut v: Vec<String> = extra
+            .iter()
+            .map(|&i| {
+                crate::cookie::format(&chunk_name("s", i), "", c.options(), Some(Duration::ZERO))
+            })
+            .collect();
+        v.push(c.removal_cookie());
         v
     };
     let big = "A".repeat(1 << 20);

@@ -37,8 +37,9 @@
 //! curl 7.79 or later (`curl -c jar -b jar http://localhost:3000/`). Safari
 //! does not: use another browser, or put TLS in front. curl (7.88 at least)
 //! keeps a cookie whose removal is not the last `Set-Cookie` of its
-//! response, so after a logout that removes the session and its CSRF
-//! cookie, its jar still holds the session: a browser does not.
+//! response; the session's own removal comes last, so a logout logs curl
+//! out too, but its jar may keep the session's other removed cookies (the
+//! CSRF cookie of the ended session, which nothing accepts).
 
 use actix_web::http::header::{ContentType, LOCATION};
 use actix_web::http::StatusCode;

@@ -8,7 +8,7 @@
 # (6 s of idle time and the sealer's default 60 s of leeway for clocks apart),
 # with a cookie jar kept here the way a browser keeps one (curl's own jar,
 # 7.88 at least, keeps a cookie whose removal is not the last Set-Cookie of
-# its response: the logout's session removal).
+# its response: the logout's CSRF cookie removal, before the session's).
 B=http://localhost:${PORT:-3457}
 J=$(mktemp -d)
 cookies() { (cd $J && for n in *; do [ -f "$n" ] && printf '%s=%s; ' "$n" "$(cat "$n")"; done) | sed 's/; $//'; }

@@ -42,9 +42,9 @@
 //! (`curl -c jar -b jar http://localhost:3000/`), so the demo works without
 //! TLS there. Safari does not: use another browser, or put TLS in front.
 //! curl (7.88 at least) keeps a cookie whose removal is not the last
-//! `Set-Cookie` of its response, so after a `/logout` that removes the
-//! session and another of its cookies (a flash, chunks) its jar may still
-//! hold the session: a browser does not.
+//! `Set-Cookie` of its response; the session's own removal comes last, so
+//! `/logout` logs curl out too, but its jar may keep the session's other
+//! removed cookies (chunks, which nothing reads without the first).
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -841,15 +841,13 @@ fn cookie_header_with(config: &sealed_session::SessionConfig, headers: &[&[u8]],
     };
     let values = read(NAME);
     // The flash and CSRF cookies, read in the same pass: never taken or
-    // checked here, so each is removed only when it cannot be one at all
-    // (several of them, or one that is not UTF-8 or too long to be a
-    // sealed value). Each is one cookie, chunking or not.
+    // checked here, so each is removed only when it came alone and cannot
+    // be one at all (not UTF-8, or too long to be a sealed value). Several
+    // (one may be planted) are never removed for that. Each is one cookie,
+    // chunking or not.
     let unusable = |name: &str| {
         let found = read(name);
-        found.len() >= 2
-            || found
-                .first()
-                .is_some_and(|f| f.map_or(true, |f| f.len() > DEFAULT_MAX_LEN))
+        found.len() == 1 && found[0].map_or(true, |f| f.len() > DEFAULT_MAX_LEN)
     };
     let flash_removed = unusable(&format!("{NAME}-flash"));
     let csrf_removed = unusable(&format!("{NAME}-csrf"));

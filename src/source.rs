@@ -31,11 +31,19 @@ pub(crate) enum Source {
 
 impl Source {
     /// Runs `f` with the keyring in force now.
+    // One call of `f` (its body is a whole seal or open), not one per
+    // source: the compiler then inlines it into its caller.
+    #[inline]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&Keyring) -> R) -> R {
-        match self {
-            Source::Fixed(keyring) => f(keyring),
-            Source::Live(live) => f(&live.inner.current.load()),
-        }
+        let guard;
+        let keyring: &Keyring = match self {
+            Source::Fixed(keyring) => keyring,
+            Source::Live(live) => {
+                guard = live.inner.current.load();
+                &guard
+            }
+        };
+        f(keyring)
     }
 
     /// The keyring in force now, to keep.

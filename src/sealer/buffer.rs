@@ -21,6 +21,7 @@ thread_local! {
 /// never reallocates while holding plaintext, if `f` stays within
 /// `capacity`), then zeroizes what `f` left in it: also when `f` panics
 /// (a `Serialize` or `Deserialize` impl may), through a drop guard.
+#[inline]
 pub(crate) fn with_scratch<R>(capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
     /// Zeroizes and empties the buffer when dropped, unwinding included.
     struct Wipe<'a>(&'a mut Vec<u8>);

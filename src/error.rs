@@ -189,12 +189,14 @@ pub enum SealError {
     /// The sealed value, or the whole `Set-Cookie` header that would carry
     /// it, is longer than allowed. Nothing was produced.
     #[error(
-        "session too large: {len} bytes, over the maximum of {max}; store less in the session"
+        "session too large: {len} bytes or more, over the maximum of {max}; store less in the \
+         session"
     )]
     ///
     /// `len` and `max` are in one unit, that of the limit that binds: the
     /// sealed value's characters against the sealer's `max_len` (for a
-    /// payload that did not fit its buffer `len` is a lower bound); the
+    /// payload that did not fit its buffer `len` is a lower bound, which
+    /// is why the message says "or more"); the
     /// `Set-Cookie` header's bytes against `MAX_COOKIE_BYTES`; with
     /// chunking, the sealed value's characters against the longest value
     /// `Chunking::max_cookies` cookies hold, or the `Cookie` header bytes

@@ -150,7 +150,11 @@ where
         let inner = Rc::clone(&self.inner);
         let Some(session) = req.extensions().get::<Session<T>>().cloned() else {
             let error = crate::Error::from(ConfigError::missing_session::<T>());
-            tracing::error!(%error, "CSRF guard without its session middleware");
+            tracing::error!(
+                %error,
+                "CSRF guard without its session middleware: the session middleware goes outside \
+                 the guard (`.wrap(SessionMiddleware)` after `.wrap(CsrfMiddleware)`)"
+            );
             return Box::pin(ready(Ok(req
                 .into_response(HttpResponse::InternalServerError().finish())
                 .map_into_right_body())));

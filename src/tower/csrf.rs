@@ -312,7 +312,11 @@ where
         };
         let Some(session) = req.extensions().get::<Session<T>>().cloned() else {
             let error = crate::Error::from(ConfigError::missing_session::<T>());
-            tracing::error!(%error, "CSRF guard without its session layer");
+            tracing::error!(
+                %error,
+                "CSRF guard without its session layer: the session layer goes outside the guard \
+                 (in axum, `.layer(SessionLayer)` after `.layer(CsrfLayer)`)"
+            );
             return answered(answer(StatusCode::INTERNAL_SERVER_ERROR));
         };
         let headers = req.headers();

@@ -44,7 +44,7 @@ pub const DEFAULT_FORM_LIMIT: usize = 64 * 1024;
 /// extensions (for the application's own layer, see
 /// `tower::CsrfLayer` and
 /// `actix::CsrfMiddleware`), and logs it at
-/// warn level.
+/// warn level (debug for [`CsrfFailure::is_routine`] ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CsrfFailure {
@@ -84,6 +84,17 @@ pub enum CsrfFailure {
     FormUnreadable,
 }
 
+impl CsrfFailure {
+    /// True for the refusals an expired or ended session gives a form
+    /// posted after it ([`CsrfFailure::MissingCookie`],
+    /// [`CsrfFailure::OtherSession`]): the guard logs them at debug level,
+    /// the others (which point at another site, a bug or tampering) at
+    /// warn.
+    pub fn is_routine(self) -> bool {
+        matches!(self, CsrfFailure::MissingCookie | CsrfFailure::OtherSession)
+    }
+}
+
 /// What a CSRF guard checks, shared by the adapters' guards
 /// (`tower::CsrfLayer`,
 /// `actix::CsrfMiddleware`). Cheap to
@@ -107,7 +118,7 @@ pub enum CsrfFailure {
 ///
 /// Requests without either header (older browsers, other clients) are
 /// judged by the token alone. A failure is an empty `403 Forbidden` that
-/// carries the [`CsrfFailure`] in its extensions, and a warn event with it
+/// carries the [`CsrfFailure`] in its extensions, and an event with it
 /// (never a token or cookie value).
 /// This follows the OWASP CSRF cheat sheet: a synchronizer token bound to
 /// the session, plus the Fetch Metadata and origin checks.
@@ -286,6 +297,10 @@ pub(crate) fn form_token(body: &[u8]) -> Option<&[u8]> {
 /// (public values, escaped, at most [`SHOWN_LEN`] bytes each), so that an
 /// operator behind a proxy sees what to allow. Never a token, a cookie's
 /// value or the path.
+///
+/// Warn level, but debug for [`CsrfFailure::is_routine`] refusals (a form
+/// posted after its session expired or ended), as for the session cookie's
+/// routine refusals: every user back from an idle timeout makes one.
 pub(crate) fn log_refused(
     failure: CsrfFailure,
     method: &str,
@@ -302,6 +317,9 @@ pub(crate) fn log_refused(
             host = ?shown(facts.host),
             "request refused by the CSRF guard"
         ),
+        _ if failure.is_routine() => {
+            tracing::debug!(cookie, %failure, method, "request refused by the CSRF guard");
+        }
         _ => tracing::warn!(cookie, %failure, method, "request refused by the CSRF guard"),
     }
 }

@@ -26,7 +26,7 @@ use super::SessionLayer;
 
 /// A tower [`Layer`] that refuses unsafe requests (`POST`, `PUT`, `PATCH`,
 /// `DELETE`, ...) without a valid CSRF token, as [`CsrfGuard`] describes,
-/// with an empty `403 Forbidden` and a warn event saying why. Safe methods
+/// with an empty `403 Forbidden` and an event saying why. Safe methods
 /// pass untouched.
 ///
 /// The `403` carries the [`CsrfFailure`] in its extensions, so a layer

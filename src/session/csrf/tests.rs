@@ -264,3 +264,24 @@ fn refusal_events_show_headers_cut_and_as_text() {
         SHOWN_LEN
     );
 }
+
+/// The routine refusals (logged at debug) are those of a form whose
+/// session expired or ended; the rest point at another site, a bug or
+/// tampering (warn).
+#[test]
+fn routine_refusals_are_those_of_an_ended_session() {
+    use CsrfFailure::*;
+    for failure in [MissingCookie, OtherSession] {
+        assert!(failure.is_routine(), "{failure:?}");
+    }
+    for failure in [
+        CrossSite,
+        OriginMismatch,
+        MissingToken,
+        WrongToken,
+        FormTooLarge,
+        FormUnreadable,
+    ] {
+        assert!(!failure.is_routine(), "{failure:?}");
+    }
+}

@@ -668,4 +668,18 @@ mod tests {
         assert_ne!(stamp(), second, "a rename");
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
+
+    /// A read whose length is not the one the file's metadata gave (the
+    /// file changed while it was read) has no stamp, so the watcher counts
+    /// it as no read. A file under /proc is such a file at every read: its
+    /// metadata says 0 bytes, its read gives more.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_read_of_another_length_than_the_file_has_no_stamp() {
+        let path = std::path::Path::new("/proc/self/status");
+        let (text, stamp) = read_stamped(path).expect("reads");
+        assert!(!text.is_empty());
+        assert_eq!(std::fs::metadata(path).expect("metadata").len(), 0);
+        assert_eq!(stamp, None);
+    }
 }

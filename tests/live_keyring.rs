@@ -549,8 +549,10 @@ fn open_checked_refuses_exactly_the_revoked_subject() {
 
 #[test]
 fn a_missing_keyring_file_is_an_error_naming_it() {
-    let path = scratch_dir().join("absent");
+    let dir = scratch_dir();
+    let path = dir.join("absent");
     let error = LiveKeyring::watch_file(&path).expect_err("no file");
+    std::fs::remove_dir_all(&dir).expect("clean up");
     assert!(
         error.to_string().contains("cannot read the keyring file"),
         "{error}"

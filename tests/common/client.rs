@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, COOKIE, HOST, SET_COOKIE};
 use hyper_util::rt::TokioIo;
 
@@ -53,6 +53,9 @@ pub(crate) struct Req<'a> {
     pub(crate) path: &'a str,
     pub(crate) headers: Vec<(&'a str, String)>,
     pub(crate) body: String,
+    /// Sends the body with `Transfer-Encoding: chunked`, in pieces of this
+    /// many bytes (each its own write), instead of with a length.
+    pub(crate) chunks: Option<usize>,
 }
 
 impl<'a> Req<'a> {
@@ -62,6 +65,7 @@ impl<'a> Req<'a> {
             path,
             headers: Vec::new(),
             body: String::new(),
+            chunks: None,
         }
     }
 
@@ -75,6 +79,7 @@ impl<'a> Req<'a> {
                 "application/x-www-form-urlencoded".to_owned(),
             )],
             body: body.to_owned(),
+            chunks: None,
         }
     }
 
@@ -86,6 +91,66 @@ impl<'a> Req<'a> {
     pub(crate) fn header(mut self, name: &'a str, value: &str) -> Self {
         self.headers.push((name, value.to_owned()));
         self
+    }
+
+    /// The body sent chunked, in pieces of `size` bytes.
+    pub(crate) fn in_chunks(mut self, size: usize) -> Self {
+        self.chunks = Some(size.max(1));
+        self
+    }
+}
+
+/// A request body of pieces, each handed to the connection as a frame of
+/// its own: with its length known, hyper sends `Content-Length`; without,
+/// `Transfer-Encoding: chunked`, one chunk per piece.
+struct Pieces {
+    pieces: std::collections::VecDeque<Bytes>,
+    len: Option<u64>,
+}
+
+impl Pieces {
+    fn of(req: &Req<'_>) -> Self {
+        let body = Bytes::from(req.body.clone());
+        match req.chunks {
+            None => Pieces {
+                len: Some(body.len() as u64),
+                pieces: std::iter::once(body).filter(|b| !b.is_empty()).collect(),
+            },
+            Some(size) => Pieces {
+                len: None,
+                pieces: (0..body.len())
+                    .step_by(size)
+                    .map(|at| body.slice(at..(at + size).min(body.len())))
+                    .collect(),
+            },
+        }
+    }
+}
+
+impl hyper::body::Body for Pieces {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(
+            self.pieces
+                .pop_front()
+                .map(|piece| Ok(hyper::body::Frame::data(piece))),
+        )
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.len.is_some() && self.pieces.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self.len {
+            Some(len) => hyper::body::SizeHint::with_exact(len),
+            None => hyper::body::SizeHint::default(),
+        }
     }
 }
 
@@ -124,9 +189,7 @@ async fn exchange(
         for (name, value) in &request.headers {
             req = req.header(*name, value);
         }
-        let req = req
-            .body(Full::new(Bytes::from(request.body.clone())))
-            .expect("valid request");
+        let req = req.body(Pieces::of(request)).expect("valid request");
         let res = sender.send_request(req).await.ok()?;
         let status = res.status().as_u16();
         let set_cookies = res

@@ -492,6 +492,7 @@ pub(crate) async fn csrf_token_only_from_the_header_or_a_urlencoded_form(start: 
             path: "/csrf-post",
             headers: vec![("content-type", content_type.clone())],
             body: body.clone(),
+            chunks: None,
         };
         let r = jar.send(server.addr, &req()).await;
         assert_forbidden(&r, content_type, "MissingToken");
@@ -504,4 +505,43 @@ pub(crate) async fn csrf_token_only_from_the_header_or_a_urlencoded_form(start: 
         .send(server.addr, &form(&token).header("x-csrf-token", ""))
         .await;
     assert_forbidden(&r, "an empty header beside the form's token", "WrongToken");
+}
+
+/// A form sent with `Transfer-Encoding: chunked` (no length: a streaming
+/// upload, or a proxy that re-chunks), in pieces that cut the token apart:
+/// the guard reads it all, the token passes and the handler reads the
+/// same whole body; a wrong token in pieces is refused; a chunked form
+/// past the guard's limit is `FormTooLarge`, read no further than that.
+pub(crate) async fn csrf_form_sent_in_chunks(start: Start) {
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), "session")));
+    let mut jar = Jar::default();
+    let token = jar.get(server.addr, "/csrf-form").await.body;
+
+    for size in [1, 7, 64] {
+        let r = jar.send(server.addr, &form(&token).in_chunks(size)).await;
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (200, "posted hi"),
+            "pieces of {size}: {r:?}"
+        );
+        assert_passed(&r, "a chunked form");
+    }
+    let mut wrong = token.clone().into_bytes();
+    wrong[40] = if wrong[40] == b'A' { b'B' } else { b'A' };
+    let wrong = String::from_utf8(wrong).expect("ASCII");
+    let r = jar.send(server.addr, &form(&wrong).in_chunks(7)).await;
+    assert_forbidden(&r, "a wrong token in a chunked form", "WrongToken");
+
+    let head = format!("csrf_token={token}&note=");
+    let over = format!("{head}{}", "x".repeat(64 * 1024 + 1 - head.len()));
+    let r = jar
+        .send(server.addr, &Req::form("/csrf-post", &over).in_chunks(4096))
+        .await;
+    assert_forbidden(&r, "a chunked form over the guard's limit", "FormTooLarge");
+    let exact = &over[..64 * 1024];
+    let r = jar
+        .send(server.addr, &Req::form("/csrf-post", exact).in_chunks(4096))
+        .await;
+    assert_eq!(r.status, 200, "a chunked form of exactly the limit: {r:?}");
 }

@@ -701,6 +701,46 @@ fn a_replacement_logs_the_old_keys_counters_and_the_new_fingerprint() {
     );
 }
 
+/// Replacements from several threads at once (the watcher and the API, or
+/// an application that replaces from several places) take turns: each
+/// builds on the keyring the one before it put in force. So every keyring
+/// put in force is logged going out of force exactly once, with its own
+/// counters; none is skipped (its counts lost) and none logged twice.
+#[test]
+fn replacements_at_once_take_turns() {
+    capture::install();
+    const BASE: u32 = 3_900_000_000;
+    let (threads, each) = (4u32, 25u32);
+    let live = LiveKeyring::new(entry(BASE).parse().expect("parses")).expect("seals");
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let live = live.clone();
+            scope.spawn(move || {
+                let sealer = Sealer::from_live(&live);
+                for i in 0..each {
+                    let id = BASE + 1 + thread * each + i;
+                    live.replace(entry(id).parse().expect("parses"))
+                        .expect("applies");
+                    sealer.seal(&"x").expect("seals");
+                }
+            });
+        }
+    });
+    let last = live.current().ids().next().expect("one key").0;
+    let ours = BASE..=BASE + threads * each;
+    let mut logged: Vec<u32> = capture::lines_with("going out of force")
+        .iter()
+        .filter_map(|line| {
+            let id = line.split("key_id=").nth(1)?.split(' ').next()?;
+            id.parse().ok()
+        })
+        .filter(|id| ours.contains(id))
+        .collect();
+    logged.sort_unstable();
+    let expected: Vec<u32> = ours.clone().filter(|id| *id != last).collect();
+    assert_eq!(logged, expected, "each keyring replaced logged once");
+}
+
 /// What the watcher logs: every keyring put in force (with its fingerprint)
 /// and every change it does not apply (with the reason), never key material.
 #[test]

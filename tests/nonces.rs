@@ -198,3 +198,121 @@ fn resealed_values_of_different_contexts_get_different_nonces() {
         assert_eq!(nonces.len(), contexts.len(), "{algorithm}");
     }
 }
+
+/// The unsigned LEB128 encoding of `n`.
+fn leb128(mut n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out
+}
+
+fn unix_secs(t: std::time::SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+/// A re-seal's nonce is the hash SECURITY.md gives ("Synthetic nonces"),
+/// computed here from that text with the blake3 crate over the message as
+/// the envelope lays it out: a zero seed, the plaintext (both times, then
+/// the payload), the associated data (version, key id, name, purpose) and
+/// its length. A nonce that left out any part (the times, say) fails it.
+#[test]
+fn a_resealed_nonce_is_the_documented_hash_of_the_whole_message() {
+    const CONTEXT: &str = "sealed-session 2026-11-27 synthetic nonce key v1";
+    let secret = [0x42u8; 32];
+    for algorithm in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
+        let activation = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let keyring = std::sync::Arc::new(
+            Keyring::new([
+                KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(algorithm),
+                KeyEntry::new(2, Key::insecure_from_bytes(&secret))
+                    .algorithm(algorithm)
+                    .activate_at(activation),
+            ])
+            .expect("keyring"),
+        );
+        let (name, purpose) = ("sid", "shop/v1");
+        let at = |t| {
+            Sealer::from_shared(keyring.clone())
+                .with_name(name)
+                .with_purpose(purpose)
+                .with_clock(move || t)
+        };
+        let old = at(activation - Duration::from_secs(10))
+            .seal(&"a session")
+            .expect("seals under key 1");
+        let after = at(activation);
+        let opened = after.open::<String>(&old).expect("opens");
+        let resealed = after.reseal(&opened).expect("re-seals");
+
+        let issued_at = unix_secs(opened.issued_at);
+        let lifetime = unix_secs(opened.expires_at) - issued_at;
+        let mut plaintext = leb128(issued_at);
+        plaintext.extend(leb128(lifetime));
+        plaintext.extend(leb128(9));
+        plaintext.extend(b"a session");
+        let mut aad = vec![1, 2];
+        for part in [name, purpose] {
+            aad.extend(leb128(part.len() as u64));
+            aad.extend(part.as_bytes());
+        }
+        let n = algorithm.nonce_len();
+        let mut message = vec![0u8; n];
+        message.extend(&plaintext);
+        message.extend(&aad);
+        message.extend((aad.len() as u64).to_le_bytes());
+        let nonce_key = blake3::derive_key(CONTEXT, &secret);
+        let expected = blake3::keyed_hash(&nonce_key, &message);
+        assert_eq!(
+            nonce(&resealed, algorithm),
+            expected.as_bytes()[..n],
+            "{algorithm}"
+        );
+    }
+}
+
+/// Messages that differ only in their times get different nonces: an
+/// idle-timeout refresh re-seals one payload with one `issued_at` and a
+/// later expiry, and users whose sessions hold the same value differ only
+/// in their times when they are re-sealed after a rotation (under
+/// AES-256-GCM one nonce for two messages would give away the
+/// authentication key).
+#[test]
+fn resealed_values_of_other_times_get_different_nonces() {
+    for algorithm in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
+        let activation = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let keyring = std::sync::Arc::new(
+            Keyring::new([
+                KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(algorithm),
+                KeyEntry::new(2, Key::try_generate().expect("rng"))
+                    .algorithm(algorithm)
+                    .activate_at(activation),
+            ])
+            .expect("keyring"),
+        );
+        let sealer = |t, ttl| {
+            Sealer::from_shared(keyring.clone())
+                .with_ttl(Duration::from_secs(ttl))
+                .with_clock(move || t)
+        };
+        let after = sealer(activation, 86_400);
+        // Issued at other seconds, or at one second with another expiry.
+        let olds = [
+            sealer(activation - Duration::from_secs(10), 3_600),
+            sealer(activation - Duration::from_secs(20), 3_600),
+            sealer(activation - Duration::from_secs(10), 7_200),
+        ]
+        .map(|before| before.seal(&"a session").expect("seals under key 1"));
+        let nonces: HashSet<Vec<u8>> = olds
+            .iter()
+            .map(|old| {
+                let opened = after.open::<String>(old).expect("opens");
+                nonce(&after.reseal(&opened).expect("re-seals"), algorithm)
+            })
+            .collect();
+        assert_eq!(nonces.len(), olds.len(), "{algorithm}");
+    }
+}

@@ -225,6 +225,44 @@ fn revoke_before_refuses_every_earlier_value() {
     }
 }
 
+/// A server whose clock is behind a `revoke-before` cutoff (a keyring
+/// allows one up to a minute ahead) still logs users in: its fresh seals
+/// are issued at the cutoff, their lifetime unchanged, so they open there
+/// and on a server already past it. A value issued at the cutoff opens,
+/// one issued a second before is revoked.
+#[test]
+fn a_server_behind_the_cutoff_still_logs_users_in() {
+    let key = entry(1);
+    let at = |secs| UNIX_EPOCH + Duration::from_secs(secs);
+    let cut = 1_700_003_600;
+    let revoked = || {
+        key.parse::<Keyring>()
+            .expect("parses")
+            .with_revoke_before(at(cut))
+    };
+    let behind = Sealer::new(revoked()).with_clock(move || at(cut - 30));
+    let past = Sealer::new(revoked()).with_clock(move || at(cut + 10));
+    let fresh = behind.seal(&"login").expect("seals");
+    for (sealer, which) in [(&behind, "behind"), (&past, "past")] {
+        let opened = sealer
+            .open::<String>(&fresh)
+            .unwrap_or_else(|e| panic!("{which}: {e}"));
+        assert_eq!(opened.value, "login", "{which}");
+        assert_eq!(opened.issued_at, at(cut), "{which}");
+        assert_eq!(opened.expires_at, at(cut) + behind.ttl(), "{which}");
+    }
+
+    let unrevoked =
+        |secs| Sealer::new(key.parse::<Keyring>().expect("parses")).with_clock(move || at(secs));
+    let at_cut = unrevoked(cut).seal(&"at").expect("seals");
+    assert_eq!(past.open::<String>(&at_cut).expect("opens").value, "at");
+    let before = unrevoked(cut - 1).seal(&"before").expect("seals");
+    assert_eq!(
+        past.open::<String>(&before),
+        Err(Error::Refused(Refusal::Revoked))
+    );
+}
+
 /// `watch_file` reads the file every second, and applies a change the
 /// second read in a row finds: a change written just after a read is in
 /// force two reads later, about two seconds later (a default of 1.5 s or

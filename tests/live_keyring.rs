@@ -501,6 +501,26 @@ fn fingerprints_tell_keyrings_apart_without_key_material() {
         .parse()
         .expect("parses");
     assert_ne!(a.fingerprint(), cut.fingerprint());
+    // Each part of each key, alone: replicas that differ in any of them
+    // refuse some of each other's cookies, and must not look alike.
+    let aes = two.replace("xchacha20poly1305", "aes256gcm");
+    let other_id = format!("3{}", &two[1..]);
+    let pairs = [
+        (format!("{one} {two}"), format!("{one} {aes}")),
+        (format!("{one} {two}"), format!("{one} {other_id}")),
+        (
+            format!("{one} {two}@4102444800"),
+            format!("{one} {two}@4102444801"),
+        ),
+        (
+            format!("{one} {two} revoke-before=1700000000"),
+            format!("{one} {two} revoke-before=1700000001"),
+        ),
+    ];
+    for (x, y) in pairs {
+        let (x, y): (Keyring, Keyring) = (x.parse().expect("parses"), y.parse().expect("parses"));
+        assert_ne!(x.fingerprint(), y.fingerprint(), "{x:?} / {y:?}");
+    }
     let shown = a.fingerprint().to_string();
     assert_eq!(shown.len(), 16);
     for entry in [&one, &two] {

@@ -6,6 +6,9 @@ use sealed_session::{
 };
 use std::time::{Duration, UNIX_EPOCH};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
 const K1: &str = "9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
 const K2: &str = "Fw6w2bqeiVI8y5_RoS3lXRkGIxEXeVHC2C7uF93r0Zw";
 /// 32 bytes of typed text, base64url: refused as not random.
@@ -227,15 +230,56 @@ fn no_secret_material_in_errors_or_debug() {
     rendered.push(format!("{ring:?} {ring:#?}"));
     let sealer = Sealer::new(ring);
     rendered.push(format!("{sealer:?} {sealer:#?}"));
-    let entry = KeyEntry::new(1, Key::from_base64(K2).expect("key"));
-    rendered.push(format!("{entry:?}"));
+    for key in [K1, K2] {
+        let entry = KeyEntry::new(1, Key::from_base64(key).expect("key"));
+        rendered.push(format!("{entry:?} {entry:#?}"));
+    }
+    let forms: Vec<String> = [K1, K2, WEAK]
+        .iter()
+        .flat_map(|key| key_forms(&URL_SAFE_NO_PAD.decode(key).expect("base64url")))
+        .collect();
     for text in &rendered {
         for fragment in fragments {
             assert!(!text.contains(fragment), "{text:?} contains key material");
         }
-        // Nor the raw bytes as a Debug list of numbers.
-        assert!(!text.contains("245, 173"), "{text:?}");
+        // Nor the raw bytes in any other form (numbers compared with the
+        // whitespace of any indentation taken out).
+        let squashed: String = text.split_whitespace().collect();
+        for form in &forms {
+            assert!(
+                !text.contains(form.as_str()) && !squashed.contains(form.as_str()),
+                "{text:?} contains {form:?}"
+            );
+        }
     }
+}
+
+/// Every four bytes of `key` as a `Debug` list of numbers, decimal or hex
+/// (without spaces), as hex digits in either case, and every six of them
+/// as base64 in both alphabets, at every alignment.
+fn key_forms(key: &[u8]) -> Vec<String> {
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    let mut forms = Vec::new();
+    for w in key.windows(4) {
+        for list in [
+            format!("{w:?}"),
+            format!("{w:x?}"),
+            format!("{w:X?}"),
+            format!("{w:#x?}"),
+            format!("{w:#X?}"),
+        ] {
+            let list: String = list.split_whitespace().collect();
+            forms.push(list.trim_matches(['[', ']']).to_owned());
+        }
+        let hex: String = w.iter().map(|b| format!("{b:02x}")).collect();
+        forms.push(hex.to_uppercase());
+        forms.push(hex);
+    }
+    for w in key.windows(6) {
+        forms.push(URL_SAFE_NO_PAD.encode(w));
+        forms.push(STANDARD_NO_PAD.encode(w));
+    }
+    forms
 }
 
 /// Finding 12: a key of the right length with wrong padding was reported

@@ -4,6 +4,9 @@
 //! rand's thread generator are gone. They must work, not panic: a panic
 //! in a thread-local's destructor aborts the whole process.
 //!
+//! A seal there takes a synthetic nonce from fresh random bytes: two
+//! seals of one message get two nonces.
+//!
 //! Each case runs on a thread of its own whose first thread-local is the
 //! one whose destructor seals and opens, so it is destroyed last (the C
 //! library runs them in reverse order of registration). Before the thread
@@ -14,14 +17,17 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Once};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use sealed_session::{Algorithm, Key, KeyEntry, Keyring, NonceScheme, Sealer};
 
-/// What a destructor did: the value it sealed, and what opening it and
-/// the value sealed before teardown gave.
+/// What a destructor did: the value it sealed, what opening it and the
+/// value sealed before teardown gave, and a second value it sealed.
 type Outcome = (
     Result<String, sealed_session::Error>,
     Option<Result<u32, sealed_session::Error>>,
     Result<u32, sealed_session::Error>,
+    Result<String, sealed_session::Error>,
 );
 
 /// Seals and opens when dropped, and reports on `report`.
@@ -39,7 +45,8 @@ impl Drop for Late {
             .ok()
             .map(|v| self.sealer.open::<u32>(v).map(|o| o.value));
         let earlier = self.sealer.open::<u32>(&self.earlier).map(|o| o.value);
-        let _ = self.report.send((sealed, reopened, earlier));
+        let second = self.sealer.seal(&41u32);
+        let _ = self.report.send((sealed, reopened, earlier, second));
     }
 }
 
@@ -110,11 +117,22 @@ fn check(take_over: bool) {
     });
     for algorithm in [Algorithm::XChaCha20Poly1305, Algorithm::Aes256Gcm] {
         for nonces in [NonceScheme::PerThread, NonceScheme::Synthetic] {
-            let (sealed, reopened, earlier) = run(algorithm, nonces, take_over);
+            let (sealed, reopened, earlier, second) = run(algorithm, nonces, take_over);
             let case = format!("{algorithm:?}, {nonces:?}");
             assert!(sealed.is_ok(), "{case}: {sealed:?}");
             assert_eq!(reopened, Some(Ok(41)), "{case}");
             assert_eq!(earlier, Ok(7), "{case}");
+            // Synthetic nonces from fresh random bytes: one message sealed
+            // twice gets two nonces, neither of them zeros.
+            let nonces = [&sealed, &second].map(|value| {
+                let value = value.as_ref().expect("sealed");
+                let bin = URL_SAFE_NO_PAD.decode(value).expect("base64url");
+                bin[2..2 + algorithm.nonce_len()].to_vec()
+            });
+            assert_ne!(nonces[0], nonces[1], "{case}");
+            for nonce in &nonces {
+                assert!(nonce.iter().any(|&b| b != 0), "{case}: {nonce:?}");
+            }
         }
     }
     assert_eq!(PANICS.load(Ordering::SeqCst), 0, "nothing panicked");
@@ -185,7 +203,7 @@ fn first_use_in_teardown() {
     })
     .join()
     .expect("the thread and its destructors ran");
-    let (sealed, reopened, earlier) = outcome.recv().expect("the destructor reported");
+    let (sealed, reopened, earlier, _) = outcome.recv().expect("the destructor reported");
     assert!(sealed.is_ok(), "{sealed:?}");
     assert_eq!(earlier, Ok(7));
     println!(

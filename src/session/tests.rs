@@ -994,7 +994,8 @@ mod csrf {
 
     /// A CSRF cookie sealed under a key that no longer seals is re-sealed
     /// under the current one (same secret, same expiry) when it is opened,
-    /// so removing the old key later breaks no rendered form.
+    /// so removing the old key later breaks no rendered form; not when it
+    /// came with others (SECURITY.md, cookie tossing).
     #[test]
     fn retired_key_cookie_is_resealed_keeping_its_secret() {
         let (now, clock) = manual_clock(1_800_000_000);
@@ -1014,6 +1015,15 @@ mod csrf {
         // Not opened: left alone.
         let s = Session::<String>::load(&both, [csrf.as_bytes()]);
         assert!(s.finish().is_empty());
+        // Among several (one planted beside it): the token passes, and
+        // nothing is written, since a re-seal at our path would replace
+        // the user's cookie with whichever one was re-sealed.
+        let (planted, _) = mint(&old, "");
+        let several = format!("{csrf}; {planted}");
+        let s = Session::<String>::load(&both, [several.as_bytes()]);
+        assert_eq!(s.verify_csrf_token(&token), Ok(()));
+        assert!(s.csrf_token().is_ok());
+        assert!(s.finish().is_empty(), "no re-seal among several");
         // Checked: re-sealed under key 2, same expiry.
         let s = Session::<String>::load(&both, [csrf.as_bytes()]);
         assert_eq!(s.verify_csrf_token(&token), Ok(()));

@@ -339,6 +339,7 @@ macro_rules! acceptance_suite {
             csrf_cookies_planted_beside_ours_do_not_block_forms,
             csrf_token_only_from_the_header_or_a_urlencoded_form,
             csrf_form_sent_in_chunks,
+            csrf_refusal_events_hold_no_token_or_cookie,
             // checks/revocation.rs
             async_check_logs_out_a_revoked_subject,
             async_check_of_another_type_fails_closed,

@@ -545,3 +545,76 @@ pub(crate) async fn csrf_form_sent_in_chunks(start: Start) {
         .await;
     assert_eq!(r.status, 200, "a chunked form of exactly the limit: {r:?}");
 }
+
+/// No refusal event holds a token or a cookie value, wherever the token
+/// came (the `x-csrf-token` header, the form, a body the guard does not
+/// read) and whatever the refusal: cross-site, a foreign `Origin`, a wrong
+/// token, a token it did not look for, a CSRF cookie of another session,
+/// a form too large; all with the user's session and CSRF cookies on the
+/// request. Every 8 characters of each are looked for in every event.
+pub(crate) async fn csrf_refusal_events_hold_no_token_or_cookie(start: Start) {
+    const NAME: &str = "csrf-quiet";
+    capture::install();
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), NAME)));
+    let mut jar = Jar::default();
+    jar.get(server.addr, "/set?username=ada").await;
+    let token = jar.get(server.addr, "/csrf-form").await.body;
+    // Another second: a CSRF cookie is bound to its session's issue time.
+    clock.advance(std::time::Duration::from_secs(1));
+    let mut other = Jar::default();
+    other.get(server.addr, "/set?username=eve").await;
+    let other_token = other.get(server.addr, "/csrf-form").await.body;
+    let csrf_name = format!("{NAME}-csrf");
+    let mut tampered = token.clone().into_bytes();
+    tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+
+    let both = |req: Req<'static>, t: &str| req.header("x-csrf-token", t);
+    let too_large = format!("csrf_token={token}&note={}", "x".repeat(64 * 1024));
+    let json = Req {
+        body: format!(r#"{{"csrf_token":"{token}"}}"#),
+        ..Req::form("/csrf-post", "")
+    }
+    .header("content-type", "application/json");
+    let mut crossed = jar.clone();
+    crossed.set(&csrf_name, other.value(&csrf_name).expect("minted"));
+    let cases = [
+        (
+            &jar,
+            both(form(&token), &token).header("sec-fetch-site", "cross-site"),
+            "CrossSite",
+        ),
+        (
+            &jar,
+            both(form(&token), &token).header("origin", "https://evil.example"),
+            "OriginMismatch",
+        ),
+        (&jar, both(form(&token), &tampered), "WrongToken"),
+        (&jar, form(&tampered), "WrongToken"),
+        (&jar, json, "MissingToken"),
+        (&crossed, both(form(&token), &token), "OtherSession"),
+        (&jar, Req::form("/csrf-post", &too_large), "FormTooLarge"),
+    ];
+    for (jar, req, failure) in &cases {
+        let r = send(server.addr, req, &jar.headers()).await;
+        assert_forbidden(&r, failure, failure);
+    }
+    let events = capture::lines_with(&format!("cookie={NAME:?}"));
+    assert!(events.len() >= cases.len(), "{events:#?}");
+    let secrets = [
+        token.as_str(),
+        &tampered,
+        &other_token,
+        jar.value(NAME).expect("session"),
+        jar.value(&csrf_name).expect("minted"),
+        other.value(NAME).expect("session"),
+        other.value(&csrf_name).expect("minted"),
+    ];
+    for secret in secrets {
+        for chunk in secret.as_bytes().chunks(8) {
+            let chunk = std::str::from_utf8(chunk).expect("ASCII");
+            assert!(capture::lines_with(chunk).is_empty(), "{chunk:?} logged");
+        }
+    }
+}

@@ -639,6 +639,13 @@ fn a_reload_keeps_the_counters_of_the_keys_it_keeps() {
     live.replace(format!("{} {two}", entry(1)).parse().expect("parses"))
         .expect("applies");
     assert_eq!(live.current().stats(KeyId(1)).expect("key 1").seals, 0);
+    // So does the first key, added back after that replacement removed
+    // it, though it sealed before (SECURITY.md: the counts run since the
+    // key was last added).
+    live.replace(format!("{one} {two}").parse().expect("parses"))
+        .expect("applies");
+    let back = live.current().stats(KeyId(1)).expect("key 1");
+    assert_eq!((back.seals, back.last_sealed_at), (0, None));
 }
 
 /// Counts made on many threads add up exactly, whichever threads made

@@ -54,7 +54,7 @@ pub(crate) struct Req<'a> {
     pub(crate) headers: Vec<(&'a str, String)>,
     pub(crate) body: String,
     /// Sends the body with `Transfer-Encoding: chunked`, in pieces of this
-    /// many bytes (each its own write), instead of with a length.
+    /// many bytes (each a chunk of its own), instead of with a length.
     pub(crate) chunks: Option<usize>,
 }
 

@@ -144,9 +144,11 @@ pub enum Refusal {
     #[error("not yet valid")]
     NotYetValid,
     /// The value authenticated but claims a longer lifetime than this
-    /// sealer gives (its TTL plus leeway): it was sealed under a longer TTL,
-    /// or by someone holding a key (perhaps a leaked old one) who chose its
-    /// times. Never trusted beyond the sealer's own limit.
+    /// sealer gives (its TTL plus leeway; with an inactivity timeout, also
+    /// no more than that timeout plus leeway left to run): it was sealed
+    /// under a longer TTL or without the timeout, or by someone holding a
+    /// key (perhaps a leaked old one) who chose its times. Never trusted
+    /// beyond the sealer's own limit.
     #[error("claims a longer lifetime than this sealer allows")]
     LifetimeTooLong,
     /// The value authenticated but its payload does not decode as the

@@ -100,6 +100,46 @@ fn the_idle_timeout_is_enforced_with_the_leeway() {
     }
 }
 
+/// An idle timeout also bounds what a value sealed without it, or under a
+/// longer one, may have left to run: the envelope does not say when the
+/// value was last used, so one expiring later than `idle` plus the leeway
+/// from now was not sealed under this timeout, and is refused as a value
+/// sealed under a longer TTL is (`LifetimeTooLong`). Turning the timeout on
+/// or lowering it thus ends the longer sessions at once, instead of
+/// letting a copy go unused until its TTL. A value within the bound opens.
+#[test]
+fn an_idle_timeout_bounds_values_sealed_without_it() {
+    let clock = Manual::at(T0);
+    let idle = |secs| {
+        sealer(&clock, 3600, 60)
+            .with_idle_timeout(Duration::from_secs(secs), Duration::from_secs(60))
+    };
+    let without = sealer(&clock, 3600, 60).seal_bytes(b"s").expect("seals");
+    let longer = idle(600).seal_bytes(b"s").expect("seals");
+    let own = idle(300).seal_bytes(b"s").expect("seals");
+    // At T0: 3600 s and 600 s left, over 300 + 60.
+    for value in [&without, &longer] {
+        assert_eq!(
+            idle(300).open_bytes(value).err(),
+            Some(Error::Refused(Refusal::LifetimeTooLong))
+        );
+    }
+    assert!(idle(300).open_bytes(&own).is_ok());
+    // Once no more than 360 s are left, each opens.
+    clock.set(T0 + 3600 - 361);
+    assert_eq!(
+        idle(300).open_bytes(&without).err(),
+        Some(Error::Refused(Refusal::LifetimeTooLong))
+    );
+    clock.set(T0 + 3600 - 360);
+    assert!(idle(300).open_bytes(&without).is_ok());
+    clock.set(T0 + 600 - 360);
+    assert!(idle(300).open_bytes(&longer).is_ok());
+    // The value sealed without it still opens where there is none.
+    clock.set(T0 + 1);
+    assert!(sealer(&clock, 3600, 60).open_bytes(&without).is_ok());
+}
+
 #[test]
 fn a_value_from_the_future_is_not_yet_valid_without_leeway() {
     let clock = Manual::at(T0);

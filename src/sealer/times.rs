@@ -24,6 +24,14 @@ impl Sealer {
     /// interval give the same value: a client that replays a cookie without
     /// keeping its refreshed value costs one seal per interval.
     ///
+    /// Opening refuses a value with more than `idle` (plus the leeway) left
+    /// to run, with [`Refusal::LifetimeTooLong`]: one sealed without the
+    /// timeout or under a longer one, since nothing in it tells how long it
+    /// went unused. Turning the timeout on, or lowering it, therefore ends
+    /// those sessions at once (their users log in again), as shortening the
+    /// TTL does; during the rolling deploy that turns it on, also those
+    /// that servers still without it seal meanwhile.
+    ///
     /// ```
     /// # use sealed_session::{Keyring, Sealer};
     /// use std::time::Duration;
@@ -123,7 +131,12 @@ impl Sealer {
 
     /// The checks on a value's times, after authentication: not issued in
     /// the future, not expired, and never a longer life than this sealer
-    /// gives, however the value was sealed.
+    /// gives, however the value was sealed: with an inactivity timeout, no
+    /// more than `idle` (plus the leeway) left to run from now. A value
+    /// this sealer sealed at any time up to now expires by then; one
+    /// sealed without the timeout, or under a longer one, is refused, as a
+    /// value sealed under a longer TTL is: the envelope does not say when
+    /// it was last used.
     pub(super) fn check_times_at(&self, times: Times, now: UnixTime) -> Result<(), Refusal> {
         if times.issued_at > now.saturating_add(self.leeway) {
             return Err(Refusal::NotYetValid);
@@ -131,6 +144,11 @@ impl Sealer {
         let lifetime = times.expires_at.since(times.issued_at).unwrap_or(0);
         if lifetime > self.ttl.saturating_add(self.leeway) {
             return Err(Refusal::LifetimeTooLong);
+        }
+        if let Some((idle, _)) = self.idle_secs() {
+            if times.expires_at > now.saturating_add(idle).saturating_add(self.leeway) {
+                return Err(Refusal::LifetimeTooLong);
+            }
         }
         if now >= times.expires_at.saturating_add(self.leeway)
             || now

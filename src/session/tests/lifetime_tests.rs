@@ -213,6 +213,31 @@ fn idle_sessions_expire_and_use_extends_them_up_to_the_cap() {
     assert_eq!(s.finish_one(), Some(c.removal_cookie()));
 }
 
+/// A session cookie sealed without an idle timeout (before it was turned
+/// on) and loaded under one: no session, and the cookie is removed, since
+/// nothing tells how long it went unused; its user logs in again.
+#[test]
+fn a_cookie_sealed_without_the_idle_timeout_is_refused_under_it() {
+    let clock = Arc::new(AtomicU64::new(START));
+    let keyring = Arc::new(Keyring::ephemeral().expect("rng"));
+    let before = config(Arc::clone(&keyring), &clock);
+    let s = Session::<u64>::load(&before, []);
+    s.set(1).expect("small");
+    let header = s.finish_one().expect("stored");
+    let idle = {
+        let clock = Arc::clone(&clock);
+        let sealer = Sealer::from_shared(keyring)
+            .with_ttl(Duration::from_secs(HOUR))
+            .with_idle_timeout(Duration::from_secs(600), Duration::from_secs(60))
+            .with_clock(move || at(clock.load(Ordering::SeqCst)));
+        SessionConfig::new(sealer).expect("valid")
+    };
+    clock.store(START + 60, Ordering::SeqCst);
+    let s = Session::<u64>::load(&idle, [cookie_of(&header).as_bytes()]);
+    assert!(s.is_empty());
+    assert_eq!(s.finish_one(), Some(idle.removal_cookie()));
+}
+
 /// The CSRF cookie is sealed without the session's idle timeout: its
 /// `Max-Age` is the session's absolute lifetime, and the token minted when
 /// the session began still passes after three idle timeouts of a session

@@ -240,7 +240,9 @@ pub enum ConfigError {
     /// A keyring file could not be read.
     #[error("cannot read the keyring file {path}: {kind}")]
     KeyringFile {
-        /// The file's path.
+        /// The file's path as given; not shown if it looks like key
+        /// material (a keyring spec or a bare key given where the path
+        /// belongs).
         path: Box<str>,
         /// Why it could not be read.
         kind: std::io::ErrorKind,

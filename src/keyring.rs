@@ -630,4 +630,6 @@ impl fmt::Debug for Keyring {
     }
 }
 
+mod path_text;
 mod spec;
+pub(crate) use spec::shown_path;

@@ -215,7 +215,7 @@ impl fmt::Debug for LiveKeyring {
 fn read_stamped(path: &Path) -> Result<(zeroize::Zeroizing<String>, Option<Stamp>)> {
     let failed = |e: std::io::Error| {
         Error::from(ConfigError::KeyringFile {
-            path: path.display().to_string().into(),
+            path: crate::keyring::shown_path(path),
             kind: e.kind(),
         })
     };
@@ -330,14 +330,14 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
                 });
                 match applies_at.and_then(UnixTime::from_system) {
                     Some(at) if removes.is_empty() => tracing::error!(
-                        path = %path.display(),
+                        path = %crate::keyring::shown_path(path),
                         %error,
                         applies_at = at.secs(),
                         "keyring file changed but is not applied yet; the keyring in force \
                          stays until applies_at (unix seconds), and then this one is applied"
                     ),
                     Some(at) => tracing::error!(
-                        path = %path.display(),
+                        path = %crate::keyring::shown_path(path),
                         %error,
                         applies_at = at.secs(),
                         ?removes,
@@ -347,7 +347,7 @@ fn watch(live: &Weak<Inner>, path: &Path, last: zeroize::Zeroizing<String>, inte
                          opening then"
                     ),
                     None => tracing::error!(
-                        path = %path.display(),
+                        path = %crate::keyring::shown_path(path),
                         %error,
                         "keyring file changed but is not applied; the keyring in force stays"
                     ),

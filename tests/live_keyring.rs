@@ -618,6 +618,31 @@ fn a_missing_keyring_file_is_an_error_naming_it() {
     assert!(error.to_string().contains("absent"), "{error}");
 }
 
+/// A keyring given where its file's path belongs (a spec in
+/// `SESSION_KEYS_FILE` instead of `SESSION_KEYS`, or a bare key) is not
+/// read as a path and never repeated: the error says why without it.
+#[test]
+fn a_spec_given_as_a_keyring_path_is_not_repeated() {
+    let spec = entry(1);
+    let key = spec.rsplit(':').next().expect("key").to_owned();
+    for path in [spec.clone(), key.clone(), format!("{spec} {}", entry(2))] {
+        let errors = [
+            LiveKeyring::watch_file(&path).expect_err("no such file"),
+            Keyring::from_file(&path).expect_err("no such file"),
+        ];
+        for error in errors {
+            for text in [error.to_string(), format!("{error:?}")] {
+                assert!(text.contains("cannot read the keyring file"), "{text}");
+                assert!(text.contains("not shown"), "{text}");
+                for piece in key.as_bytes().chunks(8) {
+                    let piece = std::str::from_utf8(piece).expect("ASCII");
+                    assert!(!text.contains(piece), "{piece:?} in {text}");
+                }
+            }
+        }
+    }
+}
+
 /// A reload keeps the counters of the keys it keeps (same id and secret),
 /// so a retiring key's last seal survives edits of the file.
 #[test]

@@ -109,10 +109,24 @@ impl Keyring {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::KeyringFile {
-            path: path.display().to_string().into(),
+            path: shown_path(path),
             kind: e.kind(),
         })?;
         zeroize::Zeroizing::new(text).parse()
+    }
+}
+
+/// A keyring file's path as errors and events show it: as given, unless it
+/// looks like key material given where a path belongs (a spec in
+/// `SESSION_KEYS_FILE` instead of `SESSION_KEYS`), which is never shown.
+pub(crate) fn shown_path(path: &Path) -> Box<str> {
+    let text = zeroize::Zeroizing::new(path.display().to_string());
+    if super::path_text::looks_like_a_spec(&text) {
+        "(not shown: it looks like a keyring spec or a key, not a path; give the path of a file that \
+         holds it)"
+            .into()
+    } else {
+        text.as_str().into()
     }
 }
 

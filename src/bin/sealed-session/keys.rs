@@ -135,19 +135,9 @@ pub(crate) fn cutoff_ahead(keyring: &Keyring, now: SystemTime) -> bool {
         .is_some_and(|at| at > now + sealed_session::MAX_CUTOFF_AHEAD)
 }
 
-/// Whether a path given for a keyring file is more likely a spec (which
-/// holds key material, so is never printed).
-fn looks_like_a_spec(path: &str) -> bool {
-    path.contains(':') || path.len() > 200 || looks_like_a_key(path)
-}
-
-/// 43 or 44 base64 characters: a bare key given where a path belongs.
-fn looks_like_a_key(path: &str) -> bool {
-    (43..=44).contains(&path.len())
-        && path
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_+/=".contains(&b))
-}
+#[path = "../../keyring/path_text.rs"]
+mod path_text;
+use path_text::looks_like_a_spec;
 
 /// All of standard input, wiped when dropped.
 pub(crate) fn read_stdin(what: &str) -> Result<Zeroizing<String>, Fail> {

@@ -8,7 +8,7 @@
 //! not make a key spend nonces".
 
 use std::collections::HashSet;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -159,16 +159,7 @@ fn replayed_old_key_value_spends_no_new_nonce() {
 #[test]
 fn resealed_values_of_different_contexts_get_different_nonces() {
     for algorithm in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
-        let activation = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let keyring = std::sync::Arc::new(
-            Keyring::new([
-                KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(algorithm),
-                KeyEntry::new(2, Key::try_generate().expect("rng"))
-                    .algorithm(algorithm)
-                    .activate_at(activation),
-            ])
-            .expect("keyring"),
-        );
+        let (keyring, activation) = rotating(algorithm, Key::try_generate().expect("rng"));
         // Of other lengths, and of one length differing in a byte.
         let contexts = [
             ("session", ""),
@@ -199,6 +190,20 @@ fn resealed_values_of_different_contexts_get_different_nonces() {
     }
 }
 
+/// A keyring of two keys of `algorithm`: key 1, then `next` as key 2 from
+/// the activation time it returns on (what re-seals there).
+fn rotating(algorithm: Algorithm, next: Key) -> (std::sync::Arc<Keyring>, SystemTime) {
+    let activation = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let keyring = Keyring::new([
+        KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(algorithm),
+        KeyEntry::new(2, next)
+            .algorithm(algorithm)
+            .activate_at(activation),
+    ])
+    .expect("keyring");
+    (std::sync::Arc::new(keyring), activation)
+}
+
 /// The unsigned LEB128 encoding of `n`.
 fn leb128(mut n: u64) -> Vec<u8> {
     let mut out = Vec::new();
@@ -210,7 +215,7 @@ fn leb128(mut n: u64) -> Vec<u8> {
     out
 }
 
-fn unix_secs(t: std::time::SystemTime) -> u64 {
+fn unix_secs(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
 }
 
@@ -224,16 +229,7 @@ fn a_resealed_nonce_is_the_documented_hash_of_the_whole_message() {
     const CONTEXT: &str = "sealed-session 2026-11-27 synthetic nonce key v1";
     let secret = [0x42u8; 32];
     for algorithm in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
-        let activation = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let keyring = std::sync::Arc::new(
-            Keyring::new([
-                KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(algorithm),
-                KeyEntry::new(2, Key::insecure_from_bytes(&secret))
-                    .algorithm(algorithm)
-                    .activate_at(activation),
-            ])
-            .expect("keyring"),
-        );
+        let (keyring, activation) = rotating(algorithm, Key::insecure_from_bytes(&secret));
         let (name, purpose) = ("sid", "shop/v1");
         let at = |t| {
             Sealer::from_shared(keyring.clone())
@@ -283,16 +279,7 @@ fn a_resealed_nonce_is_the_documented_hash_of_the_whole_message() {
 #[test]
 fn resealed_values_of_other_times_get_different_nonces() {
     for algorithm in [Algorithm::Aes256Gcm, Algorithm::XChaCha20Poly1305] {
-        let activation = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let keyring = std::sync::Arc::new(
-            Keyring::new([
-                KeyEntry::new(1, Key::try_generate().expect("rng")).algorithm(algorithm),
-                KeyEntry::new(2, Key::try_generate().expect("rng"))
-                    .algorithm(algorithm)
-                    .activate_at(activation),
-            ])
-            .expect("keyring"),
-        );
+        let (keyring, activation) = rotating(algorithm, Key::try_generate().expect("rng"));
         let sealer = |t, ttl| {
             Sealer::from_shared(keyring.clone())
                 .with_ttl(Duration::from_secs(ttl))

@@ -414,6 +414,15 @@ mod tests {
             refused.to_string(),
             "sealed value refused: no key with id 3 in the keyring"
         );
+        // As a `std::io::Error`: a refused value is bad data, the others
+        // (sealing, the generator) a failure of its own kind.
+        for (error, kind) in [
+            (refused, std::io::ErrorKind::InvalidData),
+            (SealError::Encode.into(), std::io::ErrorKind::Other),
+            (Error::Rng, std::io::ErrorKind::Other),
+        ] {
+            assert_eq!(std::io::Error::from(error).kind(), kind);
+        }
         assert!(Error::from(SealError::TooLarge {
             len: 5000,
             max: 4096

@@ -130,6 +130,37 @@ async fn config_error_is_an_empty_500(start: Start) {
     assert_not_in(&lines, LEAKY_KEY);
 }
 
+/// Every other error a handler returns with `?`: a `Serialize` impl that
+/// failed, a time out of range, a session refused during the request (its
+/// lifetime ended), the operating system's generator failing. Each is an
+/// empty `500` (a fault of the server, for its 5xx alerts, not the
+/// client's), with no cookie and one error event with the reason.
+async fn other_errors_are_an_empty_500(start: Start) {
+    let log = capture::alone().await;
+    let server = start_server(start);
+    let kinds = [
+        ("encode", "the session value could not be serialized"),
+        ("time", "time out of range"),
+        ("refused", "sealed value refused: expired"),
+        (
+            "rng",
+            "the operating system's random number generator failed",
+        ),
+    ];
+    for (seen, (kind, message)) in kinds.into_iter().enumerate() {
+        let r = get(server.addr, &format!("/error/kind?kind={kind}"), &[]).await;
+        assert_eq!((r.status, r.body.as_str()), (500, ""), "{kind}: {r:?}");
+        assert!(r.set_cookies.is_empty(), "{kind}: {r:?}");
+        let lines = log.lines();
+        assert_eq!(lines.len(), seen + 1, "{kind}: {lines:?}");
+        let line = &lines[seen];
+        assert!(line.starts_with("ERROR "), "{line}");
+        assert!(line.contains(ANSWERED), "{line}");
+        assert!(line.contains("status=500"), "{line}");
+        assert!(line.contains(&format!("error={message}")), "{line}");
+    }
+}
+
 /// The session extractor where no layer or middleware for its type runs
 /// (none at all, or one for another type): the handler is not called, the
 /// answer is an empty `500` without a cookie, and one error event names
@@ -182,6 +213,11 @@ macro_rules! error_checks {
         #[tokio::test]
         async fn an_error_after_a_write_keeps_the_write() {
             super::an_error_after_a_write_keeps_the_write($start).await;
+        }
+
+        #[tokio::test]
+        async fn other_errors_are_an_empty_500() {
+            super::other_errors_are_an_empty_500($start).await;
         }
 
         #[tokio::test]

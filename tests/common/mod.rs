@@ -260,6 +260,20 @@ pub(crate) fn leaky_keyring() -> Result<Keyring, Error> {
     format!("1:xchacha20poly1305:{LEAKY_KEY}").parse()
 }
 
+/// What `/error/kind?kind=NAME` returns: the errors a handler may meet
+/// with `?` besides a session too large and a configuration error:
+/// `encode` (a `Serialize` impl failed), `time` (a time out of range),
+/// `refused` (a session whose lifetime ended during the request),
+/// anything else the operating system's generator failing.
+pub(crate) fn error_of_kind(kind: &str) -> Error {
+    match kind {
+        "encode" => SealError::Encode.into(),
+        "time" => SealError::TimeRange.into(),
+        "refused" => sealed_session::Refusal::Expired.into(),
+        _ => Error::Rng,
+    }
+}
+
 /// A running test server; dropping it stops the server.
 pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,

@@ -13,8 +13,8 @@ use sealed_session::actix::{CsrfMiddleware, SessionExt, SessionMiddleware};
 use sealed_session::{ConfigError, CsrfFailure, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
 use crate::common::{
-    leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail, TestServer,
-    TestSession,
+    error_of_kind, leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail,
+    TestServer, TestSession,
 };
 
 fn respond(status: u16, body: String) -> HttpResponse {
@@ -91,6 +91,11 @@ async fn config_error(req: HttpRequest) -> Result<HttpResponse, Error> {
 async fn after_write(session: Session<TestSession>) -> Result<HttpResponse, Error> {
     write_then_fail(&session)?;
     Ok(respond(200, "not reached".into()))
+}
+
+/// `/error/kind?kind=NAME`.
+async fn error_kind(req: HttpRequest) -> Result<HttpResponse, Error> {
+    Err(error_of_kind(&param(req.query_string(), "kind")))
 }
 
 /// `/error/keyring`.
@@ -171,6 +176,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                         .route("/error/too-large", web::get().to(too_large))
                         .route("/error/config", web::get().to(config_error))
                         .route("/error/keyring", web::get().to(keyring_error))
+                        .route("/error/kind", web::get().to(error_kind))
                         .route("/error/after-write", web::get().to(after_write))
                         .default_service(web::to(handler)),
                 )

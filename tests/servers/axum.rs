@@ -14,8 +14,8 @@ use sealed_session::tower::{CsrfLayer, SessionExt, SessionLayer};
 use sealed_session::{ConfigError, CsrfFailure, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
 use crate::common::{
-    leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail, TestServer,
-    TestSession,
+    error_of_kind, leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail,
+    TestServer, TestSession,
 };
 
 type Reply = (StatusCode, String);
@@ -91,6 +91,11 @@ async fn after_write(session: Session<TestSession>) -> Result<&'static str, Erro
     Ok("not reached")
 }
 
+/// `/error/kind?kind=NAME`.
+async fn error_kind(uri: Uri) -> Result<&'static str, Error> {
+    Err(error_of_kind(&param(uri.query().unwrap_or(""), "kind")))
+}
+
 /// `/error/keyring`.
 async fn keyring_error() -> Result<&'static str, Error> {
     let _keyring = leaky_keyring()?;
@@ -134,6 +139,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
         .route("/error/too-large", get(too_large))
         .route("/error/config", get(config_error))
         .route("/error/keyring", get(keyring_error))
+        .route("/error/kind", get(error_kind))
         .route("/error/after-write", get(after_write))
         .nest("/nested", nested)
         .fallback(handler)

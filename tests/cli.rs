@@ -807,6 +807,56 @@ fn check_warns_about_removing_a_key_that_may_have_values() {
     assert_no_key_material(&[&run, &now], &[&k1, &k2]);
 }
 
+/// A removal is judged over the period a server may still seal under OLD
+/// with the key, and its values live on: from `ttl + leeway` ago (a key
+/// that stopped sealing 30 s inside that is in use, 30 s outside it is
+/// not) until the change reaches every replica, `now + window + leeway`
+/// (a key withdrawn 5 minutes before it activates still seals on the
+/// replicas the change has not reached in a 10-minute window, not in a
+/// 2-minute one).
+#[test]
+fn check_counts_the_leeway_and_the_window_in_a_removal() {
+    let (k1, k2) = (fresh_key(), fresh_key());
+    let retired = |secs_ago: u64| {
+        let since = unix_now() - secs_ago;
+        let old = format!(
+            "{}{}",
+            entry(1, "xchacha20poly1305", &k1, None),
+            entry(2, "xchacha20poly1305", &k2, Some(since))
+        );
+        let new = entry(2, "xchacha20poly1305", &k2, Some(since));
+        check(&old, &new, &["--ttl", "1h", "--leeway", "1m"])
+    };
+    let inside = retired(3600 + 30);
+    assert_eq!(inside.status, 1, "{inside:?}");
+    assert!(inside
+        .line("warning[removed-key-in-use]: ")
+        .contains("key 1 is removed"));
+    let outside = retired(3600 + 90);
+    assert_eq!(outside.status, 0, "{outside:?}");
+    assert!(outside
+        .line("note[removed-key]: ")
+        .contains("key 1 is removed"));
+
+    let old = format!(
+        "{}{}",
+        entry(1, "xchacha20poly1305", &k1, None),
+        entry(2, "xchacha20poly1305", &k2, Some(unix_now() + 300))
+    );
+    let new = entry(1, "xchacha20poly1305", &k1, None);
+    let wide = check(&old, &new, &["--window", "10m"]);
+    assert_eq!(wide.status, 1, "{wide:?}");
+    assert!(wide
+        .line("warning[removed-key-in-use]: ")
+        .contains("key 2 is removed"));
+    let narrow = check(&old, &new, &["--window", "2m"]);
+    assert_eq!(narrow.status, 0, "{narrow:?}");
+    assert!(narrow
+        .line("note[removed-key]: ")
+        .contains("key 2 is removed before its activation"));
+    assert_no_key_material(&[&inside, &outside, &wide, &narrow], &[&k1, &k2]);
+}
+
 /// Removing a key whose successor has no activation time: the keyrings
 /// cannot tell when the removed key last sealed, and `check` says so (and
 /// where to look) rather than calling the removal safe or unsafe.

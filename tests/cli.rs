@@ -419,6 +419,69 @@ fn inspect_shows_the_times_of_expired_and_revoked_values() {
     assert_no_key_material(&[&run_expired, &run_revoked], &[&keys[0]]);
 }
 
+/// `inspect` checks a value's times as a server with `--ttl` and
+/// `--leeway` (default 1d and 1m) does: a value sealed with a 30-day
+/// lifetime authenticates, but a server with the default TTL refuses it
+/// (`LifetimeTooLong`, what a leaked key's forgery looks like), so it is
+/// `refused`, exit 1; with `--ttl 30d` it is valid. A value issued longer
+/// ago than the TTL plus the leeway is expired even before its own expiry.
+#[test]
+fn inspect_checks_the_times_against_the_servers_ttl() {
+    let (spec, keys) = keyring_spec(&[(1, "xchacha20poly1305", None)]);
+    let long = Sealer::new(spec.parse().expect("keyring"))
+        .with_ttl(Duration::from_secs(30 * 86_400))
+        .seal_bytes(PAYLOAD)
+        .expect("seals");
+    let default = run(&["inspect", &long, "--keys", &spec]);
+    assert_eq!(default.status, 1, "{default:?}");
+    assert_eq!(default.line("authenticates: "), "authenticates: yes");
+    assert_eq!(
+        default.line("assuming: "),
+        "assuming: the servers' ttl 1d, leeway 1m (--ttl, --leeway)"
+    );
+    let state = default.line("state: ");
+    assert!(
+        state.starts_with("state: refused (it claims a lifetime of 30d"),
+        "{state}"
+    );
+    assert!(state.contains("LifetimeTooLong"), "{state}");
+    let month = run(&["inspect", &long, "--keys", &spec, "--ttl", "30d"]);
+    assert_eq!(month.status, 0, "{month:?}");
+    assert_eq!(month.line("state: "), "state: valid");
+    // A day's lifetime, against servers with a 23-hour TTL: it claims more.
+    let day = Sealer::new(spec.parse().expect("keyring"))
+        .seal_bytes(PAYLOAD)
+        .expect("seals");
+    let shorter = run(&["inspect", &day, "--keys", &spec, "--ttl", "23h"]);
+    assert_eq!(shorter.status, 1, "{shorter:?}");
+    assert!(shorter.line("state: ").starts_with("state: refused"));
+    // Within the leeway it is not: 23h59m plus a minute.
+    let within = run(&[
+        "inspect", &day, "--keys", &spec, "--ttl", "1439m", "--leeway", "1m",
+    ]);
+    assert_eq!(within.line("state: "), "state: valid", "{within:?}");
+    // A lifetime of a day and half an hour, within a 1-day TTL plus an
+    // hour of leeway, issued a day and 70 minutes ago: not expired by its
+    // own expiry, but issued longer ago than the TTL plus the leeway.
+    let issued = UNIX_EPOCH + Duration::from_secs(unix_now() - 86_400 - 70 * 60);
+    let old = Sealer::new(spec.parse().expect("keyring"))
+        .with_ttl(Duration::from_secs(86_400 + 30 * 60))
+        .with_clock(move || issued)
+        .seal_bytes(PAYLOAD)
+        .expect("seals");
+    let past = run(&[
+        "inspect", &old, "--keys", &spec, "--ttl", "1d", "--leeway", "1h",
+    ]);
+    assert_eq!(past.status, 1, "{past:?}");
+    assert!(past
+        .line("state: ")
+        .starts_with("state: expired (issued more than the ttl of 1d"));
+    // Without a keyring, the times are not checked: --ttl needs one.
+    let alone = run(&["inspect", &long, "--ttl", "30d"]);
+    assert_eq!(alone.status, 2, "{alone:?}");
+    assert_no_key_material(&[&default, &month, &shorter, &within, &past], &[&keys[0]]);
+}
+
 #[test]
 fn inspect_reports_the_key_status_against_the_keyring() {
     let (old, old_keys) = keyring_spec(&[(1, "xchacha20poly1305", None)]);

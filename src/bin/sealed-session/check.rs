@@ -109,14 +109,7 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
 }
 
 fn duration(flag: &str, value: &str) -> Result<Duration, Fail> {
-    // Bounded like a sealer's TTL, so no sum with it can overflow.
-    text::parse_duration(value)
-        .map(|d| d.min(sealed_session::MAX_TTL))
-        .ok_or_else(|| {
-            Fail::Usage(format!(
-                "check: {flag} takes a duration such as 90s, 10m, 24h or 14d"
-            ))
-        })
+    text::duration_arg("check", flag, value)
 }
 
 /// The `old:` or `new:` line.

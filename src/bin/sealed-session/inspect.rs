@@ -4,7 +4,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sealed_session::{
-    EnvelopeInfo, Error, KeyId, Keyring, Opened, Refusal, Sealer, DEFAULT_LEEWAY, MAX_TTL,
+    EnvelopeInfo, Error, KeyId, Keyring, Opened, Refusal, Sealer, DEFAULT_LEEWAY, DEFAULT_TTL,
+    MAX_TTL,
 };
 use zeroize::Zeroizing;
 
@@ -19,6 +20,9 @@ struct Options {
     name: String,
     purpose: String,
     show_payload: bool,
+    /// The servers' TTL and leeway, which a value's times must keep.
+    ttl: Duration,
+    leeway: Duration,
 }
 
 pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
@@ -61,6 +65,11 @@ pub(crate) fn run(mut args: Args) -> Result<Report, Fail> {
         "checked for: name {:?}, purpose {:?}",
         options.name, options.purpose
     ));
+    report.line(format!(
+        "assuming: the servers' ttl {}, leeway {} (--ttl, --leeway)",
+        text::duration(options.ttl),
+        text::duration(options.leeway)
+    ));
     open(&options, &info, keyring, &mut report);
     Ok(report)
 }
@@ -72,6 +81,8 @@ fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
     let mut name = None;
     let mut purpose = None;
     let mut show_payload = false;
+    let mut ttl = None;
+    let mut leeway = None;
     while let Some(arg) = args.next()? {
         match arg {
             Arg::Positional(v) if values.len() < MAX_CHUNKS => values.push(v),
@@ -84,6 +95,12 @@ fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
                 purpose = Some(args.value(&flag)?.to_string());
             }
             Arg::Flag(flag) if flag == "--show-payload" => show_payload = true,
+            Arg::Flag(flag) if flag == "--ttl" => {
+                ttl = Some(text::duration_arg("inspect", &flag, &args.value(&flag)?)?);
+            }
+            Arg::Flag(flag) if flag == "--leeway" => {
+                leeway = Some(text::duration_arg("inspect", &flag, &args.value(&flag)?)?);
+            }
             Arg::Flag(flag) if crate::is_help(&flag) => return Ok(None),
             arg => return Err(args::unexpected("inspect", &arg)),
         }
@@ -93,9 +110,11 @@ fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
             "inspect: give the VALUE to inspect (- reads it from standard input)".into(),
         ));
     };
-    if keys.is_none() && (name.is_some() || purpose.is_some() || show_payload) {
+    let times = ttl.is_some() || leeway.is_some();
+    if keys.is_none() && (name.is_some() || purpose.is_some() || show_payload || times) {
         return Err(Fail::Usage(
-            "inspect: --name, --purpose and --show-payload need a keyring (--keys-file PATH or --keys SPEC)"
+            "inspect: --name, --purpose, --show-payload, --ttl and --leeway need a keyring \
+             (--keys-file PATH or --keys SPEC)"
                 .into(),
         ));
     }
@@ -123,6 +142,8 @@ fn options(args: &mut Args) -> Result<Option<Options>, Fail> {
         name: name.unwrap_or_else(|| "session".into()),
         purpose: purpose.unwrap_or_default(),
         show_payload,
+        ttl: ttl.unwrap_or(DEFAULT_TTL),
+        leeway: leeway.unwrap_or(DEFAULT_LEEWAY),
     }))
 }
 
@@ -228,7 +249,7 @@ fn open(options: &Options, info: &EnvelopeInfo, keyring: Keyring, report: &mut R
     report.line("authenticates: yes");
     report.line(format!("issued at: {}", text::time(opened.issued_at)));
     report.line(format!("expires at: {}", text::time(opened.expires_at)));
-    let (state, valid) = state(&opened, now);
+    let (state, valid) = state(&opened, now, options.ttl, options.leeway);
     report.line(format!("state: {state}"));
     report.line(key_status);
     let revoked = match cutoff {
@@ -263,15 +284,33 @@ fn open(options: &Options, info: &EnvelopeInfo, keyring: Keyring, report: &mut R
     }
 }
 
-/// Whether the value's times let it open now, with the default leeway
-/// between servers' clocks; and the line that says so.
-fn state(opened: &Opened<Zeroizing<Vec<u8>>>, now: SystemTime) -> (String, bool) {
-    let leeway = DEFAULT_LEEWAY;
+/// Whether the value's times let it open now on a server with `ttl` and
+/// `leeway` (the checks a server makes, SECURITY.md); and the line that
+/// says so.
+fn state(
+    opened: &Opened<Zeroizing<Vec<u8>>>,
+    now: SystemTime,
+    ttl: Duration,
+    leeway: Duration,
+) -> (String, bool) {
     let past = |t: SystemTime| t.checked_add(leeway).is_some_and(|end| now >= end);
+    let lifetime = opened
+        .expires_at
+        .duration_since(opened.issued_at)
+        .unwrap_or_default();
     if opened.issued_at > now + leeway {
         let line = format!(
             "not yet valid (issued in the future, past the leeway of {})",
             text::duration(leeway)
+        );
+        (line, false)
+    } else if lifetime > ttl + leeway {
+        let line = format!(
+            "refused (it claims a lifetime of {}, over the ttl of {} plus the leeway: a server \
+             with that ttl refuses it as LifetimeTooLong; sealed under a longer ttl, or by a \
+             holder of the key who chose its times)",
+            text::duration(lifetime),
+            text::duration(ttl)
         );
         (line, false)
     } else if past(opened.expires_at) {
@@ -279,6 +318,12 @@ fn state(opened: &Opened<Zeroizing<Vec<u8>>>, now: SystemTime) -> (String, bool)
             "expired (at {}, plus the leeway of {})",
             text::time(opened.expires_at),
             text::duration(leeway)
+        );
+        (line, false)
+    } else if opened.issued_at.checked_add(ttl).is_some_and(past) {
+        let line = format!(
+            "expired (issued more than the ttl of {} plus the leeway ago)",
+            text::duration(ttl)
         );
         (line, false)
     } else {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! sealed-session keygen [--id N] [--aes256gcm] [--activate-at TIME]
-//! sealed-session inspect VALUE [VALUE...] [--keys-file PATH | --keys SPEC] [--name NAME] [--purpose PURPOSE] [--show-payload]
+//! sealed-session inspect VALUE [VALUE...] [--keys-file PATH | --keys SPEC] [--name NAME] [--purpose PURPOSE] [--show-payload] [--ttl DURATION] [--leeway DURATION]
 //! sealed-session fingerprint [--keys-file PATH | --keys SPEC]
 //! sealed-session check OLD NEW [--window DURATION] [--ttl DURATION] [--leeway DURATION]
 //! ```
@@ -36,10 +36,12 @@ commands:
       that prints key material). TIME is unix seconds or YYYY-MM-DDTHH:MM:SSZ.
 
   inspect VALUE [VALUE...] [KEYS] [--name NAME] [--purpose PURPOSE] [--show-payload]
+          [--ttl DURATION] [--leeway DURATION]
       Print what a sealed value says in clear (envelope version, key id,
       length). With a keyring: whether it authenticates for that cookie name
-      (default session) and purpose (default empty), its times, its key's
-      status and the revoke-before cutoff. The payload only with
+      (default session) and purpose (default empty), its times (checked as
+      a server with --ttl, default 1d, and --leeway, default 1m, checks
+      them), its key's status and the revoke-before cutoff. The payload only with
       --show-payload. VALUE - reads the value from standard input. A
       session over several cookies (chunking): give the cookies' values in
       order, NAME's first (it begins with their count, N.), then NAME.1's...

@@ -54,6 +54,22 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     n.checked_mul(unit).map(Duration::from_secs)
 }
 
+/// The duration argument of `command`'s `flag`, bounded like a sealer's
+/// TTL, so no sum with it can overflow.
+pub(crate) fn duration_arg(
+    command: &str,
+    flag: &str,
+    value: &str,
+) -> Result<Duration, crate::Fail> {
+    parse_duration(value)
+        .map(|d| d.min(sealed_session::MAX_TTL))
+        .ok_or_else(|| {
+            crate::Fail::Usage(format!(
+                "{command}: {flag} takes a duration such as 90s, 10m, 24h or 14d"
+            ))
+        })
+}
+
 /// `d` in the largest unit that states it exactly: `14d`, `10m`, `90s`.
 pub(crate) fn duration(d: Duration) -> String {
     let secs = d.as_secs();

@@ -53,6 +53,12 @@ pub(crate) fn config(sealer: Sealer) -> SessionConfig {
     SessionConfig::new(sealer).expect("valid config")
 }
 
+/// The configuration of the test servers' `/nested-other/` layer: the
+/// same cookie as `config`, another purpose.
+pub(crate) fn other_purpose(config: &SessionConfig) -> SessionConfig {
+    SessionConfig::new(config.sealer().clone().with_purpose("nested-other")).expect("valid config")
+}
+
 /// The `Set-Cookie` header a server sends to store `value` for `max_age`
 /// under `config`, written out here from the options (an independent
 /// reading of the format every adapter must produce).

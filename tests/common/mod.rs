@@ -33,7 +33,9 @@
 //!   (text/plain) it returns, nothing else;
 //! - paths under `/nested/` are wrapped, inside that one, by a second
 //!   layer/middleware with the same config (as on a nested router or
-//!   scope); `route` serves them as the same path without `/nested`;
+//!   scope), and paths under `/nested-other/` by one for the same cookie
+//!   with another purpose ([`other_purpose`]); `route` serves them as the
+//!   same path without the prefix;
 //! - `GET /no-layer` is served *without* the layer/middleware; its handler
 //!   asks for `Session<TestSession>` the adapter's way, must get the
 //!   adapter's missing-session error, and answers `500` with an empty body
@@ -131,7 +133,10 @@ pub(crate) fn route(path_and_query: &str, session: &Session<TestSession>) -> (u1
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
-    let path = path.strip_prefix("/nested").unwrap_or(path);
+    let path = ["/nested-other", "/nested"]
+        .iter()
+        .find_map(|prefix| path.strip_prefix(prefix))
+        .unwrap_or(path);
     let stored = |result: Result<(), Error>| match result {
         Ok(()) => (200, "ok".to_owned()),
         Err(Error::Seal(SealError::TooLarge { .. })) => (413, String::new()),
@@ -314,6 +319,7 @@ macro_rules! acceptance_suite {
             writes_keep_the_absolute_lifetime,
             oversized_session,
             two_layers_for_the_same_type_make_one_decision,
+            nested_layers_of_other_configurations_log_an_error,
             missing_layer_is_an_error,
             session_ext_outside_the_handler,
             // checks/rotation.rs

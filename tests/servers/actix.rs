@@ -13,8 +13,8 @@ use sealed_session::actix::{CsrfMiddleware, SessionExt, SessionMiddleware};
 use sealed_session::{ConfigError, CsrfFailure, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
 use crate::common::{
-    error_of_kind, leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail,
-    TestServer, TestSession,
+    error_of_kind, leaky_keyring, other_purpose, param, route, route_unsafe, store_too_much,
+    write_then_fail, TestServer, TestSession,
 };
 
 fn respond(status: u16, body: String) -> HttpResponse {
@@ -162,6 +162,14 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
                         .service(
                             web::scope("/nested")
                                 .wrap(SessionMiddleware::<TestSession>::new(config.clone()))
+                                .default_service(web::to(handler)),
+                        )
+                        // And one for the same cookie with another purpose.
+                        .service(
+                            web::scope("/nested-other")
+                                .wrap(SessionMiddleware::<TestSession>::new(other_purpose(
+                                    &config,
+                                )))
                                 .default_service(web::to(handler)),
                         )
                         .route("/other-type", web::get().to(other_type))

@@ -14,8 +14,8 @@ use sealed_session::tower::{CsrfLayer, SessionExt, SessionLayer};
 use sealed_session::{ConfigError, CsrfFailure, CsrfGuard, Error, Keyring, Session, SessionConfig};
 
 use crate::common::{
-    error_of_kind, leaky_keyring, param, route, route_unsafe, store_too_much, write_then_fail,
-    TestServer, TestSession,
+    error_of_kind, leaky_keyring, other_purpose, param, route, route_unsafe, store_too_much,
+    write_then_fail, TestServer, TestSession,
 };
 
 type Reply = (StatusCode, String);
@@ -133,6 +133,10 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
     let nested = Router::new()
         .fallback(handler)
         .layer(SessionLayer::<TestSession>::new(config.clone()));
+    // Under /nested-other/ one for the same cookie with another purpose.
+    let nested_other = Router::new()
+        .fallback(handler)
+        .layer(SessionLayer::<TestSession>::new(other_purpose(&config)));
     let layered = Router::new()
         .route("/other-type", get(other_type))
         .route("/ext", get(ext).layer(from_fn(ext_before)))
@@ -142,6 +146,7 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
         .route("/error/kind", get(error_kind))
         .route("/error/after-write", get(after_write))
         .nest("/nested", nested)
+        .nest("/nested-other", nested_other)
         .fallback(handler)
         .layer(CsrfLayer::<TestSession>::new(CsrfGuard::new()))
         .layer(map_response(mark_refusal))

@@ -17,7 +17,7 @@ use sealed_session::{ConfigError, CsrfFailure, CsrfGuard, Error, SessionConfig};
 use tower::util::MapResponseLayer;
 use tower::{service_fn, Layer, ServiceExt};
 
-use crate::common::{route, route_unsafe, TestServer, TestSession};
+use crate::common::{other_purpose, route, route_unsafe, TestServer, TestSession};
 
 /// The requests the handlers inside the CSRF guard see: the guard wraps
 /// the body (a form it read, or the body itself).
@@ -133,17 +133,23 @@ pub(crate) fn start(config: SessionConfig) -> TestServer {
     // Under /nested/ a second layer for the same session and cookie, as on
     // a nested router.
     let nested = SessionLayer::<TestSession>::new(config.clone()).layer(service_fn(handler));
+    // Under /nested-other/ one for the same cookie with another purpose.
+    let nested_other =
+        SessionLayer::<TestSession>::new(other_purpose(&config)).layer(service_fn(handler));
     let guarded = CsrfLayer::<TestSession>::new(CsrfGuard::new());
     let marked = MapResponseLayer::new(mark_refusal);
     let layered = SessionLayer::<TestSession>::new(config).layer(marked.layer(guarded.layer(
         service_fn(move |req: Req| {
             let nested = nested.clone();
+            let nested_other = nested_other.clone();
             async move {
                 if req.uri().path() == "/ext" {
                     ext_before(&req);
                 }
                 if req.uri().path().starts_with("/nested/") {
                     nested.oneshot(req).await
+                } else if req.uri().path().starts_with("/nested-other/") {
+                    nested_other.oneshot(req).await
                 } else {
                     handler(req).await
                 }

@@ -11,7 +11,7 @@ use sealed_session::{
 };
 
 use crate::common::{
-    attributes_but_max_age, config, cookie_value, get, key, one_key_ring, removal_cookie,
+    attributes_but_max_age, capture, config, cookie_value, get, key, one_key_ring, removal_cookie,
     set_cookie, Jar, Start, TestClock, TestSession, TTL,
 };
 
@@ -459,4 +459,39 @@ pub(crate) async fn session_ext_outside_the_handler(start: Start) {
     let r = jar.get(server.addr, "/ext").await;
     assert_eq!((r.status, r.body.as_str()), (200, "4"), "{r:?}");
     assert_eq!(jar.get(server.addr, "/get").await.body, ":4");
+}
+
+/// An inner layer for the same cookie with another configuration (here
+/// another purpose; a stricter check would be the same): the outer one
+/// decides, and since the inner one's settings (its check, its lifetimes)
+/// are then not in force, one error event says so, per request. Nested
+/// layers of one configuration log nothing.
+pub(crate) async fn nested_layers_of_other_configurations_log_an_error(start: Start) {
+    const NAME: &str = "nested-differ";
+    capture::install();
+    let clock = TestClock::new();
+    let server = start(config(clock.sealer(&one_key_ring(), NAME)));
+    let mut jar = Jar::default();
+    jar.get(server.addr, "/set?username=ada").await;
+    let events = || capture::lines_with(&format!("cookie={NAME:?}"));
+
+    let r = jar.get(server.addr, "/nested/get").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ada:0"));
+    assert!(events().is_empty(), "{:#?}", events());
+    for n in 1..=2 {
+        let r = jar.get(server.addr, "/nested-other/get").await;
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (200, "ada:0"),
+            "the outer one decides"
+        );
+        let lines = events();
+        assert_eq!(lines.len(), n, "{lines:#?}");
+        assert!(lines[n - 1].starts_with("ERROR "), "{lines:?}");
+        assert!(
+            lines[n - 1]
+                .contains("nested session layers for one cookie with different configurations"),
+            "{lines:?}"
+        );
+    }
 }

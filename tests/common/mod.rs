@@ -363,6 +363,7 @@ macro_rules! acceptance_suite {
             // checks/revocation.rs
             async_check_logs_out_a_revoked_subject,
             async_check_of_another_type_fails_closed,
+            check_of_another_type_fails_closed,
             // checks/chunks.rs
             large_sessions_round_trip_in_chunks,
             shrinking_removes_stale_chunks,

@@ -140,3 +140,22 @@ pub(crate) async fn async_check_of_another_type_fails_closed(start: Start) {
     let errors = capture::lines_with("async session check is written for another type");
     assert!(errors.iter().any(|l| l.starts_with("ERROR ")), "{errors:?}");
 }
+
+/// The same for a check (`with_check`): written for another type than the
+/// session's, it refuses every session, with an error event.
+pub(crate) async fn check_of_another_type_fails_closed(start: Start) {
+    const NAME: &str = "sync-mistyped";
+    capture::install();
+    let clock = TestClock::new();
+    let sealer = clock.sealer(&one_key_ring(), NAME);
+    let config = config(sealer.clone()).with_check(|_: &u8, _| true);
+    let removal = removal_cookie(&config);
+    let server = start(config);
+    let cookie = format!("{NAME}={}", sealer.seal(&user("alice")).expect("seal"));
+
+    let r = get(server.addr, "/who", &[cookie]).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "-"));
+    assert_eq!(r.set_cookies, [removal]);
+    let errors = capture::lines_with("message=a session check is written for another type");
+    assert!(errors.iter().any(|l| l.starts_with("ERROR ")), "{errors:?}");
+}

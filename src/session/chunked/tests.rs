@@ -112,6 +112,69 @@ fn every_chunk_fits_its_cookie_and_the_budget_is_enforced() {
     assert_eq!(read(&mut jar, &c), Some(10_000));
 }
 
+/// At the most chunks a session may take (16: two-digit counts and
+/// names), the largest session that fits is written over all of them,
+/// each `Set-Cookie` within a cookie's 4096 bytes (the first begins with
+/// the count, `16.`), the `Cookie` header within the budget, and read
+/// back; a byte more is refused. So is a session past the budget with
+/// room for more cookies.
+#[test]
+fn sixteen_chunks_with_two_digit_counts_each_fit_their_cookie() {
+    let name = "__Host-session";
+    let c = config_named(
+        name,
+        Chunking::default().with_max_cookies(16).with_budget(80_000),
+    );
+    let fits = |len: usize| store(&mut Jar::default(), &c, len).is_ok();
+    let (mut low, mut high) = (1, 80_000);
+    assert!(fits(low) && !fits(high));
+    while high - low > 1 {
+        let mid = (low + high) / 2;
+        if fits(mid) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    let mut jar = Jar::default();
+    let (stored, set) = jar.request(&c, |s| s.set("x".repeat(low)));
+    stored.expect("the largest that fits");
+    assert_eq!(
+        set.len(),
+        16,
+        "{:?}",
+        set.iter().map(String::len).collect::<Vec<_>>()
+    );
+    for (i, header) in set.iter().enumerate() {
+        assert!(
+            header.len() <= MAX_COOKIE_BYTES,
+            "chunk {i}: {}",
+            header.len()
+        );
+        assert!(
+            header.starts_with(&format!("{}=", chunk_name(name, i))),
+            "{header:.40}"
+        );
+    }
+    assert!(set[0].starts_with(&format!("{name}=16.")), "{:.40}", set[0]);
+    // Full: the largest chunk is within a few bytes of a cookie's limit.
+    let longest = set.iter().map(String::len).max().expect("chunks");
+    assert!(longest > MAX_COOKIE_BYTES - 8, "{longest}");
+    assert!(jar.header().len() <= 80_000);
+    assert_eq!(read(&mut jar, &c), Some(low));
+
+    // The budget binds before the cookies do.
+    let tight = config_named(
+        name,
+        Chunking::default().with_max_cookies(16).with_budget(20_000),
+    );
+    let mut jar = Jar::default();
+    assert!(store(&mut jar, &tight, 30_000).is_err());
+    store(&mut jar, &tight, 10_000).expect("within the budget");
+    assert!(jar.header().len() <= 20_000);
+    assert_eq!(read(&mut jar, &tight), Some(10_000));
+}
+
 #[test]
 fn a_smaller_write_removes_the_stale_chunks() {
     let c = config_named("s", Chunking::default().with_budget(14_000));

@@ -213,6 +213,31 @@ fn idle_sessions_expire_and_use_extends_them_up_to_the_cap() {
     assert_eq!(s.finish_one(), Some(c.removal_cookie()));
 }
 
+/// A read re-seals once it gains at least the refresh interval: not 59 s
+/// after the seal (the expiry, rounded down to whole minutes, would not
+/// move), exactly at 60 s (a minute more).
+#[test]
+fn a_read_reseals_once_it_gains_the_refresh_interval() {
+    assert_eq!(START % 60, 0, "the expiry rounds to whole minutes");
+    let clock = Arc::new(AtomicU64::new(START));
+    let c = idle_config(&clock);
+    let s = Session::<u64>::load(&c, []);
+    s.set(1).expect("small");
+    let header = s.finish_one().expect("stored");
+    for (after, reseals) in [(59, false), (60, true)] {
+        clock.store(START + after, Ordering::SeqCst);
+        let s = Session::<u64>::load(&c, [cookie_of(&header).as_bytes()]);
+        assert_eq!(s.get(), Some(1));
+        match s.finish_one() {
+            Some(next) => {
+                assert!(reseals, "+{after} s: {next}");
+                assert_eq!(max_age(&next), 600, "+{after} s");
+            }
+            None => assert!(!reseals, "+{after} s: not re-sealed"),
+        }
+    }
+}
+
 /// A session cookie sealed without an idle timeout (before it was turned
 /// on) and loaded under one: no session, and the cookie is removed, since
 /// nothing tells how long it went unused; its user logs in again.

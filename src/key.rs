@@ -50,6 +50,11 @@ impl Drop for Key {
 impl ZeroizeOnDrop for Key {}
 
 impl Key {
+    /// Zero bytes: written over stale copies of keys (never used to seal).
+    pub(crate) fn zeroed() -> Self {
+        Key([0; KEY_LEN])
+    }
+
     /// A fresh key from the operating system's random number generator.
     /// Every key it returns passes the randomness check of
     /// [`Key::from_base64`].

@@ -349,21 +349,36 @@ pub struct Keyring {
 impl Keyring {
     /// A keyring of the given keys.
     ///
+    /// The entries are moved in: where the caller held them (a `Vec`'s
+    /// allocation, an array on the stack) copies of their keys stay until
+    /// that memory is used again. A keyring parsed from a spec
+    /// (`Keyring::from_str`, `from_env`, `from_file`, and every reload of
+    /// a watched file) moves no key, and leaves none in freed memory.
+    ///
     /// # Errors
     /// [`ConfigError::EmptyKeyring`] for no keys,
     /// [`ConfigError::DuplicateKeyId`] if two keys share an id,
     /// [`ConfigError::Key`] with [`KeyProblem::Activation`] if a key's
     /// activation time is before 1970.
     pub fn new(entries: impl IntoIterator<Item = KeyEntry>) -> Result<Self> {
-        let mut slots: Vec<Slot> = entries
-            .into_iter()
-            .map(|e| {
-                if e.activation_before_1970 {
-                    return Err(Error::from(KeyProblem::Activation));
-                }
-                Ok(Slot::new(&e))
-            })
-            .collect::<Result<_>>()?;
+        let entries = entries.into_iter();
+        let mut list = Vec::with_capacity(entries.size_hint().0);
+        for entry in entries {
+            push_wiping(&mut list, entry);
+        }
+        Self::from_entries(&list)
+    }
+
+    /// [`Keyring::new`] from entries the caller keeps, and drops (wiping
+    /// their keys) where they are: no key is moved, so none is left behind.
+    pub(crate) fn from_entries(entries: &[KeyEntry]) -> Result<Self> {
+        let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
+        for e in entries {
+            if e.activation_before_1970 {
+                return Err(Error::from(KeyProblem::Activation));
+            }
+            slots.push(Slot::new(e));
+        }
         if slots.is_empty() {
             return Err(ConfigError::EmptyKeyring.into());
         }
@@ -628,6 +643,29 @@ impl fmt::Debug for Keyring {
             .entries(self.slots.iter().map(Entry))
             .finish()
     }
+}
+
+/// Appends `entry` to `list`, moving the entries to a larger allocation by
+/// hand when it is full and wiping the old one: a `Vec`'s own growth would
+/// free the old allocation with every key it held still in it.
+pub(crate) fn push_wiping(list: &mut Vec<KeyEntry>, entry: KeyEntry) {
+    if list.len() == list.capacity() {
+        let mut bigger = Vec::with_capacity((list.capacity() * 2).max(4));
+        bigger.append(list);
+        // `append` moved them bitwise: the old allocation still holds them.
+        wipe_spare(list);
+        *list = bigger;
+    }
+    list.push(entry);
+}
+
+/// Overwrites the whole allocation of an emptied `list` (which `append`
+/// left holding bitwise copies of what it moved), then frees it.
+fn wipe_spare(list: &mut Vec<KeyEntry>) {
+    // Entries whose keys are zero bytes, written over the stale copies.
+    list.resize_with(list.capacity(), || KeyEntry::new(0, Key::zeroed()));
+    list.clear();
+    list.shrink_to(0);
 }
 
 mod path_text;

@@ -231,3 +231,151 @@ fn zeroization_a_seal_inside_a_seal_has_a_buffer_of_its_own() {
         "the outer plaintext left"
     );
 }
+
+/// Where in this process's private writable memory (its heaps, and the
+/// stacks of other threads) any 8 consecutive bytes of one of `secrets`
+/// lie, outside the mappings that hold an address of `skip` (this
+/// thread's stack, which holds the secrets themselves): the address of
+/// the first found, if any. Read in pieces through a buffer of a mapping of
+/// its own (skipped too).
+fn writable_memory_holding(secrets: &[&[u8]], skip: &[usize]) -> Option<usize> {
+    const PIECE: usize = 1 << 20;
+    // Every 8-byte window of the secrets, sorted, and a table of their
+    // first two bytes that rules out almost every position with one load:
+    // both on this thread's stack, which is not searched (in a heap, the
+    // windows would be found there).
+    let mut windows = [0u64; 512];
+    let mut count = 0;
+    for w in secrets.iter().flat_map(|secret| secret.windows(8)) {
+        windows[count] = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        count += 1;
+    }
+    let windows = &mut windows[..count];
+    windows.sort_unstable();
+    let mut first = [false; 1 << 16];
+    for w in windows.iter() {
+        first[(*w & 0xffff) as usize] = true;
+    }
+    // Larger than the allocator hands out of a heap: a mapping of its own.
+    let mut buffer = vec![0u8; PIECE + 8];
+    let skip: Vec<usize> = skip
+        .iter()
+        .copied()
+        .chain([buffer.as_ptr() as usize])
+        .collect();
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+    let mut mem = std::fs::File::open("/proc/self/mem").expect("/proc/self/mem");
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        if perms != "rw-p" || skip.iter().any(|a| (start..end).contains(a)) {
+            continue;
+        }
+        // Pieces overlapping by 7 bytes, so no window is cut in two.
+        let mut at = start;
+        while at < end {
+            let len = (end - at).min(PIECE + 7);
+            let piece = &mut buffer[..len];
+            if mem.seek(SeekFrom::Start(at as u64)).is_err() || mem.read_exact(piece).is_err() {
+                break;
+            }
+            for (offset, w) in piece.windows(8).enumerate() {
+                if first[usize::from(u16::from_le_bytes([w[0], w[1]]))]
+                    && windows
+                        .binary_search(&u64::from_le_bytes(w.try_into().expect("8 bytes")))
+                        .is_ok()
+                {
+                    return Some(at + offset);
+                }
+            }
+            at += PIECE;
+        }
+    }
+    None
+}
+
+/// Parsing a keyring (what `SESSION_KEYS`, a keyring file and every
+/// reload of a watched one do) and dropping it leaves no copy of any key
+/// in the process's heaps: not in the entries moved into the keyring, nor
+/// in a list that grew while they were added.
+#[test]
+fn zeroization_a_parsed_keyring_leaves_no_key_behind() {
+    use base64::Engine as _;
+    use zeroize::Zeroize as _;
+    for n in [1, 9] {
+        // The raw keys on this thread's stack, which is not searched.
+        let mut keys = [[0u8; 32]; 9];
+        for key in keys.iter_mut().take(n) {
+            let mut fresh = pattern(32);
+            key.copy_from_slice(&fresh);
+            fresh.zeroize();
+        }
+        let spec: String = (0..n)
+            .map(|i| {
+                let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(keys[i]);
+                format!("{}:xchacha20poly1305:{text}\n", i + 1)
+            })
+            .collect();
+        let keyring: Keyring = spec.parse().expect("parses");
+        assert_eq!(keyring.len(), n);
+        drop(keyring);
+        let secrets: Vec<&[u8]> = keys.iter().take(n).map(|k| &k[..]).collect();
+        let stack = &keys as *const _ as usize;
+        if let Some(addr) = writable_memory_holding(&secrets, &[stack]) {
+            panic!("a key of {n} left in memory at {addr:#x}");
+        }
+        keys.zeroize();
+    }
+}
+
+/// A list of keyring entries that grows (`Keyring::new` from an iterator
+/// without a length) moves them by hand and wipes the allocation it
+/// leaves: no key stays in the freed block.
+#[test]
+fn zeroization_a_growing_list_of_entries_wipes_what_it_leaves() {
+    use crate::keyring::{push_wiping, KeyEntry};
+    use zeroize::Zeroize as _;
+    let mut list = Vec::new();
+    let mut secrets = Vec::new();
+    let mut checked = 0;
+    for i in 0..9u32 {
+        let secret = pattern(32);
+        let key = Key::try_from(&secret[..]).expect("32 bytes");
+        secrets.push(secret);
+        let grows = list.len() == list.capacity() && !list.is_empty();
+        let old = (
+            list.as_ptr() as usize,
+            list.capacity() * core::mem::size_of::<KeyEntry>(),
+        );
+        // Allocated before the old block is freed (see `read_memory_into`).
+        let mut after = vec![0u8; old.1];
+        push_wiping(&mut list, KeyEntry::new(i, key));
+        if grows {
+            read_memory_into(old.0, &mut after);
+            for secret in &secrets[..i as usize] {
+                assert!(
+                    !holds_any_of(&after, secret),
+                    "a key left where the list was"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "the list grew {checked} times");
+    assert_eq!(
+        list.iter().map(KeyEntry::id).collect::<Vec<_>>(),
+        (0..9).map(KeyId).collect::<Vec<_>>()
+    );
+    secrets.iter_mut().for_each(|s| s.zeroize());
+}

@@ -68,13 +68,15 @@ impl Keyring {
     pub fn parse_planned(spec: &str) -> Result<Self> {
         // A byte-order mark, as Windows editors may write at the start.
         let spec = spec.strip_prefix('\u{feff}').unwrap_or(spec);
-        let mut entries = Vec::new();
         let mut cutoff: Option<UnixTime> = None;
         let words = spec
             .lines()
             .map(|line| line.split_once('#').map_or(line, |(before, _)| before))
             .flat_map(|line| line.split(|c: char| c == ',' || c.is_whitespace()))
             .filter(|e| !e.is_empty());
+        // Room for every entry up front: a list that grew would have moved
+        // keys and freed the old copies.
+        let mut entries = Vec::with_capacity(words.clone().count());
         for (i, text) in words.enumerate() {
             let entry_error = |problem| {
                 Error::from(ConfigError::Entry {
@@ -89,9 +91,11 @@ impl Keyring {
                 cutoff = Some(time);
                 continue;
             }
-            entries.push(parse_entry(text).map_err(entry_error)?);
+            super::push_wiping(&mut entries, parse_entry(text).map_err(entry_error)?);
         }
-        let mut keyring = Keyring::new(entries)?;
+        // Built from the entries where they lie, which are then dropped
+        // (wiping their keys) in place.
+        let mut keyring = Keyring::from_entries(&entries)?;
         keyring.revoked_before = cutoff;
         Ok(keyring)
     }

@@ -367,6 +367,29 @@ fn zeroization_rust_crypto_subkeys_are_wiped_on_drop() {
     }
 }
 
+/// The RustCrypto backend's AES-256-GCM (without `ring`) wipes its key
+/// schedule when dropped: the first two round keys of AES-256 are the key
+/// itself, so none of it may remain where the cipher was.
+#[cfg(target_os = "linux")]
+#[test]
+fn zeroization_rust_crypto_aes_key_schedule_is_wiped_on_drop() {
+    use crate::zeroize_tests::{holds_any_of, pattern, read_memory, read_memory_into};
+    let key: [u8; 32] = pattern(32).try_into().expect("32 bytes");
+    let aes = Box::new(backend::rust_crypto::Aes::new(&key));
+    let (addr, len) = (&*aes as *const _ as usize, core::mem::size_of_val(&*aes));
+    assert!(
+        holds_any_of(&read_memory(addr, len), &key),
+        "reads the live key schedule"
+    );
+    let mut after = vec![0u8; len];
+    drop(aes);
+    read_memory_into(addr, &mut after);
+    assert!(
+        !holds_any_of(&after, &key),
+        "key schedule left in freed memory"
+    );
+}
+
 /// Our other copies of key material are wiped on drop as well: the key of
 /// a cipher's synthetic nonces, and (with `ring`) the 32-byte XChaCha20 key
 /// the ring backend keeps to derive subkeys from.

@@ -130,6 +130,29 @@ fn zeroization_a_payload_that_outgrows_the_buffer_leaves_none_behind() {
     assert_eq!(sealer.open::<Vec<u8>>(&value).expect("opens").value, secret);
 }
 
+/// The same when the padding (not the payload) outgrows the reservation: a
+/// 12,000-byte payload fits the 16 KiB a seal reserves, padded to a power
+/// of two it does not, and the padding moves the plaintext to a larger
+/// allocation, wiping the old one.
+#[test]
+fn zeroization_padding_that_outgrows_the_buffer_leaves_none_behind() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
+        .with_max_len(100_000)
+        .with_padding(crate::Padding::power_of_two());
+    sealer.seal_bytes(&[0u8]).expect("seals");
+    let (addr, capacity) = scratch_region();
+    let mut old = vec![0u8; capacity];
+    let secret = pattern(12_000);
+    let value = sealer.seal_bytes(&secret).expect("seals");
+    assert_ne!(scratch_region().0, addr, "the buffer moved");
+    read_memory_into(addr, &mut old);
+    assert!(
+        !holds_any_of(&old, &secret),
+        "plaintext left in the allocation the padding outgrew"
+    );
+    assert_eq!(sealer.open_bytes(&value).expect("opens").value, secret);
+}
+
 /// Serializes a secret, then panics before the seal can finish.
 struct PanicsMidway(Vec<u8>);
 

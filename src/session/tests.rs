@@ -832,12 +832,30 @@ mod csrf {
         let again = s.csrf_token().expect("reused");
         assert_ne!(again, token);
         assert_eq!(s.verify_csrf_token(&again), Ok(()));
+        // Debug, plain and pretty, holds neither the token, the cookie,
+        // nor the secret opened from it in any rendering of its bytes.
+        let opened = c
+            .csrf_sealer()
+            .open::<([u8; 32], Option<u64>)>(&csrf["session-csrf=".len()..])
+            .expect("opens");
+        let secret = opened.value.0;
+        for dbg in [format!("{s:?}"), format!("{s:#?}")] {
+            assert!(
+                !dbg.contains(&token[..12]) && !dbg.contains(&csrf[14..30]),
+                "{dbg}"
+            );
+            let squashed: String = dbg.split_whitespace().collect();
+            for w in secret.windows(4) {
+                for form in [format!("{w:?}"), format!("{w:x?}"), format!("{w:X?}")] {
+                    let form: String = form.split_whitespace().collect();
+                    let form = form.trim_matches(['[', ']']);
+                    assert!(!squashed.contains(form), "{form} in {dbg}");
+                }
+                let hex: String = w.iter().map(|b| format!("{b:02x}")).collect();
+                assert!(!dbg.to_lowercase().contains(&hex), "{hex} in {dbg}");
+            }
+        }
         assert!(s.finish().is_empty(), "no new cookie");
-        let dbg = format!("{s:?}");
-        assert!(
-            !dbg.contains(&token[..12]) && !dbg.contains(&csrf[14..30]),
-            "{dbg}"
-        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::super::Session;
 use super::*;
-use crate::cookie::{CookieOptions, DEFAULT_CHUNK_BUDGET, MAX_COOKIE_BYTES};
+use crate::cookie::{CookieOptions, DEFAULT_CHUNK_BUDGET, MAX_COOKIE_BYTES, MAX_SAME_NAME_COOKIES};
 use crate::error::{Error, Refusal};
 use crate::keyring::Keyring;
 use crate::sealer::Sealer;
@@ -173,6 +173,27 @@ fn sixteen_chunks_with_two_digit_counts_each_fit_their_cookie() {
     store(&mut jar, &tight, 10_000).expect("within the budget");
     assert!(jar.header().len() <= 20_000);
     assert_eq!(read(&mut jar, &tight), Some(10_000));
+}
+
+/// Chunk names at or past the reader's maximum are only noted for
+/// removal, not counted toward the cap of one name's cookies: nine planted
+/// `s.5` cookies beside a reader of four chunks do not make the session
+/// none (SECURITY.md, reading chunks, step 2).
+#[test]
+fn names_only_noted_for_removal_do_not_count_toward_the_cap() {
+    let c = config_named("s", Chunking::default().with_max_cookies(4));
+    let mut jar = Jar::default();
+    store(&mut jar, &c, 10).expect("one cookie");
+    let planted = ["s.5=x"; MAX_SAME_NAME_COOKIES + 1].join("; ");
+    let header = format!("{}; {planted}", jar.header());
+    let s = Session::<String>::load(&c, [header.as_bytes()]);
+    assert_eq!(s.get().map(|v| v.len()), Some(10), "the session opens");
+    // Beside the planted ones, one more cookie of a name that is read
+    // past the cap is none, as the rule says.
+    let many = ["s.1=x"; MAX_SAME_NAME_COOKIES + 1].join("; ");
+    let header = format!("{}; {many}", jar.header());
+    let s = Session::<String>::load(&c, [header.as_bytes()]);
+    assert_eq!(s.get(), None, "a read name past the cap");
 }
 
 #[test]

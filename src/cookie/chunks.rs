@@ -261,8 +261,9 @@ impl<'h> Carried<'h> {
                 continue;
             };
             let Some((count, piece)) = split_first(first) else {
-                // One cookie: the sealed value itself.
-                out.push(Ok((*first).to_owned()));
+                // One cookie: the sealed value itself, measured before it
+                // is copied as every way is.
+                out.push(join(first, &[], max_len));
                 continue;
             };
             let Some(count) = count.filter(|c| (2..=self.values.len()).contains(c)) else {

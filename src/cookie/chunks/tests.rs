@@ -140,6 +140,13 @@ fn length_is_bounded_before_joining() {
         carried.assemble(7),
         Some(vec![Err(Refusal::TooLong { len: 8, max: 7 })])
     );
+    // A value of one cookie is measured before it is copied too.
+    let one = read(&["s=aaaaaaaa"], 4);
+    assert_eq!(one.assemble(8), Some(vec![Ok("aaaaaaaa".to_owned())]));
+    assert_eq!(
+        one.assemble(7),
+        Some(vec![Err(Refusal::TooLong { len: 8, max: 7 })])
+    );
     let not_utf8: &[u8] = b"s=2.a; s.1=\xff";
     let carried = Carried::read([not_utf8], "s", 4);
     assert_eq!(carried.assemble(100), Some(vec![Err(Refusal::Malformed)]));

@@ -285,3 +285,131 @@ fn routine_refusals_are_those_of_an_ended_session() {
         assert!(!failure.is_routine(), "{failure:?}");
     }
 }
+
+mod arbitrary_input {
+    //! The guard's parsers on any bytes a client can send (its headers,
+    //! its form body, its token): never a panic, and the decisions the
+    //! docs give. The fuzz targets drive the session layer's cookie
+    //! parsing; this drives the guard's.
+
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    /// Header values: any bytes, or near-misses of the ones that matter.
+    fn header() -> impl Strategy<Value = Option<Vec<u8>>> {
+        let near = prop::sample::select(vec![
+            &b"same-origin"[..],
+            b"none",
+            b"cross-site",
+            b"same-site",
+            b"https://example.com",
+            b"http://example.com:8080",
+            b"HTTPS://EXAMPLE.COM",
+            b"https://",
+            b"null",
+            b"application/x-www-form-urlencoded; charset=utf-8",
+            b"example.com",
+            b"",
+        ])
+        .prop_map(<[u8]>::to_vec);
+        prop::option::of(prop_oneof![
+            near,
+            prop::collection::vec(any::<u8>(), 0..300),
+        ])
+    }
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "GET", "HEAD", "OPTIONS", "TRACE", "POST", "DELETE", "get"
+            ])
+            .prop_map(str::to_owned),
+            "[A-Za-z]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_request_head_is_a_decision(
+            method in method(),
+            site in header(),
+            origin in header(),
+            host in header(),
+            token in header(),
+            content_type in header(),
+            allowed in prop::bool::ANY,
+        ) {
+            let guard = if allowed {
+                CsrfGuard::new()
+                    .with_allowed_origin("https://example.com")
+                    .expect("an origin")
+            } else {
+                CsrfGuard::new()
+            };
+            let facts = Facts {
+                method: &method,
+                sec_fetch_site: site.as_deref(),
+                origin: origin.as_deref(),
+                host: host.as_deref(),
+                token: token.as_deref(),
+                content_type: content_type.as_deref(),
+            };
+            let next = guard.screen(&facts);
+            if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE") {
+                prop_assert_eq!(next, Ok(Next::Pass));
+            } else {
+                match next {
+                    Ok(Next::Verify(t)) => prop_assert_eq!(Some(t), token.as_deref()),
+                    Ok(Next::ReadForm) => prop_assert!(token.is_none()),
+                    Ok(Next::Pass) => prop_assert!(false, "an unsafe method passed"),
+                    Err(CsrfFailure::CrossSite) => prop_assert!(site.is_some()),
+                    Err(CsrfFailure::OriginMismatch) => {
+                        prop_assert!(site.is_none() && origin.is_some());
+                    }
+                    Err(CsrfFailure::MissingToken) => prop_assert!(token.is_none()),
+                    Err(other) => prop_assert!(false, "{other:?} from the head alone"),
+                }
+                if let Err(failure) = next {
+                    // Its event, with whatever bytes the headers held.
+                    log_refused(failure, &method, "session", Some(&facts));
+                }
+            }
+        }
+
+        #[test]
+        fn any_form_body_gives_its_first_token_field(
+            body in prop::collection::vec(any::<u8>(), 0..400),
+            token in "[A-Za-z0-9_-]{0,90}",
+            at in 0usize..4,
+        ) {
+            // A body of its own, or one with a token field put in it.
+            let mut pairs: Vec<Vec<u8>> = body.split(|&b| b == b'&').map(<[u8]>::to_vec).collect();
+            let with_field = !pairs.iter().any(|p| p.starts_with(b"csrf_token="));
+            if with_field {
+                let at = at.min(pairs.len());
+                pairs.insert(at, format!("csrf_token={token}").into_bytes());
+            }
+            let body = pairs.join(&b'&');
+            let found = form_token(&body);
+            let first = pairs.iter().find_map(|p| p.strip_prefix(b"csrf_token="));
+            prop_assert_eq!(found, first);
+            if with_field {
+                prop_assert_eq!(found, Some(token.as_bytes()));
+            }
+        }
+
+        #[test]
+        fn any_token_is_checked_without_a_panic(
+            token in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..200),
+                "[A-Za-z0-9_-]{86}".prop_map(String::into_bytes),
+            ],
+        ) {
+            let secret = Secret::new([7; SECRET_LEN]);
+            prop_assert!(!unmask_matches(&token, &secret) || token.len() == 86);
+        }
+    }
+}

@@ -2,7 +2,8 @@
 //! through the flow its docs and the README describe: the login form and
 //! its CSRF token, a refused login without it, the login, the welcome
 //! flash once after the redirect, the logout with a retired token refused
-//! and with a current one accepted, and the logged-out flash.
+//! and with a current one accepted, and the logged-out flash; and a
+//! session planted before the login does not carry its lifetime over.
 #![cfg(feature = "axum")]
 
 mod common;
@@ -264,4 +265,70 @@ async fn the_axum_demos_idle_timeout_is_idle_secs() {
             "{env:?}: {session}"
         );
     }
+}
+
+/// The demo's session value, as `examples/axum.rs` defines it.
+#[derive(serde::Serialize)]
+struct Visitor {
+    username: Option<String>,
+    visits: u64,
+    filler: String,
+}
+
+/// Login renews the session (SECURITY.md: call `renew` at login, so no
+/// session from before it, perhaps fixed by someone else, carries over):
+/// a session issued an hour ago, sealed as the demo seals, planted before
+/// the login, is logged in with a lifetime that begins at the login.
+#[tokio::test]
+async fn the_demos_login_starts_a_new_lifetime() {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let (_demo, addr) = start_demo();
+    let keyring: sealed_session::Keyring =
+        "1:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ"
+            .parse()
+            .expect("the demo's key");
+    let sealer = sealed_session::Sealer::new(keyring)
+        .with_name("session")
+        .with_purpose("sealed-session-demo/visitor/v2")
+        .with_ttl(Duration::from_secs(12 * 3600))
+        .with_idle_timeout(Duration::from_secs(30 * 60), Duration::from_secs(180));
+    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    let fixed = Visitor {
+        username: None,
+        visits: 3,
+        filler: String::new(),
+    };
+    let planted = sealer.seal_issued_at(&fixed, hour_ago).expect("seals");
+    let mut jar = Jar::default();
+    jar.set("session", &planted);
+    let page = jar.get(addr, "/");
+    assert!(
+        page.await.body.contains("visit number 4"),
+        "the planted session opens"
+    );
+
+    let login_token = token(&jar.get(addr, "/login").await.body);
+    let r = jar
+        .send(
+            addr,
+            &Req::form("/login", &format!("username=ada&csrf_token={login_token}")),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let page = jar.get(addr, "/whoami").await;
+    let since: u64 = page
+        .body
+        .split("logged in since unix time ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|secs| secs.parse().ok())
+        .unwrap_or_else(|| panic!("{page:?}"));
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    assert!(
+        since + 60 >= now,
+        "issued at {since}, not at the login ({now}): the planted lifetime carried over"
+    );
 }

@@ -1,6 +1,6 @@
 //! What padding costs and what it hides, measured: SECURITY.md's table
-//! ("Length padding") comes from these numbers, and the test fails if they
-//! drift from it.
+//! ("Length padding") and the README's figure come from these numbers,
+//! and the tests fail if the measurements or the docs drift from them.
 
 use sealed_session::{EnvelopeInfo, Keyring, Padding, Sealer};
 
@@ -82,6 +82,70 @@ fn padding_costs_what_security_md_says() {
         [227, 398, 227]
     );
     println!("{}", report.join("\n"));
+}
+
+/// The cells of SECURITY.md's padding table row that begins with `label`,
+/// numbers without their thousands commas.
+fn security_md_row(label: &str) -> Vec<String> {
+    let line = include_str!("../SECURITY.md")
+        .lines()
+        .find(|line| line.starts_with(&format!("| {label} |")))
+        .unwrap_or_else(|| panic!("SECURITY.md has no padding row {label}"));
+    line.trim_matches('|')
+        .split('|')
+        .skip(1)
+        .map(|cell| cell.trim().replace(',', ""))
+        .collect()
+}
+
+/// SECURITY.md's table ("What it costs") and the README's figure say what
+/// is measured: the docs are checked against the measurements, not only
+/// the measurements against numbers written here.
+#[test]
+fn the_docs_padding_table_is_what_is_measured() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    let bench = |padding| sealed_len(&sealer.clone().with_padding(padding), 88);
+    for (label, padding, benchmarked) in [
+        ("`Padding::multiple_of(64)`", Padding::multiple_of(64), true),
+        (
+            "`Padding::multiple_of(256)`",
+            Padding::multiple_of(256),
+            true,
+        ),
+        (
+            "`Padding::multiple_of(1024)`",
+            Padding::multiple_of(1024),
+            false,
+        ),
+        ("`Padding::power_of_two()`", Padding::power_of_two(), true),
+    ] {
+        let (avg, worst) = cost(padding, 3000);
+        let measured = [
+            format!("{avg:.0}"),
+            worst.to_string(),
+            classes(padding, 3000).to_string(),
+            if benchmarked {
+                bench(padding).to_string()
+            } else {
+                "—".to_owned()
+            },
+        ];
+        assert_eq!(
+            security_md_row(label),
+            measured,
+            "SECURITY.md's row {label}"
+        );
+    }
+    assert_eq!(
+        security_md_row("none"),
+        ["0", "0", "3000", &bench(Padding::NONE).to_string()]
+    );
+    let (avg, _) = cost(Padding::multiple_of(256), 3000);
+    let readme = include_str!("../README.md");
+    assert!(
+        readme.contains(&format!("({avg:.0} extra characters")),
+        "README's figure for multiple_of(256) is not {avg:.0}"
+    );
 }
 
 #[test]

@@ -237,6 +237,30 @@ async fn the_demos_fill_and_shrink_a_session_over_several_cookies() {
     }
 }
 
+/// The hyper and actix-web demos with one `SESSION_KEYS` open each other's
+/// cookies (the README: "same routes, same cookie"), a session over
+/// several cookies included, both ways.
+#[tokio::test]
+async fn the_hyper_and_actix_demos_open_each_others_cookies() {
+    let (_server, hyper_addr) = start_example("server");
+    let (_actix, actix_addr) = start_example("actix");
+    for (from, to, name) in [
+        (hyper_addr, actix_addr, "ada"),
+        (actix_addr, hyper_addr, "grace"),
+    ] {
+        let mut jar = Jar::default();
+        let r = jar.get(from, &format!("/?username={name}")).await;
+        assert!([200, 303].contains(&r.status), "{r:?}");
+        let r = jar.get(to, "/get").await;
+        assert_eq!(r.body, format!("username: {name}"), "one cookie");
+        let r = jar.get(from, "/fill?bytes=5000").await;
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(jar.value("session.1").is_some(), "a second chunk");
+        let r = jar.get(to, "/get").await;
+        assert_eq!(r.body, format!("username: {name}"), "two cookies");
+    }
+}
+
 /// The axum demo's idle timeout is `IDLE_SECS` (default 1800): the session
 /// cookie a login sets lives that long (its expiry snapped down to the
 /// refresh interval, a tenth of it, and `Max-Age` counts whole seconds

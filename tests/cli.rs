@@ -90,14 +90,34 @@ fn run(args: &[&str]) -> Run {
 
 /// Fails if any 8 characters in a row of any key appear in any output.
 fn assert_no_key_material(runs: &[&Run], keys: &[&str]) {
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
     for run in runs {
         for key in keys {
-            for window in key.as_bytes().windows(8) {
-                let window = std::str::from_utf8(window).expect("ascii");
-                assert!(
-                    !run.stdout.contains(window) && !run.stderr.contains(window),
-                    "key material {window:?} in {run:?}"
+            // The key as given, and its bytes as hex (how check values
+            // print) and as standard base64.
+            let mut forms: Vec<String> = key
+                .as_bytes()
+                .windows(8)
+                .map(|w| std::str::from_utf8(w).expect("ascii").to_owned())
+                .collect();
+            if let Ok(bytes) = URL_SAFE_NO_PAD.decode(key) {
+                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                forms.extend(
+                    hex.as_bytes()
+                        .windows(12)
+                        .map(|w| std::str::from_utf8(w).expect("ascii").to_owned()),
                 );
+                forms.extend(bytes.windows(6).map(|w| STANDARD_NO_PAD.encode(w)));
+            }
+            let (stdout, stderr) = (run.stdout.to_lowercase(), run.stderr.to_lowercase());
+            for form in &forms {
+                // Hex in either case; the rest as it is.
+                let found = if form.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    stdout.contains(form.as_str()) || stderr.contains(form.as_str())
+                } else {
+                    run.stdout.contains(form.as_str()) || run.stderr.contains(form.as_str())
+                };
+                assert!(!found, "key material {form:?} in {run:?}");
             }
         }
     }
@@ -715,11 +735,27 @@ fn fingerprint_matches_the_library_and_prints_no_key_material() {
         env.line("fingerprint: "),
         format!("fingerprint: {other_print}")
     );
+    assert_eq!(both.line("keyring: "), format!("keyring: file {path}"));
     let none = run_with(&["fingerprint"], None, &[]);
     assert_eq!(none.status, 2, "{none:?}");
+    // From standard input.
+    let stdin = run_with(&["fingerprint", "--keys-file", "-"], Some(&spec), &[]);
+    assert_eq!(stdin.status, 0, "{stdin:?}");
+    assert_eq!(stdin.line("fingerprint: "), run.line("fingerprint: "));
+    // A keyring that does not parse (a fourth entry, after two keys and
+    // the cutoff, with a key of 31 bytes): status 2, the entry's position
+    // and problem, never its text.
+    let short = URL_SAFE_NO_PAD.encode([7u8; 31]);
+    let bad = format!("{spec}3:xchacha20poly1305:{short}\n");
+    let bad_path = dir.file("bad", &bad);
+    let refused = run_with(&["fingerprint", "--keys-file", &bad_path], None, &[]);
+    assert_eq!(refused.status, 2, "{refused:?}");
+    assert!(refused.stderr.contains("keyring entry 4:"), "{refused:?}");
+    assert!(refused.stderr.contains("31 bytes"), "{refused:?}");
 
-    let keys: Vec<&str> = keys.iter().chain(&other_keys).map(String::as_str).collect();
-    assert_no_key_material(&[&run, &both, &env, &none], &keys);
+    let mut keys: Vec<&str> = keys.iter().chain(&other_keys).map(String::as_str).collect();
+    keys.push(&short);
+    assert_no_key_material(&[&run, &both, &env, &none, &stdin, &refused], &keys);
 }
 
 /// `fingerprint` says when a server would refuse the keyring it prints

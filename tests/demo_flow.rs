@@ -62,12 +62,19 @@ fn spawn_example(name: &str, keys: Option<&str>, env: &[(&str, &str)]) -> Starte
         .env_remove("IDLE_SECS")
         .env_remove("SESSION_KEYS_FILE")
         .env_remove("SESSION_KEYS")
+        .env("RUST_LOG", "off")
         .envs(env.iter().copied())
         .env("PORT", "0")
-        .env("RUST_LOG", "off")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // RUST_LOG given as empty: not set at all (the demos' default filter).
+    if env
+        .iter()
+        .any(|&(name, value)| name == "RUST_LOG" && value.is_empty())
+    {
+        command.env_remove("RUST_LOG");
+    }
     if let Some(keys) = keys {
         command.env("SESSION_KEYS", keys);
     }
@@ -208,6 +215,78 @@ async fn without_keys_the_demo_warns_that_its_key_is_its_own() {
         jar.get(started.addr, "/").await.status,
         200,
         "it serves all the same"
+    );
+}
+
+/// The demos log the crate's events (README: "Install a subscriber to see
+/// them; the demos do"): by default a tampered cookie's refusal, a warn
+/// event naming the cookie and not its value; the routine refusal of an
+/// expired one only with `RUST_LOG=sealed_session=debug`.
+#[tokio::test]
+async fn the_demos_log_refused_cookies() {
+    let keys = "1:xchacha20poly1305:9a3J0pbhrYJk3nJmGOqlXzAf8cpvZ0Ob3NbzaJ1dlWQ";
+    let keyring: sealed_session::Keyring = keys.parse().expect("the demo's key");
+    let sealer = sealed_session::Sealer::new(keyring)
+        .with_name("session")
+        .with_purpose("sealed-session-demo/visitor/v2");
+    // Sealed an hour ago, with a minute's lifetime: expired.
+    let then = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let expired = sealer
+        .with_ttl(Duration::from_secs(60))
+        .with_clock(move || then)
+        .seal(&Visitor {
+            username: None,
+            visits: 1,
+            filler: String::new(),
+        })
+        .expect("seals");
+    let mut jar = Jar::default();
+    let started = spawn_example("server", Some(keys), &[("RUST_LOG", "")]);
+    jar.get(started.addr, "/").await;
+    let value = jar.value("session").expect("a session").to_owned();
+    let mut tampered = value.clone().into_bytes();
+    tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+    for cookie in [&tampered, &expired] {
+        let r = common::get(started.addr, "/", &[format!("session={cookie}")]).await;
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+    let mut lines = Vec::new();
+    while let Ok(line) = started.stderr.recv_timeout(Duration::from_millis(500)) {
+        lines.push(line);
+    }
+    let refused: Vec<&String> = lines.iter().filter(|l| l.contains("refused")).collect();
+    assert_eq!(
+        refused.len(),
+        1,
+        "the tampered one only, by default: {lines:#?}"
+    );
+    assert!(refused[0].contains("WARN"), "{refused:?}");
+    assert!(refused[0].contains("session"), "{refused:?}");
+    for cookie in [&tampered, &value] {
+        for piece in cookie.as_bytes().chunks(8) {
+            let piece = std::str::from_utf8(piece).expect("ASCII");
+            assert!(!lines.iter().any(|l| l.contains(piece)), "{piece:?} logged");
+        }
+    }
+    drop(started);
+
+    let started = spawn_example(
+        "server",
+        Some(keys),
+        &[("RUST_LOG", "sealed_session=debug")],
+    );
+    let r = common::get(started.addr, "/", &[format!("session={expired}")]).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let mut lines = Vec::new();
+    while let Ok(line) = started.stderr.recv_timeout(Duration::from_millis(500)) {
+        lines.push(line);
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("DEBUG") && l.contains("refused") && l.contains("expired")),
+        "{lines:#?}"
     );
 }
 

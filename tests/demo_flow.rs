@@ -119,6 +119,11 @@ fn port_in(line: &str) -> u16 {
         .unwrap_or_else(|| panic!("no port in {line:?}"))
 }
 
+/// The demo's login form, for ada, with `token`.
+fn login_as_ada(token: &str) -> Req<'static> {
+    Req::form("/login", &format!("username=ada&csrf_token={token}"))
+}
+
 /// The hidden `csrf_token` field of a page.
 fn token(page: &str) -> String {
     let start = page
@@ -143,18 +148,12 @@ async fn login_csrf_flash_logout() {
     let r = jar
         .send(
             addr,
-            &Req::form("/login", &format!("username=ada&csrf_token={login_token}"))
-                .header("origin", "https://evil.example"),
+            &login_as_ada(&login_token).header("origin", "https://evil.example"),
         )
         .await;
     assert_eq!(r.status, 403, "another site");
 
-    let r = jar
-        .send(
-            addr,
-            &Req::form("/login", &format!("username=ada&csrf_token={login_token}")),
-        )
-        .await;
+    let r = jar.send(addr, &login_as_ada(&login_token)).await;
     assert_eq!(r.status, 303, "{r:?}");
     assert!(jar.value("session").is_some() && jar.value("session-flash").is_some());
 
@@ -411,12 +410,7 @@ async fn the_demos_login_starts_a_new_lifetime() {
     );
 
     let login_token = token(&jar.get(addr, "/login").await.body);
-    let r = jar
-        .send(
-            addr,
-            &Req::form("/login", &format!("username=ada&csrf_token={login_token}")),
-        )
-        .await;
+    let r = jar.send(addr, &login_as_ada(&login_token)).await;
     assert_eq!(r.status, 303, "{r:?}");
     let page = jar.get(addr, "/whoami").await;
     let since: u64 = page

@@ -122,40 +122,49 @@ pub(crate) async fn async_check_logs_out_a_revoked_subject(start: Start) {
     assert_ne!(fresh, removal);
 }
 
-/// An async check written for another type than the session's refuses
-/// every session (fails closed) with an error event.
-pub(crate) async fn async_check_of_another_type_fails_closed(start: Start) {
-    const NAME: &str = "async-mistyped";
+/// A check written for another type than the session's, added by `with`
+/// to the config of cookie `name`: every session is refused (fails
+/// closed), and an error event says `event`.
+async fn mistyped_check_fails_closed(
+    start: Start,
+    name: &str,
+    with: impl FnOnce(sealed_session::SessionConfig) -> sealed_session::SessionConfig,
+    event: &str,
+) {
     capture::install();
     let clock = TestClock::new();
-    let sealer = clock.sealer(&one_key_ring(), NAME);
-    let config = config(sealer.clone()).with_async_check(|_: &u8, _| async { true });
+    let sealer = clock.sealer(&one_key_ring(), name);
+    let config = with(config(sealer.clone()));
     let removal = removal_cookie(&config);
     let server = start(config);
-    let cookie = format!("{NAME}={}", sealer.seal(&user("alice")).expect("seal"));
+    let cookie = format!("{name}={}", sealer.seal(&user("alice")).expect("seal"));
 
     let r = get(server.addr, "/who", &[cookie]).await;
     assert_eq!((r.status, r.body.as_str()), (200, "-"));
     assert_eq!(r.set_cookies, [removal]);
-    let errors = capture::lines_with("async session check is written for another type");
+    let errors = capture::lines_with(event);
     assert!(errors.iter().any(|l| l.starts_with("ERROR ")), "{errors:?}");
 }
 
-/// The same for a check (`with_check`): written for another type than the
-/// session's, it refuses every session, with an error event.
-pub(crate) async fn check_of_another_type_fails_closed(start: Start) {
-    const NAME: &str = "sync-mistyped";
-    capture::install();
-    let clock = TestClock::new();
-    let sealer = clock.sealer(&one_key_ring(), NAME);
-    let config = config(sealer.clone()).with_check(|_: &u8, _| true);
-    let removal = removal_cookie(&config);
-    let server = start(config);
-    let cookie = format!("{NAME}={}", sealer.seal(&user("alice")).expect("seal"));
+/// An async check written for another type than the session's refuses
+/// every session (fails closed) with an error event.
+pub(crate) async fn async_check_of_another_type_fails_closed(start: Start) {
+    mistyped_check_fails_closed(
+        start,
+        "async-mistyped",
+        |c| c.with_async_check(|_: &u8, _| async { true }),
+        "async session check is written for another type",
+    )
+    .await;
+}
 
-    let r = get(server.addr, "/who", &[cookie]).await;
-    assert_eq!((r.status, r.body.as_str()), (200, "-"));
-    assert_eq!(r.set_cookies, [removal]);
-    let errors = capture::lines_with("message=a session check is written for another type");
-    assert!(errors.iter().any(|l| l.starts_with("ERROR ")), "{errors:?}");
+/// The same for a check (`with_check`).
+pub(crate) async fn check_of_another_type_fails_closed(start: Start) {
+    mistyped_check_fails_closed(
+        start,
+        "sync-mistyped",
+        |c| c.with_check(|_: &u8, _| true),
+        "message=a session check is written for another type",
+    )
+    .await;
 }

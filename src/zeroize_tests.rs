@@ -110,24 +110,42 @@ fn zeroization_scratch_buffer_is_wiped_after_a_seal() {
     );
 }
 
-#[test]
-fn zeroization_a_payload_that_outgrows_the_buffer_leaves_none_behind() {
-    let sealer = Sealer::new(Keyring::ephemeral().expect("rng")).with_max_len(100_000);
-    // Warm the buffer: a seal reserves 16 KiB (and its tail).
-    sealer.seal(&0u8).expect("seals");
+/// Warms the scratch buffer with a tiny seal of `sealer`, then seals a
+/// secret of `len` bytes with `seal`, which must outgrow it: the buffer
+/// moves, the allocation it left holds none of the secret, and the value
+/// opens (`open`) to it.
+fn outgrowing_leaves_none_behind(
+    sealer: &Sealer,
+    len: usize,
+    seal: impl Fn(&Sealer, &[u8]) -> String,
+    open: impl Fn(&Sealer, &str) -> Vec<u8>,
+) {
+    // A seal reserves 16 KiB (and its tail).
+    seal(sealer, &[0]);
     let (addr, capacity) = scratch_region();
     let mut old = vec![0u8; capacity];
-    // A sequence of bytes, written a byte at a time, that outgrows the
-    // reservation midway: its first 16 KiB move to a larger allocation.
-    let secret = pattern(24_000);
-    let value = sealer.seal(&secret).expect("seals");
+    let secret = pattern(len);
+    let value = seal(sealer, &secret);
     assert_ne!(scratch_region().0, addr, "the buffer moved");
     read_memory_into(addr, &mut old);
     assert!(
         !holds_any_of(&old, &secret),
-        "plaintext left in the allocation the payload outgrew"
+        "plaintext left in the allocation it outgrew"
     );
-    assert_eq!(sealer.open::<Vec<u8>>(&value).expect("opens").value, secret);
+    assert_eq!(open(sealer, &value), secret);
+}
+
+/// A sequence of bytes, written a byte at a time, that outgrows the
+/// reservation midway: its first 16 KiB move to a larger allocation.
+#[test]
+fn zeroization_a_payload_that_outgrows_the_buffer_leaves_none_behind() {
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng")).with_max_len(100_000);
+    outgrowing_leaves_none_behind(
+        &sealer,
+        24_000,
+        |s, secret| s.seal(&secret).expect("seals"),
+        |s, value| s.open::<Vec<u8>>(value).expect("opens").value,
+    );
 }
 
 /// The same when the padding (not the payload) outgrows the reservation: a
@@ -139,18 +157,12 @@ fn zeroization_padding_that_outgrows_the_buffer_leaves_none_behind() {
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
         .with_max_len(100_000)
         .with_padding(crate::Padding::power_of_two());
-    sealer.seal_bytes(&[0u8]).expect("seals");
-    let (addr, capacity) = scratch_region();
-    let mut old = vec![0u8; capacity];
-    let secret = pattern(12_000);
-    let value = sealer.seal_bytes(&secret).expect("seals");
-    assert_ne!(scratch_region().0, addr, "the buffer moved");
-    read_memory_into(addr, &mut old);
-    assert!(
-        !holds_any_of(&old, &secret),
-        "plaintext left in the allocation the padding outgrew"
+    outgrowing_leaves_none_behind(
+        &sealer,
+        12_000,
+        |s, secret| s.seal_bytes(secret).expect("seals"),
+        |s, value| s.open_bytes(value).expect("opens").value,
     );
-    assert_eq!(sealer.open_bytes(&value).expect("opens").value, secret);
 }
 
 /// Serializes a secret, then panics before the seal can finish.
@@ -337,12 +349,12 @@ fn zeroization_a_parsed_keyring_leaves_no_key_behind() {
     use base64::Engine as _;
     use zeroize::Zeroize as _;
     for n in [1, 9] {
-        // The raw keys on this thread's stack, which is not searched.
+        // The raw keys on this thread's stack, which is not searched,
+        // straight from the operating system: the thread's generator
+        // would keep a copy in its buffer on the heap.
         let mut keys = [[0u8; 32]; 9];
         for key in keys.iter_mut().take(n) {
-            let mut fresh = pattern(32);
-            key.copy_from_slice(&fresh);
-            fresh.zeroize();
+            rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, key).expect("os rng");
         }
         let spec: String = (0..n)
             .map(|i| {

@@ -259,6 +259,37 @@ pub(crate) fn open_capacity(value: &str, context: &Context) -> usize {
     value.len().div_ceil(4) * 3 + 1 + MAX_U32_LEN + context.0.len()
 }
 
+/// Why [`seal`] failed: the [`Error`] it stands for, less the maximum
+/// length, which the caller has. Two words, so that a seal's outcome comes
+/// back in registers: returned through memory as a whole `Result`, it was
+/// copied from one layout into the next on its way out of the scratch
+/// buffer, and loads that spanned two of those stores stalled (3% of a
+/// small seal's time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SealFailure {
+    /// [`SealError::TimeRange`].
+    TimeRange,
+    /// [`Error::Rng`].
+    Rng,
+    /// [`SealError::Encode`].
+    Encode,
+    /// [`SealError::TooLarge`] with this `len`.
+    TooLarge(usize),
+}
+
+impl SealFailure {
+    /// The error, for a sealer whose maximum length is `max_len`.
+    #[cold]
+    pub(crate) fn error(self, max_len: usize) -> Error {
+        match self {
+            SealFailure::TimeRange => SealError::TimeRange.into(),
+            SealFailure::Rng => Error::Rng,
+            SealFailure::Encode => SealError::Encode.into(),
+            SealFailure::TooLarge(len) => SealError::TooLarge { len, max: max_len }.into(),
+        }
+    }
+}
+
 /// The key that seals: its id (written in clear) and its cipher.
 #[derive(Clone, Copy)]
 pub(crate) struct SealingKey<'k> {
@@ -287,14 +318,15 @@ pub(crate) fn seal(
     padding: Padding,
     nonce: NonceSource<'_>,
     payload: impl FnOnce(&mut Vec<u8>, Room) -> Result<(), PayloadError>,
-) -> Result<String> {
+    out: &mut String,
+) -> Result<(), SealFailure> {
     let lifetime = times
         .expires_at
         .since(times.issued_at)
-        .ok_or(SealError::TimeRange)?;
+        .ok_or(SealFailure::TimeRange)?;
     let nonce_len = key.cipher.algorithm().nonce_len();
     let max_bin = max_binary_len(max_len);
-    let too_large = |len: usize| SealError::TooLarge { len, max: max_len };
+    let too_large = SealFailure::TooLarge;
     buf.push(if padding.is_padded() {
         VERSION_PADDED
     } else {
@@ -308,12 +340,12 @@ pub(crate) fn seal(
     // The nonce's seed, replaced by the nonce once the message is known.
     nonce
         .seed(&mut buf[nonce_at..body_at])
-        .map_err(|_| Error::Rng)?;
+        .map_err(|_| SealFailure::Rng)?;
     put_varint(buf, times.issued_at.secs());
     put_varint(buf, lifetime);
     let cap = max_bin.saturating_sub(TAG_LEN);
     if buf.len() > cap {
-        return Err(too_large(encoded_len(buf.len() + TAG_LEN)).into());
+        return Err(too_large(encoded_len(buf.len() + TAG_LEN)));
     }
     let room = Room {
         cap,
@@ -323,7 +355,7 @@ pub(crate) fn seal(
     payload(buf, room).map_err(|e| match e {
         // The value would be at least one byte longer than the maximum.
         PayloadError::Overflow => too_large(encoded_len(max_bin + 1)),
-        PayloadError::Encode => SealError::Encode,
+        PayloadError::Encode => SealFailure::Encode,
     })?;
     if padding.is_padded() {
         pad(buf, body_at, payload_at, padding, room).map_err(too_large)?;
@@ -354,11 +386,11 @@ pub(crate) fn seal(
                 Err(StreamFailed::Unreachable) => {
                     NonceSource::Fresh
                         .seed(&mut buf[nonce_at..body_at])
-                        .map_err(|_| Error::Rng)?;
+                        .map_err(|_| SealFailure::Rng)?;
                     encrypt_synthetic(buf, key, spans)?
                 }
-                Err(StreamFailed::Rng) => return Err(Error::Rng),
-                Err(StreamFailed::Aead) => return Err(SealError::Encode.into()),
+                Err(StreamFailed::Rng) => return Err(SealFailure::Rng),
+                Err(StreamFailed::Aead) => return Err(SealFailure::Encode),
             }
         }
         NonceSource::Fresh | NonceSource::Deterministic => encrypt_synthetic(buf, key, spans)?,
@@ -366,7 +398,7 @@ pub(crate) fn seal(
     };
     buf.truncate(body_end);
     buf.extend_from_slice(&tag);
-    encode(buf)
+    encode(buf, out)
 }
 
 /// Where [`seal`] laid out the parts of the message in its buffer:
@@ -387,7 +419,7 @@ fn encrypt_synthetic(
     buf: &mut Vec<u8>,
     key: SealingKey<'_>,
     spans: Spans,
-) -> Result<[u8; TAG_LEN]> {
+) -> Result<[u8; TAG_LEN], SealFailure> {
     let Spans {
         nonce_at,
         body_at,
@@ -404,17 +436,20 @@ fn encrypt_synthetic(
 
 /// Encrypts the body in `buf` laid out as `spans` say under the nonce at
 /// its place; returns the tag.
-fn encrypt(buf: &mut [u8], key: SealingKey<'_>, spans: Spans) -> Result<[u8; TAG_LEN]> {
+fn encrypt(
+    buf: &mut [u8],
+    key: SealingKey<'_>,
+    spans: Spans,
+) -> Result<[u8; TAG_LEN], SealFailure> {
     let (envelope, aad) = buf.split_at_mut(spans.body_end);
     let (head, body) = envelope.split_at_mut(spans.body_at);
-    Ok(key
-        .cipher
+    key.cipher
         .encrypt(
             &head[spans.nonce_at..],
             &aad[..spans.aad_end - spans.body_end],
             body,
         )
-        .map_err(|_| SealError::Encode)?)
+        .map_err(|_| SealFailure::Encode)
 }
 
 /// Where base64's engine is vectorized ([`vectorized`]), shorter inputs
@@ -443,7 +478,7 @@ fn vectorized() -> bool {
 /// The value's text: unpadded base64url of the envelope in `buf`, written
 /// into an allocation of its length (up to three bytes more where it was
 /// padded, below), filled in place, not allocated zeroed.
-/// [`SealError::Encode`] if the encoder did not fill it (it always does),
+/// [`SealFailure::Encode`] if the encoder did not fill it (it always does),
 /// rather than a value of anything else.
 ///
 /// Where base64's engine is vectorized, an envelope of [`PAD_FROM`] to
@@ -454,13 +489,17 @@ fn vectorized() -> bool {
 /// as the leading two or three characters of their group with zeros: the
 /// cut text is the envelope's text, character for character. The zeros
 /// are removed from `buf` again.
-fn encode(buf: &mut Vec<u8>) -> Result<String> {
-    encode_with(buf, vectorized)
+fn encode(buf: &mut Vec<u8>, out: &mut String) -> Result<(), SealFailure> {
+    encode_with(buf, vectorized, out)
 }
 
 /// [`encode`], asking `vector` whether base64's engine is vectorized only
 /// for an envelope it would pad for it.
-fn encode_with(buf: &mut Vec<u8>, vector: impl FnOnce() -> bool) -> Result<String> {
+fn encode_with(
+    buf: &mut Vec<u8>,
+    vector: impl FnOnce() -> bool,
+    text_out: &mut String,
+) -> Result<(), SealFailure> {
     let bin_len = buf.len();
     let len = encoded_len(bin_len);
     let padded = if bin_len >= VECTOR_MIN {
@@ -470,7 +509,7 @@ fn encode_with(buf: &mut Vec<u8>, vector: impl FnOnce() -> bool) -> Result<Strin
     } else {
         let mut out = zeroed(len);
         encode_short(buf, &mut out);
-        return text(out);
+        return text(out, text_out);
     };
     buf.resize(padded, 0);
     let full = encoded_len(padded);
@@ -478,10 +517,10 @@ fn encode_with(buf: &mut Vec<u8>, vector: impl FnOnce() -> bool) -> Result<Strin
     let written = b64().encode_slice(&buf[..], &mut out);
     buf.truncate(bin_len);
     if written != Ok(full) {
-        return Err(SealError::Encode.into());
+        return Err(SealFailure::Encode);
     }
     out.truncate(len);
-    text(out)
+    text(out, text_out)
 }
 
 /// `len` zero bytes in an allocation of exactly that size. `vec![0; len]`
@@ -496,8 +535,14 @@ fn zeroed(len: usize) -> Vec<u8> {
 
 /// The text of `out`, which holds only base64 characters: the check is
 /// all `from_utf8` does.
-fn text(out: Vec<u8>) -> Result<String> {
-    String::from_utf8(out).map_err(|_| SealError::Encode.into())
+fn text(bytes: Vec<u8>, out: &mut String) -> Result<(), SealFailure> {
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            *out = text;
+            Ok(())
+        }
+        Err(_) => Err(SealFailure::Encode),
+    }
 }
 
 /// The base64url alphabet.
@@ -1119,17 +1164,16 @@ mod tests {
         let check = |bytes: &[u8]| {
             for vector in [false, true] {
                 let mut buf = bytes.to_vec();
-                let text = encode_with(&mut buf, || vector);
+                let mut text = String::new();
                 let n = bytes.len();
-                assert_eq!(
-                    text,
-                    Ok(URL_SAFE_NO_PAD.encode(bytes)),
-                    "{n} bytes, {vector}"
-                );
+                assert_eq!(encode_with(&mut buf, || vector, &mut text), Ok(()));
+                assert_eq!(text, URL_SAFE_NO_PAD.encode(bytes), "{n} bytes, {vector}");
                 assert_eq!(buf, bytes, "the envelope after encoding");
             }
             let mut buf = bytes.to_vec();
-            assert_eq!(encode(&mut buf), Ok(URL_SAFE_NO_PAD.encode(bytes)));
+            let mut text = String::new();
+            assert_eq!(encode(&mut buf, &mut text), Ok(()));
+            assert_eq!(text, URL_SAFE_NO_PAD.encode(bytes));
         };
         for n in 0..400 {
             let mut bytes = vec![0u8; n];

@@ -396,10 +396,13 @@ impl Sealer {
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
         let now = self.unix_now();
         let times = self.fresh_times(now)?;
-        self.seal_at(now, times, self.fresh(), |buf, room| {
-            postcard_into(value, buf, room)
-        })
-        .map(|sealed| sealed.value)
+        self.seal_then(
+            now,
+            times,
+            self.fresh(),
+            |buf, room| postcard_into(value, buf, room),
+            |value, _, _| value,
+        )
     }
 
     /// Seals raw bytes, for callers with their own encoding.
@@ -592,6 +595,25 @@ impl Sealer {
         nonce: NonceSource<'_>,
         payload: impl FnOnce(&mut Vec<u8>, Room) -> Result<(), PayloadError>,
     ) -> Result<Sealed> {
+        self.seal_then(now, times, nonce, payload, |value, times, growth| Sealed {
+            value,
+            times,
+            growth: growth(),
+        })
+    }
+
+    /// [`Sealer::seal_at`], handing the value, its times and its growth
+    /// (worked out if asked) to `done`. The plain seals keep the value
+    /// alone, and returned straight it is never moved between layouts.
+    #[inline]
+    fn seal_then<R>(
+        &self,
+        now: UnixTime,
+        times: Times,
+        nonce: NonceSource<'_>,
+        payload: impl FnOnce(&mut Vec<u8>, Room) -> Result<(), PayloadError>,
+        done: impl FnOnce(String, Times, &dyn Fn() -> usize) -> R,
+    ) -> Result<R> {
         self.source.with(|keyring| {
             let mut times = times;
             if let Some(cut) = keyring.cutoff().filter(|cut| times.issued_at < *cut) {
@@ -617,7 +639,12 @@ impl Sealer {
                 cipher: &slot.cipher,
             };
             let capacity = envelope::seal_capacity(self.max_len, &self.context);
-            let value = with_scratch(capacity, |buf| {
+            // The value is put where it is kept, and only the outcome goes
+            // back through the scratch buffer's `Option`s and `Result`s:
+            // copying a whole `Result<String>` from one layout to the next
+            // stalled on loads that spanned two stores.
+            let mut value = String::new();
+            with_scratch(capacity, |buf| {
                 envelope::seal(
                     buf,
                     key,
@@ -627,17 +654,17 @@ impl Sealer {
                     self.padding,
                     nonce,
                     payload,
+                    &mut value,
                 )
-            })?;
-            slot.count_seal(matches!(nonce, NonceSource::Deterministic), now);
-            let growth = keyring
-                .max_overhead()
-                .saturating_sub(envelope::overhead(slot.id, slot.algorithm));
-            Ok(Sealed {
-                value,
-                times,
-                growth,
             })
+            .map_err(|failure| failure.error(self.max_len))?;
+            slot.count_seal(matches!(nonce, NonceSource::Deterministic), now);
+            let growth = || {
+                keyring
+                    .max_overhead()
+                    .saturating_sub(envelope::overhead(slot.id, slot.algorithm))
+            };
+            Ok(done(value, times, &growth))
         })
     }
 

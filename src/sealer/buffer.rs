@@ -31,28 +31,32 @@ pub(crate) fn with_scratch<R>(capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R
             self.0.clear();
         }
     }
+    #[inline(always)]
     fn run<R>(buf: &mut Vec<u8>, capacity: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         buf.clear();
         buf.reserve(capacity);
         let guard = Wipe(buf);
         f(guard.0)
     }
+    // The result is written where it is kept, not returned through
+    // `try_with`'s `Result` and an `Option` inside it: each was one more
+    // copy of it from one layout into the next, whose loads stalled on
+    // stores of other widths (35 instructions of a small seal, and more of
+    // its time than that).
     let mut slot = Some(f);
-    let done = SCRATCH
-        .try_with(|cell| match (cell.try_borrow_mut(), slot.take()) {
-            (Ok(mut buf), Some(f)) => Some(run(&mut buf, capacity, f)),
-            (_, f) => {
-                slot = f;
-                None
+    let mut done = None;
+    let _ = SCRATCH.try_with(|cell| {
+        if let Ok(mut buf) = cell.try_borrow_mut() {
+            if let Some(f) = slot.take() {
+                done = Some(run(&mut buf, capacity, f));
             }
-        })
-        .ok()
-        .flatten();
+        }
+    });
     match (done, slot) {
         (Some(result), _) => result,
         // Re-entered (a `Serialize` impl that seals) or thread exiting.
         (None, Some(f)) => run(&mut Vec::new(), capacity, f),
-        (None, None) => unreachable!("the closure either ran `f` or put it back"),
+        (None, None) => unreachable!("the closure either ran `f` or left it"),
     }
 }
 

@@ -321,14 +321,16 @@ impl Cipher {
         aad: &[u8],
         buf: &mut [u8],
     ) -> Result<[u8; TAG_LEN], Failed> {
+        let mut tag = [0u8; TAG_LEN];
         match &self.aead {
-            Aead::XChaCha(c) => c.seal(nonce.try_into().map_err(|_| Failed)?, aad, buf),
-            Aead::Aes(c) => c.seal(nonce.try_into().map_err(|_| Failed)?, aad, buf),
-        }
+            Aead::XChaCha(c) => c.seal(nonce.try_into().map_err(|_| Failed)?, aad, buf, &mut tag),
+            Aead::Aes(c) => c.seal(nonce.try_into().map_err(|_| Failed)?, aad, buf, &mut tag),
+        }?;
+        Ok(tag)
     }
 
     /// Encrypts `buf` in place under `aad` and the next nonce of this
-    /// thread's stream, which it writes to `nonce`; returns the tag.
+    /// thread's stream, which it writes to `nonce`; writes the tag to `tag`.
     /// [`StreamFailed::Rng`] if a new stream is due (the thread's first
     /// seal under this key, a fork, the counter's end) and the operating
     /// system gives no randomness: then nothing is sealed, and the next
@@ -341,7 +343,8 @@ impl Cipher {
         nonce: &mut [u8],
         aad: &[u8],
         buf: &mut [u8],
-    ) -> Result<[u8; TAG_LEN], StreamFailed> {
+        tag: &mut [u8; TAG_LEN],
+    ) -> Result<(), StreamFailed> {
         let cell = match self.streams.get() {
             Some(cell) => {
                 note_thread_slots();
@@ -369,7 +372,7 @@ impl Cipher {
                 *next += 1;
                 nonce[..backend::PREFIX_LEN].copy_from_slice(prefix);
                 nonce[backend::PREFIX_LEN..].copy_from_slice(&tail);
-                aead.seal(&tail, aad, buf).map_err(|_| StreamFailed::Aead)
+                aead.seal(&tail, aad, buf, tag)
             }
             StreamNonces::Aes(rng) => {
                 let nonce: &mut [u8; backend::AES_NONCE_LEN] =
@@ -382,9 +385,10 @@ impl Cipher {
                 let Aead::Aes(c) = &self.aead else {
                     return Err(StreamFailed::Aead);
                 };
-                c.seal(nonce, aad, buf).map_err(|_| StreamFailed::Aead)
+                c.seal(nonce, aad, buf, tag)
             }
         }
+        .map_err(|_| StreamFailed::Aead)
     }
 
     /// A new nonce stream for the calling thread, from the operating

@@ -371,15 +371,19 @@ pub(crate) fn seal(
         body_end,
         aad_end,
     };
-    let tag = match nonce {
+    // Written in place by the per-thread path: returned in a `Result`, the
+    // tag came back one byte off its alignment and was copied out in
+    // pieces that the next loads spanned.
+    let mut tag = [0u8; TAG_LEN];
+    match nonce {
         NonceSource::PerThread => {
             let (envelope, aad) = buf.split_at_mut(body_end);
             let (head, body) = envelope.split_at_mut(body_at);
             match key
                 .cipher
-                .encrypt_per_thread(&mut head[nonce_at..], aad, body)
+                .encrypt_per_thread(&mut head[nonce_at..], aad, body, &mut tag)
             {
-                Ok(tag) => tag,
+                Ok(()) => {}
                 // A thread tearing down its thread-local storage cannot
                 // reach its stream (nothing was written): a synthetic
                 // nonce from fresh random bytes instead.
@@ -387,15 +391,17 @@ pub(crate) fn seal(
                     NonceSource::Fresh
                         .seed(&mut buf[nonce_at..body_at])
                         .map_err(|_| SealFailure::Rng)?;
-                    encrypt_synthetic(buf, key, spans)?
+                    tag = encrypt_synthetic(buf, key, spans)?;
                 }
                 Err(StreamFailed::Rng) => return Err(SealFailure::Rng),
                 Err(StreamFailed::Aead) => return Err(SealFailure::Encode),
             }
         }
-        NonceSource::Fresh | NonceSource::Deterministic => encrypt_synthetic(buf, key, spans)?,
-        NonceSource::Fixed(_) => encrypt(buf, key, spans)?,
-    };
+        NonceSource::Fresh | NonceSource::Deterministic => {
+            tag = encrypt_synthetic(buf, key, spans)?;
+        }
+        NonceSource::Fixed(_) => tag = encrypt(buf, key, spans)?,
+    }
     buf.truncate(body_end);
     buf.extend_from_slice(&tag);
     encode(buf, out)

@@ -85,11 +85,14 @@ pub(crate) mod rust_crypto {
             nonce: &[u8; XCHACHA_NONCE_LEN],
             aad: &[u8],
             buf: &mut [u8],
-        ) -> Result<[u8; TAG_LEN], Failed> {
-            self.0
+            tag: &mut [u8; TAG_LEN],
+        ) -> Result<(), Failed> {
+            *tag = self
+                .0
                 .encrypt_in_place_detached(nonce.into(), aad, buf)
-                .map(Into::into)
-                .map_err(|_| Failed)
+                .map_err(|_| Failed)?
+                .into();
+            Ok(())
         }
 
         pub(crate) fn open(
@@ -116,13 +119,16 @@ pub(crate) mod rust_crypto {
             tail: &[u8; TAIL_LEN],
             aad: &[u8],
             buf: &mut [u8],
-        ) -> Result<[u8; TAG_LEN], Failed> {
+            tag: &mut [u8; TAG_LEN],
+        ) -> Result<(), Failed> {
             let mut inner = [0u8; AES_NONCE_LEN];
             inner[4..].copy_from_slice(tail);
-            self.0
+            *tag = self
+                .0
                 .encrypt_in_place_detached(&inner.into(), aad, buf)
-                .map(Into::into)
-                .map_err(|_| Failed)
+                .map_err(|_| Failed)?
+                .into();
+            Ok(())
         }
 
         /// Opens under the XChaCha nonce `prefix || tail`.
@@ -154,11 +160,14 @@ pub(crate) mod rust_crypto {
             nonce: &[u8; AES_NONCE_LEN],
             aad: &[u8],
             buf: &mut [u8],
-        ) -> Result<[u8; TAG_LEN], Failed> {
-            self.0
+            tag: &mut [u8; TAG_LEN],
+        ) -> Result<(), Failed> {
+            *tag = self
+                .0
                 .encrypt_in_place_detached(nonce.into(), aad, buf)
-                .map(Into::into)
-                .map_err(|_| Failed)
+                .map_err(|_| Failed)?
+                .into();
+            Ok(())
         }
 
         pub(crate) fn open(
@@ -230,9 +239,10 @@ pub(crate) mod ring {
             nonce: &[u8; XCHACHA_NONCE_LEN],
             aad: &[u8],
             buf: &mut [u8],
-        ) -> Result<[u8; TAG_LEN], Failed> {
+            tag: &mut [u8; TAG_LEN],
+        ) -> Result<(), Failed> {
             let (key, nonce) = self.derive(nonce);
-            seal(&key.0, nonce, aad, buf)
+            seal(&key.0, nonce, aad, buf, tag)
         }
 
         pub(crate) fn open(
@@ -258,8 +268,9 @@ pub(crate) mod ring {
             tail: &[u8; TAIL_LEN],
             aad: &[u8],
             buf: &mut [u8],
-        ) -> Result<[u8; TAG_LEN], Failed> {
-            seal(&self.0, inner_nonce(tail), aad, buf)
+            tag: &mut [u8; TAG_LEN],
+        ) -> Result<(), Failed> {
+            seal(&self.0, inner_nonce(tail), aad, buf, tag)
         }
 
         /// Opens under the XChaCha nonce `prefix || tail`.
@@ -299,8 +310,9 @@ pub(crate) mod ring {
             nonce: &[u8; AES_NONCE_LEN],
             aad: &[u8],
             buf: &mut [u8],
-        ) -> Result<[u8; TAG_LEN], Failed> {
-            seal(&self.0, Nonce::assume_unique_for_key(*nonce), aad, buf)
+            tag: &mut [u8; TAG_LEN],
+        ) -> Result<(), Failed> {
+            seal(&self.0, Nonce::assume_unique_for_key(*nonce), aad, buf, tag)
         }
 
         pub(crate) fn open(
@@ -314,18 +326,21 @@ pub(crate) mod ring {
         }
     }
 
+    /// Seals `buf` in place and writes the tag to `tag`: a tag returned in
+    /// a `Result` sits one byte off its alignment, and the callers copied
+    /// it out in pieces whose loads spanned two stores and stalled.
     fn seal(
         key: &LessSafeKey,
         nonce: Nonce,
         aad: &[u8],
         buf: &mut [u8],
-    ) -> Result<[u8; TAG_LEN], Failed> {
-        let tag = key
+        tag: &mut [u8; TAG_LEN],
+    ) -> Result<(), Failed> {
+        let sealed = key
             .seal_in_place_separate_tag(nonce, Aad::from(aad), buf)
             .map_err(|_| Failed)?;
-        let mut out = [0u8; TAG_LEN];
-        out.copy_from_slice(tag.as_ref());
-        Ok(out)
+        tag.copy_from_slice(sealed.as_ref());
+        Ok(())
     }
 
     fn open(
@@ -369,9 +384,14 @@ mod tests {
                 let fast = <$fast>::new(&key);
 
                 let mut by_portable = plaintext.clone();
-                let tag_p = portable.seal(&nonce, aad, &mut by_portable).expect("seals");
+                let mut tag_p = [0u8; TAG_LEN];
+                portable
+                    .seal(&nonce, aad, &mut by_portable, &mut tag_p)
+                    .expect("seals");
                 let mut by_fast = plaintext.clone();
-                let tag_f = fast.seal(&nonce, aad, &mut by_fast).expect("seals");
+                let mut tag_f = [0u8; TAG_LEN];
+                fast.seal(&nonce, aad, &mut by_fast, &mut tag_f)
+                    .expect("seals");
                 assert_eq!(by_portable, by_fast, "ciphertext, {len} bytes");
                 assert_eq!(tag_p, tag_f, "tag, {len} bytes");
 
@@ -454,18 +474,25 @@ mod tests {
             rand::rng().fill_bytes(&mut plaintext);
             let whole = rust_crypto::XChaCha::new(&key);
             let mut expected = plaintext.clone();
-            let tag = whole.seal(&nonce, &aad, &mut expected).expect("seals");
+            let mut tag = [0u8; TAG_LEN];
+            whole
+                .seal(&nonce, &aad, &mut expected, &mut tag)
+                .expect("seals");
             let ring_key = ring::XChaCha::new(&key);
-            type Seal<'a> = &'a dyn Fn(&mut [u8]) -> Result<[u8; TAG_LEN], Failed>;
+            type Seal<'a> = &'a dyn Fn(&mut [u8], &mut [u8; TAG_LEN]) -> Result<(), Failed>;
             let subkeyed: [(&str, Seal<'_>); 2] = [
-                ("ring", &|b| ring_key.subkeyed(prefix).seal(tail, &aad, b)),
-                ("rust_crypto", &|b| {
-                    whole.subkeyed(prefix).seal(tail, &aad, b)
+                ("ring", &|b, t| {
+                    ring_key.subkeyed(prefix).seal(tail, &aad, b, t)
+                }),
+                ("rust_crypto", &|b, t| {
+                    whole.subkeyed(prefix).seal(tail, &aad, b, t)
                 }),
             ];
             for (which, seal) in subkeyed {
                 let mut body = plaintext.clone();
-                assert_eq!(seal(&mut body), Ok(tag), "{which}: tag, {len} bytes");
+                let mut got = [0u8; TAG_LEN];
+                assert_eq!(seal(&mut body, &mut got), Ok(()), "{which}: seals");
+                assert_eq!(got, tag, "{which}: tag, {len} bytes");
                 assert_eq!(body, expected, "{which}: ciphertext, {len} bytes");
                 whole.open(&nonce, &aad, &mut body, &tag).expect("opens");
                 assert_eq!(body, plaintext);
@@ -530,8 +557,9 @@ mod tests {
         ));
         let tag = hex("c0875924c1c7987947deafd8780acf49");
         let mut buf = plaintext.to_vec();
-        let got = ring::XChaCha::new(&key)
-            .seal(&nonce, &aad, &mut buf)
+        let mut got = [0u8; TAG_LEN];
+        ring::XChaCha::new(&key)
+            .seal(&nonce, &aad, &mut buf, &mut got)
             .expect("seals");
         assert_eq!(buf, expected);
         assert_eq!(got.to_vec(), tag);

@@ -21,8 +21,9 @@ fn seal_and_open(cipher: &Cipher, plaintext: &[u8]) -> Vec<u8> {
     let plaintext = &[plaintext, &[0u8; 16]].concat()[..];
     let mut nonce = vec![0u8; cipher.algorithm().nonce_len()];
     let mut body = plaintext.to_vec();
-    let tag = cipher
-        .encrypt_per_thread(&mut nonce, AAD, &mut body)
+    let mut tag = [0u8; TAG_LEN];
+    cipher
+        .encrypt_per_thread(&mut nonce, AAD, &mut body, &mut tag)
         .expect("seals");
     assert_ne!(body, plaintext, "encrypted in place");
     cipher

@@ -691,6 +691,9 @@ impl Sealer {
             // apart and put together again, each move's loads stalling on
             // the stores of the one before.
             let mut head = None;
+            // So is the value: returned, it was copied from one `Result`
+            // into the next on its way out, as the header was.
+            let mut decoded = None;
             let opened = with_scratch(capacity, |buf| {
                 envelope::open(
                     buf,
@@ -712,16 +715,17 @@ impl Sealer {
                             return Err(Refusal::Revoked.into());
                         }
                         head = Some(header);
-                        decode(payload)
+                        decoded = Some(decode(payload)?);
+                        Ok(())
                     },
                 )
             });
             if let Some(slot) = named {
                 slot.count_open(opened.as_ref().map(|_| ()));
             }
-            let value = opened?;
-            // Set by every open that succeeds.
-            let Some(header) = head else {
+            opened?;
+            // Both set by every open that succeeds.
+            let (Some(header), Some(value)) = (head, decoded) else {
                 return Err(Refusal::Malformed.into());
             };
             // Only an older key asks for a re-seal: a value of a newer key

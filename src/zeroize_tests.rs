@@ -84,6 +84,33 @@ fn zeroization_scratch_buffer_holds_no_plaintext_after_open() {
     );
 }
 
+/// A string the reader copies out of the buffer for an owned `String`
+/// and that then fails the UTF-8 check is wiped before it is freed: no
+/// part of it is left in the process's heaps.
+#[test]
+fn zeroization_a_string_that_is_not_utf8_leaves_no_copy() {
+    let _alone = WHOLE_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    // The payload on this thread's stack, which is not searched, straight
+    // from the operating system: postcard's string of 47 letters and then
+    // a byte no UTF-8 text holds.
+    let mut payload = [0u8; 49];
+    rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut payload).expect("os rng");
+    payload[0] = 48;
+    payload[1..48].iter_mut().for_each(|b| *b = b'a' + *b % 26);
+    payload[48] = 0xff;
+    let value = sealer.seal_bytes(&payload).expect("seals");
+    assert_eq!(
+        sealer.open::<String>(&value).map(|o| o.value),
+        Err(crate::Error::Refused(crate::Refusal::Decode))
+    );
+    let stack = &payload as *const _ as usize;
+    if let Some(addr) = writable_memory_holding(&[&payload[1..48]], &[stack]) {
+        panic!("the string's copy left in memory at {addr:#x}");
+    }
+    zeroize::Zeroize::zeroize(&mut payload);
+}
+
 /// A seal alone wipes the buffer as well. The plaintext is encrypted in
 /// place, so what a seal would leave there is its envelope: none of it
 /// may remain.
@@ -267,6 +294,13 @@ fn zeroization_a_seal_inside_a_seal_has_a_buffer_of_its_own() {
     );
 }
 
+/// Held by every test that searches the whole process
+/// ([`writable_memory_holding`]) for as long as its secrets live: a search
+/// copies what it reads, other threads' stacks included, into a buffer of
+/// its own, where a second search running at the same time would find the
+/// first test's secrets.
+static WHOLE_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Where in this process's private writable memory (its heaps, and the
 /// stacks of other threads) any 8 consecutive bytes of one of `secrets`
 /// lie, outside the mappings that hold an address of `skip` (this
@@ -348,6 +382,7 @@ fn writable_memory_holding(secrets: &[&[u8]], skip: &[usize]) -> Option<usize> {
 fn zeroization_a_parsed_keyring_leaves_no_key_behind() {
     use base64::Engine as _;
     use zeroize::Zeroize as _;
+    let _alone = WHOLE_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
     for n in [1, 9] {
         // The raw keys on this thread's stack, which is not searched,
         // straight from the operating system: the thread's generator

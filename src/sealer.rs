@@ -691,11 +691,14 @@ impl Sealer {
             // apart and put together again, each move's loads stalling on
             // the stores of the one before.
             let mut head = None;
-            // So is the value: returned, it was copied from one `Result`
-            // into the next on its way out, as the header was.
+            // So are the value and the error: returned, each was copied
+            // from one `Result` or `Option` into the next on its way out,
+            // as the header was, and the loads of a copy stalled on the
+            // stores of the one before.
             let mut decoded = None;
-            let opened = with_scratch(capacity, |buf| {
-                envelope::open(
+            let mut refused = None;
+            with_scratch(capacity, |buf| {
+                let opened = envelope::open(
                     buf,
                     value,
                     self.max_len,
@@ -718,12 +721,17 @@ impl Sealer {
                         decoded = Some(decode(payload)?);
                         Ok(())
                     },
-                )
+                );
+                if let Err(error) = opened {
+                    refused = Some(error);
+                }
             });
             if let Some(slot) = named {
-                slot.count_open(opened.as_ref().map(|_| ()));
+                slot.count_open(refused.as_ref().map_or(Ok(()), Err));
             }
-            opened?;
+            if let Some(error) = refused {
+                return Err(error);
+            }
             // Both set by every open that succeeds.
             let (Some(header), Some(value)) = (head, decoded) else {
                 return Err(Refusal::Malformed.into());

@@ -84,9 +84,8 @@ fn zeroization_scratch_buffer_holds_no_plaintext_after_open() {
     );
 }
 
-/// A string the reader copies out of the buffer for an owned `String`
-/// and that then fails the UTF-8 check is wiped before it is freed: no
-/// part of it is left in the process's heaps.
+/// A string that fails the UTF-8 check leaves no copy of itself in the
+/// process's heaps.
 #[test]
 fn zeroization_a_string_that_is_not_utf8_leaves_no_copy() {
     let _alone = WHOLE_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
@@ -106,6 +105,44 @@ fn zeroization_a_string_that_is_not_utf8_leaves_no_copy() {
     );
     let stack = &payload as *const _ as usize;
     if let Some(addr) = writable_memory_holding(&[&payload[1..48]], &[stack]) {
+        panic!("the string's copy left in memory at {addr:#x}");
+    }
+    zeroize::Zeroize::zeroize(&mut payload);
+}
+
+/// A type that asks for an owned string (`deserialize_string`) but whose
+/// visitor only borrows it (`visit_str`) leaves no copy of it in the
+/// process's heaps: the reader lends the string where it lies, in the
+/// buffer that is wiped.
+#[test]
+fn zeroization_a_string_only_borrowed_leaves_no_copy() {
+    struct Len(usize);
+    impl<'de> Deserialize<'de> for Len {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visit;
+            impl serde::de::Visitor<'_> for Visit {
+                type Value = Len;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Len, E> {
+                    Ok(Len(v.len()))
+                }
+            }
+            d.deserialize_string(Visit)
+        }
+    }
+    let _alone = WHOLE_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
+    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
+    // On this thread's stack, which is not searched, from the OS.
+    let mut payload = [0u8; 49];
+    rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut payload).expect("os rng");
+    payload[0] = 48;
+    payload[1..].iter_mut().for_each(|b| *b = b'a' + *b % 26);
+    let value = sealer.seal_bytes(&payload).expect("seals");
+    assert_eq!(sealer.open::<Len>(&value).map(|o| o.value.0), Ok(48));
+    let stack = &payload as *const _ as usize;
+    if let Some(addr) = writable_memory_holding(&[&payload[1..]], &[stack]) {
         panic!("the string's copy left in memory at {addr:#x}");
     }
     zeroize::Zeroize::zeroize(&mut payload);

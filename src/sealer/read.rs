@@ -17,7 +17,6 @@
 use core::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer as _, Visitor};
-use zeroize::Zeroize as _;
 
 use crate::error::Refusal;
 
@@ -341,23 +340,12 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         visitor.visit_borrowed_str(self.str()?)
     }
 
-    /// An owned string: its bytes are copied out, then checked, and the
-    /// visitor gets the copy (`visit_string`; `String`, `PathBuf` and
-    /// serde's in-place string keep it, as they kept the copy they made of
-    /// a `&str`). `from_utf8` takes a word at a time only from an aligned
-    /// address, which a new allocation has and bytes within the buffer
-    /// rarely do: 72 instructions a short string instead of 117, the
-    /// four strings of a small open 10% of its instructions before. A
-    /// copy that is not UTF-8 is wiped before it is freed.
+    /// The string where it lies, as `visit_str`, as postcard hands it over
+    /// (a visitor that keeps it copies it; one that does not leaves no
+    /// copy of plaintext behind).
     #[inline]
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
-        match String::from_utf8(self.bytes()?.to_vec()) {
-            Ok(owned) => visitor.visit_string(owned),
-            Err(refused) => {
-                refused.into_bytes().zeroize();
-                Err(Invalid)
-            }
-        }
+        visitor.visit_str(self.str()?)
     }
 
     #[inline]

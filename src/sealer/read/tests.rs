@@ -130,6 +130,9 @@ impl<'de, const M: u8> Deserialize<'de> for Probe<M> {
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<String, E> {
                 Ok(format!("borrowed str {v:?}"))
             }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+                Ok(format!("string {v:?}"))
+            }
             fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<String, E> {
                 Ok(format!("bytes {v:?}"))
             }

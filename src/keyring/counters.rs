@@ -54,10 +54,16 @@ impl Count {
 }
 
 /// One shard: every count, alone on its cache lines (128 bytes: two lines,
-/// as adjacent-line prefetchers pair them).
+/// as adjacent-line prefetchers pair them). Sixteen words, of which
+/// [`COUNTS`] count: a shard with padding after its counts was built on
+/// the stack and copied whole into the heap, padding included, and the
+/// padding carried whatever an earlier stack frame had left there (a
+/// parsed keyring's key bytes, the memory-scan test found).
 #[derive(Default)]
 #[repr(align(128))]
-struct Shard([AtomicU64; COUNTS]);
+struct Shard([AtomicU64; 16]);
+
+const _: () = assert!(COUNTS <= 16 && size_of::<Shard>() == 128);
 
 /// A key's counts: a shard for each of the first [`owned_shards`] threads
 /// to count, then the shards the later threads share.

@@ -56,6 +56,7 @@ fn scratch_memory() -> Vec<u8> {
 
 #[test]
 fn zeroization_key_bytes_are_wiped_on_drop() {
+    let _alone = reading_memory();
     let secret = pattern(32);
     let key = Box::new(Key::try_from(&secret[..]).expect("32 bytes"));
     let addr = key.bytes().as_ptr() as usize;
@@ -73,6 +74,7 @@ fn zeroization_key_bytes_are_wiped_on_drop() {
 
 #[test]
 fn zeroization_scratch_buffer_holds_no_plaintext_after_open() {
+    let _alone = reading_memory();
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
     let secret = pattern(200);
     let value = sealer.seal_bytes(&secret).expect("seals");
@@ -84,30 +86,39 @@ fn zeroization_scratch_buffer_holds_no_plaintext_after_open() {
     );
 }
 
-/// A string that fails the UTF-8 check leaves no copy of itself in the
-/// process's heaps.
-#[test]
-fn zeroization_a_string_that_is_not_utf8_leaves_no_copy() {
-    let _alone = WHOLE_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
+/// Seals postcard's string of 48 letters (the last replaced by `last`, if
+/// given), opens it with `open`, and panics if 8 of the letters in a row
+/// are left anywhere in the process but this thread's stack, where the
+/// payload is, straight from the operating system.
+fn open_string_then_search(last: Option<u8>, open: impl FnOnce(&Sealer, &str)) {
+    let _alone = reading_memory();
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
-    // The payload on this thread's stack, which is not searched, straight
-    // from the operating system: postcard's string of 47 letters and then
-    // a byte no UTF-8 text holds.
     let mut payload = [0u8; 49];
     rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut payload).expect("os rng");
     payload[0] = 48;
-    payload[1..48].iter_mut().for_each(|b| *b = b'a' + *b % 26);
-    payload[48] = 0xff;
+    payload[1..].iter_mut().for_each(|b| *b = b'a' + *b % 26);
+    if let Some(last) = last {
+        payload[48] = last;
+    }
     let value = sealer.seal_bytes(&payload).expect("seals");
-    assert_eq!(
-        sealer.open::<String>(&value).map(|o| o.value),
-        Err(crate::Error::Refused(crate::Refusal::Decode))
-    );
+    open(&sealer, &value);
     let stack = &payload as *const _ as usize;
     if let Some(addr) = writable_memory_holding(&[&payload[1..48]], &[stack]) {
         panic!("the string's copy left in memory at {addr:#x}");
     }
     zeroize::Zeroize::zeroize(&mut payload);
+}
+
+/// A string that fails the UTF-8 check (its last byte is none a UTF-8
+/// text holds) leaves no copy of itself in the process's heaps.
+#[test]
+fn zeroization_a_string_that_is_not_utf8_leaves_no_copy() {
+    open_string_then_search(Some(0xff), |sealer, value| {
+        assert_eq!(
+            sealer.open::<String>(value).map(|o| o.value),
+            Err(crate::Error::Refused(crate::Refusal::Decode))
+        );
+    });
 }
 
 /// A type that asks for an owned string (`deserialize_string`) but whose
@@ -132,20 +143,9 @@ fn zeroization_a_string_only_borrowed_leaves_no_copy() {
             d.deserialize_string(Visit)
         }
     }
-    let _alone = WHOLE_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
-    let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
-    // On this thread's stack, which is not searched, from the OS.
-    let mut payload = [0u8; 49];
-    rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut payload).expect("os rng");
-    payload[0] = 48;
-    payload[1..].iter_mut().for_each(|b| *b = b'a' + *b % 26);
-    let value = sealer.seal_bytes(&payload).expect("seals");
-    assert_eq!(sealer.open::<Len>(&value).map(|o| o.value.0), Ok(48));
-    let stack = &payload as *const _ as usize;
-    if let Some(addr) = writable_memory_holding(&[&payload[1..]], &[stack]) {
-        panic!("the string's copy left in memory at {addr:#x}");
-    }
-    zeroize::Zeroize::zeroize(&mut payload);
+    open_string_then_search(None, |sealer, value| {
+        assert_eq!(sealer.open::<Len>(value).map(|o| o.value.0), Ok(48));
+    });
 }
 
 /// A seal alone wipes the buffer as well. The plaintext is encrypted in
@@ -154,6 +154,7 @@ fn zeroization_a_string_only_borrowed_leaves_no_copy() {
 #[test]
 fn zeroization_scratch_buffer_is_wiped_after_a_seal() {
     use base64::Engine as _;
+    let _alone = reading_memory();
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
     let secret = pattern(200);
     let value = sealer.seal_bytes(&secret).expect("seals");
@@ -203,6 +204,7 @@ fn outgrowing_leaves_none_behind(
 /// reservation midway: its first 16 KiB move to a larger allocation.
 #[test]
 fn zeroization_a_payload_that_outgrows_the_buffer_leaves_none_behind() {
+    let _alone = reading_memory();
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng")).with_max_len(100_000);
     outgrowing_leaves_none_behind(
         &sealer,
@@ -218,6 +220,7 @@ fn zeroization_a_payload_that_outgrows_the_buffer_leaves_none_behind() {
 /// allocation, wiping the old one.
 #[test]
 fn zeroization_padding_that_outgrows_the_buffer_leaves_none_behind() {
+    let _alone = reading_memory();
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng"))
         .with_max_len(100_000)
         .with_padding(crate::Padding::power_of_two());
@@ -243,6 +246,7 @@ impl Serialize for PanicsMidway {
 
 #[test]
 fn zeroization_survives_a_panicking_serialize() {
+    let _alone = reading_memory();
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
     let secret = pattern(200);
     let value = PanicsMidway(secret.clone());
@@ -268,6 +272,7 @@ impl<'de> Deserialize<'de> for PanicsOnOpen {
 
 #[test]
 fn zeroization_survives_a_panicking_deserialize() {
+    let _alone = reading_memory();
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
     let secret = pattern(200);
     let value = sealer.seal_bytes(&secret).expect("seals");
@@ -305,6 +310,7 @@ impl Serialize for SealsInside<'_> {
 /// plaintext.
 #[test]
 fn zeroization_a_seal_inside_a_seal_has_a_buffer_of_its_own() {
+    let _alone = reading_memory();
     let sealer = Sealer::new(Keyring::ephemeral().expect("rng"));
     sealer.seal(&0u8).expect("seals");
     let (addr, capacity) = scratch_region();
@@ -331,12 +337,18 @@ fn zeroization_a_seal_inside_a_seal_has_a_buffer_of_its_own() {
     );
 }
 
-/// Held by every test that searches the whole process
-/// ([`writable_memory_holding`]) for as long as its secrets live: a search
-/// copies what it reads, other threads' stacks included, into a buffer of
-/// its own, where a second search running at the same time would find the
-/// first test's secrets.
-static WHOLE_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Held by every test that reads this process's memory, for as long as it
+/// runs: what a test reads (another thread's stack, a freed block that
+/// another test's thread was then handed) is copied into a buffer of its
+/// own, where a search of the whole process running at the same time
+/// ([`writable_memory_holding`]) would find the other test's secrets.
+static READING_MEMORY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// [`READING_MEMORY`], held until the guard is dropped (also after a test
+/// that held it panicked).
+pub(crate) fn reading_memory() -> std::sync::MutexGuard<'static, ()> {
+    READING_MEMORY.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Where in this process's private writable memory (its heaps, and the
 /// stacks of other threads) any 8 consecutive bytes of one of `secrets`
@@ -419,7 +431,7 @@ fn writable_memory_holding(secrets: &[&[u8]], skip: &[usize]) -> Option<usize> {
 fn zeroization_a_parsed_keyring_leaves_no_key_behind() {
     use base64::Engine as _;
     use zeroize::Zeroize as _;
-    let _alone = WHOLE_PROCESS.lock().unwrap_or_else(|e| e.into_inner());
+    let _alone = reading_memory();
     for n in [1, 9] {
         // The raw keys on this thread's stack, which is not searched,
         // straight from the operating system: the thread's generator
@@ -453,6 +465,7 @@ fn zeroization_a_parsed_keyring_leaves_no_key_behind() {
 fn zeroization_a_growing_list_of_entries_wipes_what_it_leaves() {
     use crate::keyring::{push_wiping, KeyEntry};
     use zeroize::Zeroize as _;
+    let _alone = reading_memory();
     let mut list = Vec::new();
     let mut secrets = Vec::new();
     let mut checked = 0;

@@ -332,7 +332,10 @@ fn kept_subkeys_never_move() {
 #[cfg(target_os = "linux")]
 #[test]
 fn zeroization_rust_crypto_subkeys_are_wiped_on_drop() {
-    use crate::zeroize_tests::{holds_any_of, pattern, read_memory, read_memory_into};
+    use crate::zeroize_tests::{
+        holds_any_of, pattern, read_memory, read_memory_into, reading_memory,
+    };
+    let _alone = reading_memory();
     let key: [u8; 32] = pattern(32).try_into().expect("32 bytes");
     let prefix: [u8; 16] = pattern(16).try_into().expect("16 bytes");
     let subkey = backend::hchacha20(&key, &prefix);
@@ -374,7 +377,10 @@ fn zeroization_rust_crypto_subkeys_are_wiped_on_drop() {
 #[cfg(target_os = "linux")]
 #[test]
 fn zeroization_rust_crypto_aes_key_schedule_is_wiped_on_drop() {
-    use crate::zeroize_tests::{holds_any_of, pattern, read_memory, read_memory_into};
+    use crate::zeroize_tests::{
+        holds_any_of, pattern, read_memory, read_memory_into, reading_memory,
+    };
+    let _alone = reading_memory();
     let key: [u8; 32] = pattern(32).try_into().expect("32 bytes");
     let aes = Box::new(backend::rust_crypto::Aes::new(&key));
     let (addr, len) = (&*aes as *const _ as usize, core::mem::size_of_val(&*aes));
@@ -397,7 +403,10 @@ fn zeroization_rust_crypto_aes_key_schedule_is_wiped_on_drop() {
 #[cfg(target_os = "linux")]
 #[test]
 fn zeroization_key_copies_are_wiped_on_drop() {
-    use crate::zeroize_tests::{holds_any_of, pattern, read_memory, read_memory_into};
+    use crate::zeroize_tests::{
+        holds_any_of, pattern, read_memory, read_memory_into, reading_memory,
+    };
+    let _alone = reading_memory();
     let secret = || -> [u8; 32] { pattern(32).try_into().expect("32 bytes") };
     let nonce_secret = secret();
     let nonce_key = Box::new(NonceKey(nonce_secret));

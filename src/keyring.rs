@@ -103,14 +103,23 @@ pub(crate) struct Slot {
 
 /// A key's counters. On lines of its own: every count reads the pointer
 /// to the shards here, so nothing written often may share them.
-#[repr(align(128))]
+#[repr(C, align(128))]
 struct SlotStats {
     /// Seals, re-seals, opens and refusals by reason, counted per thread
     /// group so that cores sealing at once do not share a line.
     counts: Counters,
     /// Unix seconds of the last seal, 0 for never.
     last_sealed: AtomicU64,
+    /// Zeros to the end of the lines, written: padding would be copied
+    /// into the heap from the stack with whatever an earlier frame left
+    /// there (as a counter shard's padding once carried key bytes).
+    fill: [u8; STATS_FILL],
 }
+
+/// The bytes [`SlotStats`] fills after its fields.
+const STATS_FILL: usize = 128 - size_of::<Counters>() - size_of::<AtomicU64>();
+
+const _: () = assert!(size_of::<SlotStats>() == 128);
 
 impl Slot {
     fn new(entry: &KeyEntry) -> Self {
@@ -125,6 +134,7 @@ impl Slot {
             stats: Arc::new(SlotStats {
                 counts: Counters::new(),
                 last_sealed: AtomicU64::new(0),
+                fill: [0; STATS_FILL],
             }),
         }
     }

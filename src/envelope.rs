@@ -542,8 +542,8 @@ fn zeroed(len: usize) -> Vec<u8> {
     out
 }
 
-/// The text of `out`, which holds only base64 characters: the check is
-/// all `from_utf8` does.
+/// Puts the text of `bytes`, which hold only base64 characters, in `out`:
+/// the check is all `from_utf8` does.
 fn text(bytes: Vec<u8>, out: &mut String) -> Result<(), SealFailure> {
     match String::from_utf8(bytes) {
         Ok(text) => {
